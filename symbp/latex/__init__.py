@@ -1,0 +1,1 @@
+"""Readers of a Derivation: the notation-aware printer, writeups and the network picture."""
