@@ -1,0 +1,335 @@
+"""Matrix- and index-level expressions of the generic derivation: small, printable data.
+
+SymPy's ``MatrixSymbol`` calculus is not used (its ``diff`` crashes on a two-layer sigmoid
+network and gives a wrong bias gradient on a one-layer one); the generic derivation works in
+index form with SymPy and *recognises* the results as these nodes, which every printer reads.
+
+Layers are SymPy expressions in Wikipedia's numbering (input = layer 0, ``W^l`` maps l-1 -> l,
+output = layer ``L``), so an equation stated for layer ``l`` can be shifted (``l -> l + 1``) and
+instantiated (``l -> 2``, ``L -> 3``) with :func:`substitute`.
+
+>>> eq = Equation(Vec("delta", LAYER - 1),
+...               Hadamard(FPrime(LAYER - 1), MatMul(T(Mat("W", LAYER)), Vec("delta", LAYER))))
+>>> str(substitute(eq, {LAYER: 3}))
+"delta^2 = (f^2)' o (W^3)^T delta^3"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import sympy
+
+LAYER = sympy.Symbol("l", integer=True)
+DEPTH = sympy.Symbol("L", integer=True, positive=True)
+ROW, COL, SUM = sympy.symbols("j k i", integer=True)
+
+Layer = sympy.Expr | None
+
+
+class Node:
+    """Base of every expression node; ``str`` gives a plain-text form for reports."""
+
+    def __str__(self) -> str:
+        return _text(self)
+
+
+@dataclass(frozen=True)
+class Vec(Node):
+    """A column vector of a layer: ``a``, ``z``, ``delta``, ``b``, ``x``, ``y``, ``one``."""
+
+    kind: str
+    layer: Layer = None
+
+
+@dataclass(frozen=True)
+class Mat(Node):
+    """A matrix of a layer: ``W`` (weights, Ng's Theta), ``Delta`` (Ng's accumulator), ``D``."""
+
+    kind: str
+    layer: Layer = None
+
+
+@dataclass(frozen=True)
+class Elem(Node):
+    """One entry: ``Elem("W", l, (j, k))`` is w^l_{jk}, ``Elem("delta", l, (j,))`` is delta^l_j."""
+
+    kind: str
+    layer: Layer
+    indices: tuple[sympy.Expr, ...]
+
+
+@dataclass(frozen=True)
+class Cost(Node):
+    """The loss of one example (C; Ng's J), or the mean ``J`` over m examples when ``mean``."""
+
+    mean: bool = False
+
+
+@dataclass(frozen=True)
+class Scalar(Node):
+    """A named scalar: ``lambda``, ``m``, ``eta`` or a number."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class FPrime(Node):
+    """(f^l)' evaluated at z^l, a vector; ``index`` makes it the entry f'(z^l_index)."""
+
+    layer: Layer
+    index: sympy.Expr | None = None
+
+
+@dataclass(frozen=True)
+class Jacobian(Node):
+    """The Jacobian da^l/dz^l of a vector-valued activation (softmax), not diagonal."""
+
+    layer: Layer
+
+
+@dataclass(frozen=True)
+class Diag(Node):
+    """The diagonal matrix with the vector ``of`` on its diagonal (Nielsen's Sigma'(z))."""
+
+    of: Node
+
+
+@dataclass(frozen=True)
+class Grad(Node):
+    """The gradient of the cost with respect to ``wrt`` (nabla_{a^L} C, nabla_{W^l} C)."""
+
+    wrt: Node
+    cost: Cost = Cost()
+
+
+@dataclass(frozen=True)
+class Partial(Node):
+    """d num / d den; ``total`` prints d instead of partial (Wikipedia's Jacobian chain)."""
+
+    num: Node
+    den: Node
+    total: bool = False
+
+
+@dataclass(frozen=True)
+class T(Node):
+    """Transpose."""
+
+    arg: Node
+
+
+@dataclass(frozen=True)
+class MatMul(Node):
+    args: tuple[Node, ...]
+
+    def __init__(self, *args: Node) -> None:
+        object.__setattr__(self, "args", tuple(args))
+
+
+@dataclass(frozen=True)
+class Hadamard(Node):
+    """Elementwise product, in the order the chain rule produced it."""
+
+    args: tuple[Node, ...]
+
+    def __init__(self, *args: Node) -> None:
+        object.__setattr__(self, "args", tuple(args))
+
+
+@dataclass(frozen=True)
+class Outer(Node):
+    """``u v^T``: the outer product, written by juxtaposition in every source."""
+
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Product(Node):
+    """A product of scalars (entries), in the order given."""
+
+    args: tuple[Node, ...]
+
+    def __init__(self, *args: Node) -> None:
+        object.__setattr__(self, "args", tuple(args))
+
+
+@dataclass(frozen=True)
+class Add(Node):
+    args: tuple[Node, ...]
+
+    def __init__(self, *args: Node) -> None:
+        object.__setattr__(self, "args", tuple(args))
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Scaled(Node):
+    """``coefficient * arg`` with a SymPy coefficient such as 1/m or lambda/m."""
+
+    coefficient: sympy.Expr
+    arg: Node
+
+
+@dataclass(frozen=True)
+class IndexSum(Node):
+    """sum over ``index`` from 1 to the width of layer ``width_of`` of ``body``."""
+
+    body: Node
+    index: sympy.Expr
+    width_of: Layer = None
+
+
+@dataclass(frozen=True)
+class Apply(Node):
+    """A named function applied to arguments: f^l(...), C(y, ...), g(x)."""
+
+    function: Node
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Fn(Node):
+    """A function symbol: the activation ``f`` of a layer, or ``C``."""
+
+    kind: str
+    layer: Layer = None
+
+
+@dataclass(frozen=True)
+class Elided(Node):
+    """``... inner ...``: the middle of a nested composition left out (Wikipedia's C(y, ...))."""
+
+    inner: Node
+
+
+ELLIPSIS = Scalar("...")
+
+
+@dataclass(frozen=True)
+class Chain(Node):
+    """A long product ``items[0] ops[0] items[1] ...``, one item possibly :data:`ELLIPSIS`.
+
+    ``ops[i]`` joins items i and i+1 and is ``"matmul"`` or ``"hadamard"``; a chain is read
+    right-nested (``A . (B o (C . v))``) when it ends with a column vector, left-nested when it
+    starts with a row (Wikipedia's Jacobian product), so it needs no parentheses.
+    """
+
+    items: tuple[Node, ...]
+    ops: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Equation(Node):
+    """``lhs relation rhs``; relation ``"="``, ``"def"`` (:=, \\equiv) or ``"assign"``."""
+
+    lhs: Node
+    rhs: Node
+    relation: str = "="
+
+
+def substitute(node: Node, mapping: dict[sympy.Expr, sympy.Expr]) -> Node:
+    """Replace layer and index symbols everywhere in a node tree (shift or instantiate)."""
+    if isinstance(node, (tuple, list)):
+        return type(node)(substitute(n, mapping) for n in node)
+    if isinstance(node, sympy.Basic):
+        return node.subs(mapping)
+    if not isinstance(node, Node):
+        return node
+    changes = {f.name: substitute(getattr(node, f.name), mapping) for f in fields(node)}
+    if isinstance(node, (MatMul, Hadamard, Product, Add)):
+        return type(node)(*changes["args"])
+    return replace(node, **changes)
+
+
+def layers_in(node: Node) -> list[sympy.Expr]:
+    """Every layer expression used in a node tree, in order of first appearance."""
+    found: list[sympy.Expr] = []
+
+    def walk(n: object) -> None:
+        if isinstance(n, (tuple, list)):
+            for m in n:
+                walk(m)
+        elif isinstance(n, Node):
+            for f in fields(n):
+                value = getattr(n, f.name)
+                if f.name in ("layer", "width_of") and value is not None and value not in found:
+                    found.append(value)
+                else:
+                    walk(value)
+
+    walk(node)
+    return found
+
+
+def _grouped(node: Node) -> str:
+    return f"({node})" if isinstance(node, (Add, Scaled)) else _text(node)
+
+
+_OP_TEXT = {"matmul": " ", "hadamard": " o "}
+
+
+def _sup(layer: Layer) -> str:
+    if layer is None:
+        return ""
+    return f"^{layer}" if layer.is_Atom else f"^({layer})"
+
+
+def _text(node: Node) -> str:  # noqa: C901 - one line per node class, on purpose
+    if isinstance(node, (Vec, Mat)):
+        return f"{node.kind}{_sup(node.layer)}"
+    if isinstance(node, Elem):
+        return f"{node.kind}{_sup(node.layer)}_{''.join(map(str, node.indices))}"
+    if isinstance(node, Cost):
+        return "J" if node.mean else "C"
+    if isinstance(node, Scalar):
+        return node.name
+    if isinstance(node, FPrime):
+        return f"(f{_sup(node.layer)})'" + ("" if node.index is None else f"(z_{node.index})")
+    if isinstance(node, Jacobian):
+        return f"J{_sup(node.layer)}"
+    if isinstance(node, Diag):
+        return f"diag({node.of})"
+    if isinstance(node, Grad):
+        return f"grad_{node.wrt} {node.cost}"
+    if isinstance(node, Partial):
+        return f"d{node.num}/d{node.den}"
+    if isinstance(node, T):
+        return f"({node.arg})^T"
+    if isinstance(node, (MatMul, Product)):
+        return " ".join(_grouped(a) for a in node.args)
+    if isinstance(node, Hadamard):
+        return " o ".join(_grouped(a) for a in node.args)
+    if isinstance(node, Outer):
+        return f"{node.left} ({node.right})^T"
+    if isinstance(node, Add):
+        out = _text(node.args[0])
+        for term in node.args[1:]:
+            out += f" - {term.arg}" if isinstance(term, Neg) else f" + {term}"
+        return out
+    if isinstance(node, Neg):
+        return f"-{node.arg}"
+    if isinstance(node, Scaled):
+        return f"{node.coefficient} ({node.arg})"
+    if isinstance(node, IndexSum):
+        return f"sum_{node.index} {node.body}"
+    if isinstance(node, Apply):
+        return f"{node.function}(" + ", ".join(map(str, node.args)) + ")"
+    if isinstance(node, Fn):
+        return f"{node.kind}{_sup(node.layer)}"
+    if isinstance(node, Elided):
+        return f"... {node.inner} ..."
+    if isinstance(node, Chain):
+        out = _text(node.items[0])
+        for op, item in zip(node.ops, node.items[1:], strict=True):
+            out += _OP_TEXT[op] + _text(item)
+        return out
+    if isinstance(node, Equation):
+        rel = {"=": " = ", "def": " := ", "assign": " := "}[node.relation]
+        return f"{node.lhs}{rel}{node.rhs}"
+    return repr(node)
