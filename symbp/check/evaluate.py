@@ -1,0 +1,351 @@
+"""Syntax tree + values of the free indices -> a SymPy value (scalar or matrix) on the network.
+
+Products with matrices are read the way the sources write them: matrix products and elementwise
+products (``\\circ``, ``\\odot``, ``.*``) with the matrix product binding tighter; if that
+reading does not fit the shapes, right to left (Wikipedia's ``(f^{l})' \\circ (W^{l+1})^T \\cdot
+(f^{l+1})' \\circ ...`` chains). A bare ``(f^{l})'`` is the layer's Jacobian (diagonal for an
+elementwise activation), and its elementwise product with a vector is the matrix product.
+
+>>> from symbp.model import network
+>>> from symbp.check.grammar import parse_side
+>>> from symbp.check.truth import Truth
+>>> r = Reader(Truth.of(network([2, 3, 2])), "nielsen", {"l": 3, "j": 1, "k": 2})
+>>> r.value(parse_side(r"a^{l-1}_k \\delta^l_j"))
+a1_2*delta2_1
+>>> r.value(parse_side(r"(w^{l})^T \\delta^{l}")).shape
+(3, 1)
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from symbp.check.tokens import Unreadable
+from symbp.check.truth import Missing, Truth, Value, is_elementwise
+
+Matrix = sympy.ImmutableMatrix
+PARAMETERS = ("weight", "bias")
+
+
+class ShapeMismatch(Exception):
+    """The two operands of a matrix operation do not fit; the message names both shapes."""
+
+
+def _shape(v: Value) -> str:
+    return "x".join(map(str, v.shape)) if isinstance(v, Matrix) else "scalar"
+
+
+def _scalar(v: Value) -> Value:
+    return v[0, 0] if isinstance(v, Matrix) and v.shape == (1, 1) else v
+
+
+class Reader:
+    """Evaluates syntax trees for one network, notation and binding of the free indices."""
+
+    def __init__(self, truth: Truth, notation: str, binding: dict[str, int]) -> None:
+        self.truth, self.notation, self.binding = truth, notation, dict(binding)
+
+    # indices ------------------------------------------------------------------------------------
+    def output_label(self) -> int:
+        return self.truth.network.L + (0 if self.notation == "wikipedia" else 1)
+
+    def index(self, node: object) -> int:
+        tag = node[0]
+        if tag == "n":
+            return node[1]
+        if tag == "i":
+            if node[1] in self.binding:
+                return self.binding[node[1]]
+            if node[1] == "L":
+                return self.output_label()
+            raise Unreadable(f"index {node[1]} has no value")
+        left, right = self.index(node[1]), self.index(node[2])
+        return left + right if tag == "+" else left - right
+
+    def layer(self, kind: str, label_node: object) -> int:
+        """symbp's layer of a quantity written with layer label ``label_node`` in the notation."""
+        label = self.index(label_node)
+        if self.notation == "wikipedia" or self.notation == "ng" and kind in PARAMETERS:
+            return label
+        return label - 1
+
+    # values -------------------------------------------------------------------------------------
+    def value(self, node: object) -> Value:
+        return _scalar(getattr(self, "_" + node[0])(node))
+
+    def _num(self, node):
+        return node[1]
+
+    def _param(self, node):
+        net = self.truth.network
+        return sympy.Integer(net.examples) if node[1] == "m" else net.l2
+
+    def _sym(self, node):
+        name = node[1]
+        if name in self.binding:
+            return sympy.Integer(self.binding[name])
+        return sympy.Symbol(name.lstrip("\\"), real=True)
+
+    def _size(self, node):
+        if node[1] is None:
+            return sympy.Integer(self.truth.network.sizes[-1])
+        return sympy.Integer(self.truth.size(self.layer("act", node[1])))
+
+    def _index(self, node):
+        return sympy.Integer(self.index(node[1]))
+
+    def _cost(self, node):
+        return self.truth.cost(per_example=node[2] is not None)
+
+    def _q(self, node):
+        _, kind, letter, label, units, _example = node
+        layer = None if label is None else self.layer(kind, label)
+        if units:
+            idx = tuple(self.index(u) for u in units)
+            if kind == "act" and idx == (0,) and self.notation == "ng":
+                return sympy.Integer(1)
+            return self.truth.element(kind, layer, idx)
+        if kind == "weight":
+            return self.truth.matrix(layer)
+        return self.truth.vector(kind, layer)
+
+    def _T(self, node):
+        v = self.value(node[1])
+        return v.T if isinstance(v, Matrix) else v
+
+    def _neg(self, node):
+        return -self.value(node[1])
+
+    def _add(self, node):
+        total = None
+        for sign, term in node[1]:
+            v = self.value(term)
+            v = -v if sign < 0 else v
+            total = v if total is None else _add(total, v)
+        return total
+
+    def _frac(self, node):
+        num, den = self.value(node[1]), self.value(node[2])
+        if isinstance(den, Matrix):
+            raise ShapeMismatch(f"cannot divide by a {_shape(den)} matrix")
+        return num / den
+
+    def _pow(self, node):
+        base_node, exponent = node[1], self.value(node[2])
+        if base_node[0] == "norm" and exponent == 2:
+            v = self.value(base_node[1])
+            return sum((e**2 for e in v), sympy.Integer(0)) if isinstance(v, Matrix) else v**2
+        base = self.value(base_node)
+        if isinstance(base, Matrix) or isinstance(exponent, Matrix):
+            raise ShapeMismatch(f"power of a {_shape(base)} matrix")
+        return base**exponent
+
+    def _norm(self, node):
+        v = self.value(node[1])
+        if isinstance(v, Matrix):
+            return sympy.sqrt(sum((e**2 for e in v), sympy.Integer(0)))
+        return sympy.Abs(v)
+
+    def _elementwise(self, node, function):
+        v = self.value(node[1])
+        return v.applyfunc(function) if isinstance(v, Matrix) else function(v)
+
+    def _log(self, node):
+        return self._elementwise(node, sympy.log)
+
+    def _exp(self, node):
+        return self._elementwise(node, sympy.exp)
+
+    def _diag(self, node):
+        v = self.value(node[1])
+        if not isinstance(v, Matrix) or v.shape[1] != 1:
+            raise ShapeMismatch(f"diag needs a column vector, got {_shape(v)}")
+        return Matrix(sympy.diag(*v))
+
+    def _sum(self, node):
+        _, var, lo, hi, body = node
+        if hi is None and lo is None:
+            terms = []
+            for value in range(0, max(self.truth.network.sizes) + 2):
+                try:
+                    terms.append(self._with(var, value, body))
+                except Missing:
+                    continue
+            if not terms:
+                raise Missing(f"no term of the sum over {var}")
+        else:
+            first = 1 if lo is None else self.index(lo)
+            last = self.value(hi) if hi is not None else None
+            if last is None:
+                raise Unreadable(f"the sum over {var} needs an upper limit")
+            terms = [self._with(var, v, body) for v in range(first, int(last) + 1)]
+        total = terms[0]
+        for t in terms[1:]:
+            total = _add(total, t)
+        return total
+
+    def _with(self, var: str, value: int, body: object) -> Value:
+        saved = self.binding.get(var)
+        self.binding[var] = value
+        try:
+            return self.value(body)
+        finally:
+            if saved is None:
+                del self.binding[var]
+            else:
+                self.binding[var] = saved
+
+    def _prod(self, node):
+        items = [(op, self.value(n)) for op, n in node[1]]
+        if not any(isinstance(v, Matrix) for _, v in items):
+            out = items[0][1]
+            for op, v in items[1:]:
+                out = out / v if op == "/" else out * v
+            return out
+        try:
+            return _tight_first(items)
+        except ShapeMismatch as first_error:
+            try:
+                return _right_to_left(items)
+            except ShapeMismatch:
+                raise first_error from None
+
+    # calculus ----------------------------------------------------------------------------------
+    def _d(self, node):
+        return self.derivative(self.value(node[1]), self.value(node[2]))
+
+    def _grad(self, node):
+        wrt = node[1]
+        if wrt[0] == "sym" and wrt[1] in ("a", "x"):
+            kind = "act" if wrt[1] == "a" else "input"
+            label = ("i", "L") if kind == "act" else None
+            wrt = ("q", kind, wrt[1], label, (), None)
+        return self.derivative(self.value(node[2]), self.value(wrt))
+
+    def derivative(self, of: Value, wrt: Value) -> Value:
+        partial = self.truth.partial
+        if not isinstance(wrt, Matrix):
+            return (
+                of.applyfunc(lambda e: partial(e, wrt))
+                if isinstance(of, Matrix)
+                else partial(of, wrt)
+            )
+        if not isinstance(of, Matrix):
+            return wrt.applyfunc(lambda s: partial(of, s))
+        if of.shape[1] == 1 and wrt.shape[1] == 1:
+            return Matrix(of.shape[0], wrt.shape[0], lambda i, j: partial(of[i], wrt[j]))
+        raise ShapeMismatch(f"derivative of a {_shape(of)} matrix by a {_shape(wrt)} matrix")
+
+    def _fn(self, node):
+        _, name, label, prime, arg = node
+        layer = self.function_layer(label, arg)
+        act = self.truth.activation(layer)
+        if arg is None:
+            if not prime:
+                raise Unreadable(f"{name} without an argument")
+            return self.jacobian(layer)
+        v = self.value(arg)
+        if name == "\\Sigma" and not prime:
+            raise Unreadable("\\Sigma without a prime")
+        if is_elementwise(act):
+            f = act.fprime if prime else act.f
+            out = v.applyfunc(f) if isinstance(v, Matrix) else f(v)
+            if name == "\\Sigma":
+                return Matrix(sympy.diag(*out)) if isinstance(out, Matrix) else out
+            return out
+        if not isinstance(v, Matrix) or v.shape[1] != 1:
+            raise ShapeMismatch(f"{act.name} needs a column vector, got {_shape(v)}")
+        outputs = act(list(v))
+        if not prime:
+            return Matrix(outputs)
+        return Matrix(len(v), len(v), lambda i, j: sympy.diff(outputs[i], v[j]))
+
+    def jacobian(self, layer: int) -> Matrix:
+        fwd, n = self.truth.forward, self.truth.size(layer)
+        if layer < 1:
+            raise Missing("activation of the input layer")
+        return Matrix(
+            n, n, lambda i, j: sympy.diff(fwd.a_def[(layer, i + 1)], fwd.z[(layer, j + 1)])
+        )
+
+    def function_layer(self, label: object, arg: object) -> int:
+        if label is not None:
+            return self.layer("act", label)
+        found = _first_layer_node(arg)
+        if found is not None:
+            return self.layer(found[1], found[3])
+        acts = self.truth.network.activations
+        if all(a == acts[0] for a in acts):
+            return 1
+        raise Unreadable("say which layer's activation this is (for example f^{l})")
+
+
+def _first_layer_node(node: object) -> tuple | None:
+    if not isinstance(node, tuple) or not node:
+        return None
+    if node[0] == "q" and node[1] in ("pre", "act") and node[3] is not None:
+        return node
+    for child in node[1:]:
+        if isinstance(child, tuple):
+            found = _first_layer_node(child)
+            if found is not None:
+                return found
+            for grandchild in child:
+                found = _first_layer_node(grandchild) if isinstance(grandchild, tuple) else None
+                if found is not None:
+                    return found
+    return None
+
+
+def _add(x: Value, y: Value) -> Value:
+    mx, my = isinstance(x, Matrix), isinstance(y, Matrix)
+    if mx and my:
+        if x.shape != y.shape:
+            raise ShapeMismatch(f"cannot add a {_shape(x)} and a {_shape(y)} matrix")
+        return x + y
+    if mx:
+        return x.applyfunc(lambda e: e + y)
+    if my:
+        return y.applyfunc(lambda e: x + e)
+    return x + y
+
+
+def _times(op: str, x: Value, y: Value) -> Value:
+    mx, my = isinstance(x, Matrix), isinstance(y, Matrix)
+    if op == "/":
+        if my:
+            raise ShapeMismatch(f"cannot divide by a {_shape(y)} matrix")
+        return x / y
+    if not (mx and my):
+        return x * y
+    if op == "circ":
+        if x.shape == y.shape:
+            return Matrix(x.multiply_elementwise(y))
+        if x.is_square and y.shape[1] == 1 and x.shape[0] == y.shape[0] and x.is_diagonal():
+            return x * y
+        if y.is_square and x.shape[1] == 1 and y.shape[0] == x.shape[0] and y.is_diagonal():
+            return y * x
+        raise ShapeMismatch(f"elementwise product of a {_shape(x)} and a {_shape(y)} matrix")
+    if x.shape[1] != y.shape[0]:
+        raise ShapeMismatch(f"matrix product of a {_shape(x)} and a {_shape(y)} matrix")
+    return _scalar(x * y)
+
+
+def _tight_first(items: list[tuple[str, Value]]) -> Value:
+    groups: list[tuple[str, Value]] = []
+    for op, v in items:
+        if op == "circ" or not groups:
+            groups.append((op, v))
+        else:
+            groups[-1] = (groups[-1][0], _times(op, groups[-1][1], v))
+    out = groups[0][1]
+    for op, v in groups[1:]:
+        out = _times(op, out, v)
+    return out
+
+
+def _right_to_left(items: list[tuple[str, Value]]) -> Value:
+    out = items[-1][1]
+    for i in range(len(items) - 2, -1, -1):
+        out = _times(items[i + 1][0], items[i][1], out)
+    return out

@@ -1,0 +1,427 @@
+"""The notation pre-pass: tokens of one side of an equation -> a small syntax tree.
+
+This is where the sources' notation is read: indexed names in either TeX order (``w^l_{jk}``,
+``w_{jk}^{l}``, ``\\Theta^{(l)}_{ij}``), transposes (``^T``, ``^{(l)T}``), primes (``\\sigma'``,
+``(f^{l})'``), partial derivatives, gradients, elementwise products and sums. Nodes are tuples
+whose first item names them; :mod:`symbp.check.evaluate` gives them values and
+:mod:`symbp.check.render` prints them back.
+
+>>> parse_side(r"\\frac{\\partial C}{\\partial w^l_{jk}}")
+('d', ('cost', 'C', None), ('q', 'weight', 'w', ('i', 'l'), (('i', 'j'), ('i', 'k')), None))
+>>> parse_side(r"(W^{l})^T \\delta^{l}")[0]
+'prod'
+"""
+
+from __future__ import annotations
+
+from sympy import Rational
+
+from symbp.check.tokens import Token, Unreadable, tokenize
+
+QUANTITY = {
+    "w": "weight",
+    "W": "weight",
+    "\\Theta": "weight",
+    "b": "bias",
+    "a": "act",
+    "z": "pre",
+    "\\delta": "delta",
+    "x": "input",
+    "y": "target",
+}
+FUNCTIONS = ("\\sigma", "g", "f", "\\Sigma")
+PRODUCT_OPS = {"\\cdot": "cdot", "\\times": "cdot", "*": "cdot", "\\circ": "circ"}
+PRODUCT_OPS |= {"\\odot": "circ", ".*": "circ", "/": "/"}
+ELLIPSES = ("\\cdots", "\\ldots", "\\vdots", "\\dots", "\\ddots")
+_STOP = {"+", "-", ")", "]", "}", "=", ",", "&", "\\\\", ";"}
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token], end: int) -> None:
+        self.toks, self.i, self.end, self.norm_depth = tokens, 0, end, 0
+
+    def peek(self, k: int = 0) -> Token | None:
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else None
+
+    def text(self, k: int = 0) -> str | None:
+        tok = self.peek(k)
+        return None if tok is None else tok.text
+
+    def pos(self) -> int:
+        tok = self.peek()
+        return tok.pos if tok is not None else self.end
+
+    def take(self, expected: str | None = None) -> Token:
+        tok = self.peek()
+        if tok is None or (expected is not None and tok.text != expected):
+            want = f"'{expected}'" if expected else "more input"
+            raise Unreadable(f"expected {want}", self.pos())
+        self.i += 1
+        return tok
+
+    def group_tokens(self) -> list[Token]:
+        """One TeX argument: the tokens of ``{...}`` or a single token."""
+        tok = self.take()
+        if tok.text != "{":
+            return [tok]
+        depth, start = 1, self.i
+        while depth:
+            t = self.take()
+            depth += {"{": 1, "}": -1}.get(t.text, 0)
+        return self.toks[start : self.i - 1]
+
+    def sub(self, tokens: list[Token]) -> object:
+        parser = _Parser(tokens, tokens[-1].pos + 1 if tokens else self.pos())
+        node = parser.expr()
+        if parser.peek() is not None:
+            raise Unreadable(f"unexpected '{parser.text()}'", parser.pos())
+        return node
+
+    # expressions ---------------------------------------------------------------------------
+    def expr(self) -> object:
+        terms = []
+        sign = 1
+        if self.text() in ("+", "-"):
+            sign = -1 if self.take().text == "-" else 1
+        terms.append((sign, self.product()))
+        while self.text() in ("+", "-"):
+            sign = -1 if self.take().text == "-" else 1
+            terms.append((sign, self.product()))
+        if len(terms) == 1 and sign == 1:
+            return terms[0][1]
+        return ("add", tuple(terms))
+
+    def product(self) -> object:
+        items = [("", self.factor())]
+        while True:
+            tok = self.peek()
+            if tok is None or tok.text in _STOP or (tok.text == "\\|" and self.norm_depth):
+                break
+            if tok.text in PRODUCT_OPS:
+                self.take()
+                items.append((PRODUCT_OPS[tok.text], self.factor()))
+            else:
+                items.append(("", self.factor()))
+            if items[-1][1][0] == "dop":
+                op, dop = items.pop()
+                operand = self.product()
+                items.append((op, ("d", operand, dop[1])))
+                break
+        if items[0][1][0] == "dop":
+            rest = tuple(items[1:])
+            operand = (
+                self.product() if not rest else rest[0][1] if len(rest) == 1 else ("prod", rest)
+            )
+            return ("d", operand, items[0][1][1])
+        return items[0][1] if len(items) == 1 else ("prod", tuple(items))
+
+    def factor(self) -> object:
+        if self.text() == "-":
+            self.take()
+            return ("neg", self.factor())
+        node = self.primary()
+        while self.text() == "^":
+            self.take()
+            sup = self.group_tokens()
+            if [t.text for t in sup] in (["T"], ["\\top"], ["\\intercal"]):
+                node = ("T", node)
+            else:
+                node = ("pow", node, self.sub(sup))
+        return node
+
+    def primary(self) -> object:
+        tok = self.peek()
+        if tok is None:
+            raise Unreadable("expected a term", self.pos())
+        t = tok.text
+        if tok.kind == "num":
+            self.take()
+            return ("num", Rational(t))
+        if t in ("(", "["):
+            return self.parenthesised()
+        if t == "{":
+            return self.sub(self.group_tokens())
+        if t == "\\|":
+            self.take()
+            self.norm_depth += 1
+            inner = self.expr()
+            self.norm_depth -= 1
+            self.take("\\|")
+            return ("norm", inner)
+        if t in ("\\frac", "\\dfrac", "\\tfrac"):
+            return self.fraction()
+        if t == "\\sqrt":
+            self.take()
+            return ("pow", self.sub(self.group_tokens()), ("num", Rational(1, 2)))
+        if t == "\\sum":
+            return self.summation()
+        if t in ("\\log", "\\ln", "\\exp"):
+            self.take()
+            if self.text() == "_":
+                raise Unreadable("only the natural logarithm is supported", tok.pos)
+            return ("exp" if t == "\\exp" else "log", self.argument())
+        if t == "e" and self.text(1) == "^":
+            self.take()
+            self.take("^")
+            return ("exp", self.sub(self.group_tokens()))
+        if t in FUNCTIONS:
+            return self.function()
+        if t == "\\nabla":
+            self.take()
+            self.take("_")
+            wrt = self.sub(self.group_tokens())
+            return ("grad", wrt, self.factor())
+        if tok.kind == "name" and t == "diag":
+            self.take()
+            return ("diag", self.argument())
+        if t in ELLIPSES:
+            raise Unreadable("an ellipsis stands for terms that are not written out", tok.pos)
+        if t == "\\partial" or t == "d" and self.text(1) in ("C", "J"):
+            raise Unreadable(
+                "a derivative must be written as \\frac{\\partial ..}{\\partial ..}", tok.pos
+            )
+        if t in QUANTITY:
+            return self.quantity()
+        if t in ("C", "J"):
+            return self.cost()
+        if t == "\\lambda" or t == "m":
+            self.take()
+            return ("param", t.lstrip("\\"))
+        if t in ("K", "s"):
+            return self.size()
+        if tok.kind == "char" and t.isalpha() or tok.kind == "cmd" and t[1:].isalpha():
+            self.take()
+            if tok.kind == "cmd" and t not in _GREEK:
+                raise Unreadable(f"unknown command {t}", tok.pos)
+            return ("sym", t)
+        raise Unreadable(f"cannot read '{t}' here", tok.pos)
+
+    def parenthesised(self) -> object:
+        close = ")" if self.take().text == "(" else "]"
+        saved, self.norm_depth = self.norm_depth, 0
+        inner = self.expr()
+        self.norm_depth = saved
+        self.take(close)
+        if inner[0] == "fn" and inner[4] is None and self.text() == "'":
+            self.take()
+            inner = ("fn", inner[1], inner[2], True, None)
+            if self.text() == "(":
+                inner = inner[:4] + (self.argument(),)
+        return inner
+
+    def argument(self) -> object:
+        if self.text() in ("(", "["):
+            close = ")" if self.take().text == "(" else "]"
+            inner = self.expr()
+            self.take(close)
+            return inner
+        return self.factor()
+
+    def fraction(self) -> object:
+        self.take()
+        num, den = self.group_tokens(), self.group_tokens()
+        marks = ("\\partial", "d")
+        if den and den[0].text in marks and len(den) > 1 and (num and num[0].text == den[0].text):
+            wrt = self.sub(den[1:])
+            return ("dop", wrt) if len(num) == 1 else ("d", self.sub(num[1:]), wrt)
+        return ("frac", self.sub(num), self.sub(den))
+
+    def summation(self) -> object:
+        start = self.take().pos
+        var = lo = hi = None
+        while self.text() in ("_", "^"):
+            if self.take().text == "_":
+                lower = self.group_tokens()
+                if not lower or not lower[0].text.isalpha() or lower[0].kind != "char":
+                    raise Unreadable("a sum needs one letter as its index", start)
+                var = lower[0].text
+                if len(lower) > 2 and lower[1].text == "=":
+                    lo = index_expr(lower[2:])
+                elif len(lower) != 1:
+                    raise Unreadable("cannot read the sum's index", start)
+            else:
+                hi = self.size_or_index(self.group_tokens())
+        if var is None:
+            raise Unreadable("a sum over examples or without an index cannot be checked", start)
+        return ("sum", var, lo, hi, self.product())
+
+    def size_or_index(self, tokens: list[Token]) -> object:
+        if tokens and tokens[0].text in ("K", "s", "m"):
+            parser = _Parser(tokens, tokens[-1].pos + 1)
+            node = parser.size() if tokens[0].text != "m" else ("param", "m")
+            if parser.peek() is not None and tokens[0].text != "m":
+                raise Unreadable("cannot read the sum's upper limit", tokens[0].pos)
+            return node
+        return ("index", index_expr(tokens))
+
+    def size(self) -> object:
+        tok = self.take()
+        if tok.text == "K":
+            return ("size", None)
+        if self.text() != "_":
+            return ("sym", "s")
+        self.take()
+        return ("size", index_expr(_strip_parens(self.group_tokens())))
+
+    def function(self) -> object:
+        name = self.take().text
+        layer = None
+        if self.text() == "^":
+            self.take()
+            layer = index_expr(_strip_parens(self.group_tokens()))
+        prime = False
+        if self.text() == "'":
+            self.take()
+            prime = True
+        arg = self.argument() if self.text() in ("(", "[") else None
+        return ("fn", name, layer, prime, arg)
+
+    def scripts(self) -> tuple[list[Token] | None, list[Token] | None]:
+        sup = sub = None
+        while self.text() in ("^", "_"):
+            which = self.take().text
+            if which == "^" and sup is None:
+                sup = self.group_tokens()
+            elif which == "_" and sub is None:
+                sub = self.group_tokens()
+            else:
+                break
+        return sup, sub
+
+    def quantity(self) -> object:
+        tok = self.take()
+        kind = QUANTITY[tok.text]
+        sup, sub = self.scripts()
+        transposed = False
+        if sup and sup[-1].text in ("T", "\\top"):
+            transposed, sup = True, sup[:-1]
+        layer = example = None
+        if sup:
+            groups = _paren_groups(sup)
+            if kind in ("input", "target"):
+                example = index_expr(groups[0])
+            else:
+                layer = index_expr(groups[0])
+                if len(groups) > 1:
+                    example = index_expr(groups[1])
+        if sub is None and sup is None and kind not in ("input", "target"):
+            return ("sym", tok.text)
+        units = tuple(index_list(sub)) if sub else ()
+        node = ("q", kind, tok.text, layer, units, example)
+        if kind not in ("input", "target") and layer is None:
+            raise Unreadable(f"{tok.text} needs a layer superscript", tok.pos)
+        return ("T", node) if transposed else node
+
+    def cost(self) -> object:
+        tok = self.take()
+        sup, sub = self.scripts()
+        example = index_expr(_strip_parens(sup)) if sup else None
+        if self.text() == "(":
+            self.group_tokens_paren()
+        return ("cost", tok.text, example)
+
+    def group_tokens_paren(self) -> None:
+        depth = 0
+        while True:
+            t = self.take().text
+            depth += {"(": 1, ")": -1}.get(t, 0)
+            if depth == 0:
+                return
+
+
+_GREEK = {"\\alpha", "\\beta", "\\gamma", "\\epsilon", "\\eta", "\\mu", "\\theta", "\\tau"}
+_GREEK |= {"\\phi", "\\psi", "\\omega", "\\xi", "\\rho", "\\kappa", "\\nu", "\\zeta"}
+
+
+def _strip_parens(tokens: list[Token] | None) -> list[Token]:
+    tokens = list(tokens or [])
+    if len(tokens) >= 2 and tokens[0].text == "(" and tokens[-1].text == ")":
+        return tokens[1:-1]
+    return tokens
+
+
+def _paren_groups(tokens: list[Token]) -> list[list[Token]]:
+    """``(l)(t)`` -> [[l], [t]]; anything else is one group."""
+    if not tokens or tokens[0].text != "(":
+        return [tokens]
+    groups, current, depth = [], [], 0
+    for t in tokens:
+        if t.text == "(":
+            depth += 1
+            if depth == 1:
+                continue
+        elif t.text == ")":
+            depth -= 1
+            if depth == 0:
+                groups.append(current)
+                current = []
+                continue
+        current.append(t)
+    if depth or current:
+        return [tokens]
+    return groups
+
+
+def index_expr(tokens: list[Token]) -> object:
+    """``l+1``, ``L-1``, ``2``, ``j`` -> an index node (sums and differences of letters/ints)."""
+    if not tokens:
+        raise Unreadable("empty index", 0)
+    node, sign, expect_term = None, 1, True
+    for t in tokens:
+        if not expect_term and t.text in ("+", "-"):
+            sign, expect_term = (1 if t.text == "+" else -1), True
+            continue
+        if not expect_term:
+            raise Unreadable(f"cannot read index '{t.text}'", t.pos)
+        if t.kind == "num" and t.text.isdigit():
+            term = ("n", int(t.text))
+        elif t.kind == "char" and t.text.isalpha():
+            term = ("i", t.text)
+        else:
+            raise Unreadable(f"cannot read index '{t.text}'", t.pos)
+        node = term if node is None else ("+" if sign > 0 else "-", node, term)
+        expect_term = False
+    if expect_term:
+        raise Unreadable("incomplete index", tokens[-1].pos)
+    return node
+
+
+def index_list(tokens: list[Token]) -> list[object]:
+    """Unit subscripts: ``jk``, ``j,k``, ``13``, ``i,j+1`` -> one index node per unit."""
+    if any(t.text == "," for t in tokens):
+        parts, current = [], []
+        for t in tokens:
+            if t.text == ",":
+                parts.append(current)
+                current = []
+            else:
+                current.append(t)
+        return [index_expr(p) for p in parts + [current]]
+    if any(t.text in ("+", "-") for t in tokens):
+        return [index_expr(tokens)]
+    out = []
+    for t in tokens:
+        if t.kind == "num" and t.text.isdigit():
+            out += [("n", int(c)) for c in t.text]
+        elif t.kind == "char" and t.text.isalpha():
+            out.append(("i", t.text))
+        else:
+            raise Unreadable(f"cannot read unit index '{t.text}'", t.pos)
+    return out
+
+
+def parse_side(text: str, offset: int = 0) -> object:
+    """One side of an equation -> its syntax tree; ``Unreadable`` (with a position) otherwise."""
+    tokens = tokenize(text)
+    if not tokens:
+        raise Unreadable("empty side", offset)
+    parser = _Parser(tokens, len(text))
+    try:
+        node = parser.expr()
+    except Unreadable as error:
+        error.pos += offset
+        raise
+    if parser.peek() is not None:
+        raise Unreadable(f"unexpected '{parser.text()}'", parser.pos() + offset)
+    return node

@@ -1,0 +1,90 @@
+"""A syntax tree printed back as LaTeX, so a reader can see what the checker understood.
+
+Indices print as written (``l-1``), layer labels as superscripts, units as subscripts, products
+with the operator that was read (implicit, ``\\cdot`` or ``\\circ``).
+
+>>> from symbp.check.grammar import parse_side
+>>> render(parse_side(r"((\\Theta^{(l)})^T \\delta^{(l+1)})\\ .*\\ g'(z^{(l)})"))
+"((\\\\Theta^{l})^{T} \\\\delta^{l+1}) \\\\circ g'(z^{l})"
+"""
+
+from __future__ import annotations
+
+_OPS = {"": " ", "cdot": " \\cdot ", "circ": " \\circ ", "/": " / "}
+
+
+def index(node: object) -> str:
+    if node[0] == "n":
+        return str(node[1])
+    if node[0] == "i":
+        return node[1]
+    return f"{index(node[1])}{node[0]}{index(node[2])}"
+
+
+def _wrap(node: object) -> str:
+    text = render(node)
+    return f"({text})" if node[0] in ("add", "prod", "neg", "frac", "d") else text
+
+
+def render(node: object) -> str:
+    """LaTeX for a syntax tree of :mod:`symbp.check.grammar`."""
+    tag = node[0]
+    if tag == "num":
+        return str(node[1])
+    if tag in ("sym", "param"):
+        return {"lambda": "\\lambda"}.get(node[1], node[1])
+    if tag == "q":
+        _, kind, letter, layer, units, example = node
+        sup = "" if layer is None else index(layer)
+        if example is not None:
+            sup += f"({index(example)})"
+        out = letter + (f"^{{{sup}}}" if sup else "")
+        if units:
+            out += "_{" + ",".join(index(u) for u in units) + "}"
+        return out
+    if tag == "cost":
+        return node[1] + ("" if node[2] is None else f"^{{({index(node[2])})}}")
+    if tag == "T":
+        inner = node[1]
+        plain = inner[0] in ("sym", "num") or inner[0] == "q" and inner[3] is None
+        return f"{render(inner) if plain else '(' + render(inner) + ')'}^{{T}}"
+    if tag == "neg":
+        return f"-{_wrap(node[1])}"
+    if tag == "add":
+        out = ""
+        for i, (sign, term) in enumerate(node[1]):
+            text = render(term) if term[0] != "add" else f"({render(term)})"
+            out += ("-" if sign < 0 else ("" if i == 0 else "+")) + (" " if i else "") + text
+            out += " " if i < len(node[1]) - 1 else ""
+        return out.replace("  ", " ").strip()
+    if tag == "prod":
+        return "".join(_OPS[op] * bool(i) + _wrap(n) for i, (op, n) in enumerate(node[1]))
+    if tag == "frac":
+        return f"\\frac{{{render(node[1])}}}{{{render(node[2])}}}"
+    if tag == "pow":
+        return f"{_wrap(node[1])}^{{{render(node[2])}}}"
+    if tag == "norm":
+        return f"\\|{render(node[1])}\\|"
+    if tag in ("log", "exp"):
+        return f"\\{tag}({render(node[1])})"
+    if tag == "diag":
+        return f"\\operatorname{{diag}}({render(node[1])})"
+    if tag == "size":
+        return "K" if node[1] is None else f"s_{{{index(node[1])}}}"
+    if tag == "index":
+        return index(node[1])
+    if tag == "sum":
+        _, var, lo, hi, body = node
+        low = f"_{{{var}={index(lo)}}}" if lo is not None else f"_{{{var}}}"
+        high = f"^{{{render(hi)}}}" if hi is not None else ""
+        return f"\\sum{low}{high} {_wrap(body)}"
+    if tag == "d":
+        return f"\\frac{{\\partial {_wrap(node[1])}}}{{\\partial {render(node[2])}}}"
+    if tag == "grad":
+        return f"\\nabla_{{{render(node[1])}}} {render(node[2])}"
+    if tag == "fn":
+        _, name, layer, prime, arg = node
+        head = name + ("" if layer is None else f"^{{{index(layer)}}}")
+        head = f"({head})'" if prime and layer is not None else head + "'" * prime
+        return head + ("" if arg is None else f"({render(arg)})")
+    return str(node)

@@ -1,0 +1,117 @@
+"""LaTeX math text -> tokens, with the offset of each token in the text.
+
+Spacing commands, ``\\left``/``\\right`` and size commands carry no meaning for the checker and are
+dropped here; ``\\mathrm{..}``, ``\\operatorname{..}``, ``\\text{..}`` and ``\\rm`` become one
+``name`` token.
+
+>>> [t.text for t in tokenize(r"\\left(W^{l}\\right)^T \\, .* x")]
+['(', 'W', '^', '{', 'l', '}', ')', '^', 'T', '.*', 'x']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from symbp.errors import SymbpError
+
+
+class Unreadable(SymbpError):
+    """The text cannot be read as a statement about the network; ``pos`` is an offset in it."""
+
+    def __init__(self, message: str, pos: int = 0) -> None:
+        super().__init__(message)
+        self.pos = pos
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "cmd" (\name), "num", "name" (\operatorname{..}), "char"
+    text: str
+    pos: int
+
+
+_SKIP = {
+    "left",
+    "right",
+    "displaystyle",
+    "textstyle",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "biggl",
+    "biggr",
+    "quad",
+    "qquad",
+    "limits",
+    "nolimits",
+    "vec",
+    "boldsymbol",
+    "mathbf",
+    "bm",
+}
+_NAMED = {"mathrm", "operatorname", "text", "textrm", "mathit"}
+_TOKEN = re.compile(r"\\([A-Za-z]+)|\\(.)|(\d+(?:\.\d+)?)|(\.\*)|(\s+)|(.)", re.S)
+
+
+def _braced_text(text: str, start: int) -> tuple[str, int]:
+    """The text inside ``{...}`` starting at ``start`` (spaces allowed) and the offset after it."""
+    i = start
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text) or text[i] != "{":
+        raise Unreadable("expected {...} after a name command", start)
+    end = text.find("}", i)
+    if end < 0:
+        raise Unreadable("unclosed {", i)
+    return text[i + 1 : end].strip(), end + 1
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split LaTeX math into tokens (see the module docstring)."""
+    out: list[Token] = []
+    i = 0
+    while i < len(text):
+        m = _TOKEN.match(text, i)
+        cmd, sym, num, dotstar, space, char = m.groups()
+        pos, i = i, m.end()
+        if space:
+            continue
+        if cmd in _NAMED:
+            name, i = _braced_text(text, i)
+            out.append(Token("name", name, pos))
+        elif cmd == "rm":
+            m2 = re.compile(r"\s*([A-Za-z]+)").match(text, i)
+            if m2 is None:
+                raise Unreadable("expected a name after \\rm", pos)
+            out.append(Token("name", m2.group(1), pos))
+            i = m2.end()
+        elif cmd is not None:
+            if cmd in _SKIP:
+                if cmd in ("left", "right") and text[i : i + 1] == ".":
+                    i += 1
+                continue
+            out.append(Token("cmd", "\\" + cmd, pos))
+        elif sym is not None:
+            if sym in ",;:! ":
+                continue
+            if sym == "|":
+                out.append(Token("cmd", "\\|", pos))
+            elif sym in "{}":
+                out.append(Token("char", "(" if sym == "{" else ")", pos))
+            elif sym == "\\":
+                out.append(Token("cmd", "\\\\", pos))
+            else:
+                raise Unreadable(f"unknown command \\{sym}", pos)
+        elif num is not None:
+            out.append(Token("num", num, pos))
+        elif dotstar:
+            out.append(Token("char", ".*", pos))
+        else:
+            out.append(Token("char", char, pos))
+    return out

@@ -1,0 +1,285 @@
+"""One step -> a verdict: ``valid`` (and how), ``invalid`` (with a counterexample and a hint), or
+``unreadable`` (why, and where).
+
+A step with free indices (``l``, ``j``, ``k``, ...) is checked for every value of them that names
+units this network has. Each instance is evaluated at random points (inputs, targets and
+parameters; z, a and delta follow from them); if all agree, SymPy tries to prove the difference
+zero, first by expanding it, then by writing activations as functions of pre-activations and
+simplifying, within a time limit. Agreement without a proof is reported as such, never as one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass, field
+
+import sympy
+
+from symbp import notation as names
+from symbp.check.evaluate import Matrix, Reader, ShapeMismatch, _shape
+from symbp.check.grammar import parse_side
+from symbp.check.hints import find_hint
+from symbp.check.limits import TimeUp, time_limit
+from symbp.check.render import render
+from symbp.check.split import Step
+from symbp.check.tokens import Unreadable
+from symbp.check.truth import Missing, Truth
+
+POINTS = 3
+STEP_SECONDS = 10.0
+PROOF_SECONDS = 0.5
+TOLERANCE = 1e-8
+
+
+@dataclass
+class Verdict:
+    """The checker's answer for one step (``as_json`` is the ``--json`` record)."""
+
+    source: str
+    line: int
+    verdict: str  # valid | invalid | unreadable
+    method: str = ""
+    counterexample: dict | None = None
+    hint: str | None = None
+    read_as: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "source": self.source,
+            "line": self.line,
+            "verdict": self.verdict,
+            "method": self.method,
+            "counterexample": self.counterexample,
+            "hint": self.hint,
+        }
+
+
+def index_roles(node: object, roles: dict[str, str] | None = None) -> dict[str, str]:
+    """Free index letters of a syntax tree and what they number: layer, unit or example."""
+    roles = {} if roles is None else roles
+    bound: set[str] = set()
+
+    def letters(index: object, role: str) -> None:
+        if index is None:
+            return
+        if index[0] == "i":
+            if index[1] != "L":
+                roles.setdefault(index[1], role)
+        elif index[0] in ("+", "-"):
+            letters(index[1], role)
+            letters(index[2], role)
+
+    def walk(n: object) -> None:
+        if not isinstance(n, tuple) or not n:
+            return
+        tag = n[0]
+        if tag == "q":
+            letters(n[3], "layer")
+            for u in n[4]:
+                letters(u, "unit")
+            letters(n[5], "example")
+            return
+        if tag == "fn":
+            letters(n[2], "layer")
+        if tag == "size":
+            letters(n[1], "layer")
+            return
+        if tag == "index":
+            letters(n[1], "unit")
+            return
+        if tag == "cost":
+            letters(n[2], "example")
+            return
+        if tag == "sum":
+            bound.add(n[1])
+        for child in n[1:]:
+            if isinstance(child, tuple):
+                if child and isinstance(child[0], tuple):
+                    for c in child:
+                        walk(c[1] if len(c) == 2 and isinstance(c[0], (str, int)) else c)
+                else:
+                    walk(child)
+
+    walk(node)
+    for b in bound:
+        roles.pop(b, None)
+    return roles
+
+
+def instances(roles: dict[str, str], truth: Truth) -> list[dict[str, int]]:
+    net = truth.network
+    ranges = {"layer": range(0, net.L + 2), "unit": range(0, max(net.sizes) + 1)}
+    ranges["example"] = range(1, 2)
+    letters = sorted(roles)
+    return [
+        dict(zip(letters, vs, strict=True))
+        for vs in itertools.product(*(ranges[roles[x]] for x in letters))
+    ]
+
+
+def _number(expr: sympy.Expr, point: dict) -> complex:
+    value = expr.xreplace(point).evalf(15)
+    try:
+        return complex(value)
+    except TypeError:
+        missing = sorted(str(s) for s in value.free_symbols)
+        raise Unreadable(f"no value for {', '.join(missing)}") from None
+
+
+def numbers(value, point: dict) -> list[complex]:
+    entries = list(value) if isinstance(value, Matrix) else [value]
+    return [_number(e, point) for e in entries]
+
+
+def agree(left: list[complex], right: list[complex]) -> int | None:
+    """Index of the first entry where the two differ (None if all agree)."""
+    for i, (a, b) in enumerate(zip(left, right, strict=True)):
+        if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)) or a != a or b != b:
+            return i
+    return None
+
+
+def prove(left, right, truth: Truth) -> bool:
+    """Is left - right identically zero? Expansion first, then activations of z and simplify."""
+    pairs = zip(left, right, strict=True) if isinstance(left, Matrix) else [(left, right)]
+    fwd = truth.forward
+    in_z = {fwd.a[key]: value for key, value in fwd.a_def.items()}
+    for a, b in pairs:
+        gap = truth.expand_deltas(sympy.sympify(a - b))
+        if sympy.expand(gap) == 0:
+            continue
+        try:
+            with time_limit(PROOF_SECONDS):
+                if sympy.simplify(gap.xreplace(in_z)) != 0:
+                    return False
+        except TimeUp:
+            return False
+    return True
+
+
+def _show(value: complex) -> float | str:
+    if abs(value.imag) > 1e-12:
+        return str(complex(round(value.real, 6), round(value.imag, 6)))
+    return float(f"{value.real:.6g}")
+
+
+def counterexample(binding, point, left, right, entry, truth, notation) -> dict:
+    fwd = truth.forward
+    named = {}
+    for s in [*fwd.x, *fwd.y, *fwd.parameters]:
+        named[names.latex_name(*names.parse_name(s.name), notation)] = _show(complex(point[s]))
+    for s, v in point.items():
+        if not names._NAME.match(s.name):
+            named[s.name] = _show(complex(v))
+    out = {"indices": dict(binding), "values": named}
+    lv, rv = numbers(left, point), numbers(right, point)
+    out["left"], out["right"] = _show(lv[entry]), _show(rv[entry])
+    if isinstance(left, Matrix):
+        out["entry"] = [entry // left.shape[1] + 1, entry % left.shape[1] + 1]
+    return out
+
+
+def _unreadable(step: Step, why: str, pos: int | None = None, document: str = "") -> Verdict:
+    where = ""
+    if pos is not None and document:
+        line = document.count("\n", 0, pos) + 1
+        column = pos - (document.rfind("\n", 0, pos) + 1) + 1
+        where = f" (line {line}, column {column})"
+    return Verdict(step.source, step.line, "unreadable", why + where)
+
+
+def check_step(step: Step, truth: Truth, notation: str, document: str = "") -> Verdict:
+    """The verdict for one step (never raises for bad input; a stall ends as ``unreadable``)."""
+    try:
+        with time_limit(STEP_SECONDS):
+            return _check(step, truth, notation, document)
+    except TimeUp:
+        return _unreadable(step, f"took longer than {STEP_SECONDS:g} s to check")
+    except RecursionError:
+        return _unreadable(step, "nested too deeply to read")
+
+
+def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
+    trees = []
+    for side in (step.left, step.right):
+        try:
+            trees.append(parse_side(side.text, side.offset))
+        except Unreadable as error:
+            return _unreadable(step, str(error), error.pos, document)
+    if step.relation == "\\approx":
+        return _unreadable(step, "an approximation (\\approx) is not an equation to check")
+    read_as = f"{render(trees[0])} = {render(trees[1])}"
+    roles = index_roles(trees[1], index_roles(trees[0]))
+    rng = random.Random(f"{step.source}")
+    checked, proved = 0, True
+    for binding in instances(roles, truth):
+        reader = Reader(truth, notation, binding)
+        try:
+            left, right = reader.value(trees[0]), reader.value(trees[1])
+        except Missing:
+            continue
+        except ShapeMismatch as error:
+            return Verdict(
+                step.source,
+                step.line,
+                "invalid",
+                str(error),
+                {"indices": binding},
+                find_hint(trees, reader, None, None, truth, notation),
+                read_as,
+            )
+        except Unreadable as error:
+            return _unreadable(step, str(error))
+        except (TypeError, ValueError, ZeroDivisionError, AttributeError) as error:
+            return _unreadable(step, f"cannot evaluate: {type(error).__name__}")
+        if isinstance(left, Matrix) != isinstance(right, Matrix) or (
+            isinstance(left, Matrix) and left.shape != right.shape
+        ):
+            why = f"the left side is {_shape(left)}, the right side is {_shape(right)}"
+            return Verdict(
+                step.source,
+                step.line,
+                "invalid",
+                why,
+                {"indices": binding},
+                find_hint(trees, reader, left, None, truth, notation),
+                read_as,
+            )
+        checked += 1
+        plain = _plain_symbols(left, right, truth)
+        for _ in range(POINTS):
+            point = truth.point(rng, plain)
+            try:
+                lv, rv = numbers(left, point), numbers(right, point)
+            except Unreadable as error:
+                return _unreadable(step, str(error))
+            bad = agree(lv, rv)
+            if bad is not None:
+                example = counterexample(binding, point, left, right, bad, truth, notation)
+                hint = find_hint(trees, reader, left, point, truth, notation, right)
+                return Verdict(
+                    step.source, step.line, "invalid", "differs at a point", example, hint, read_as
+                )
+        proved = proved and prove(left, right, truth)
+    if not checked:
+        return _unreadable(step, "names no unit or layer this network has, for any index values")
+    where = ""
+    if roles:
+        where = f" for all {checked} index values" if checked > 1 else " for the one index value"
+    if proved:
+        method = f"proved symbolically{where}"
+    else:
+        method = f"agreed at {POINTS} random points{where} (not a proof)"
+    return Verdict(step.source, step.line, "valid", method, None, None, read_as)
+
+
+def _plain_symbols(left, right, truth: Truth) -> list[sympy.Symbol]:
+    known = set(truth.forward.parameters) | set(truth.forward.x) | set(truth.forward.y)
+    known |= set(truth.forward.z.values()) | set(truth.forward.a.values())
+    known |= set(truth.forward.delta.values())
+    free = set()
+    for v in (left, right):
+        free |= v.free_symbols
+    return sorted(free - known, key=sympy.default_sort_key)
