@@ -27,17 +27,27 @@ MEAN_COST = sympy.Symbol("J")
 _COST_NAME = {"wikipedia": "C", "ng": "J", "nielsen": "C"}
 
 
-def cost_name(notation_name: str) -> str:
-    """The letter a notation gives the cost of one example: Ng writes J, the others C."""
-    return _COST_NAME[notation.check_notation(notation_name)]
+def cost_name(notation_name: str, mean: bool = False) -> str:
+    """The name a notation gives the cost of one example: Ng writes J, the others C. Where a
+    mean J over m examples exists too (``mean``), Ng's one-example cost is J^{(t)}.
+
+    >>> cost_name("ng"), cost_name("ng", mean=True), cost_name("nielsen", mean=True)
+    ('J', 'J^{(t)}', 'C')
+    """
+    name = _COST_NAME[notation.check_notation(notation_name)]
+    return "J^{(t)}" if mean and name == "J" else name
+
+
+def example_cost(notation_name: str) -> str:
+    """The cost of example t inside a mean over examples: C^{(t)} (Ng: J^{(t)})."""
+    return _COST_NAME[notation.check_notation(notation_name)] + "^{(t)}"
 
 
 class ConcretePrinter(LatexPrinter):
     """SymPy's LaTeX printer with partial derivatives, Iverson brackets and notation names."""
 
-    def __init__(self, notation_name: str, symbol_names: dict[sympy.Symbol, str]) -> None:
+    def __init__(self, symbol_names: dict[sympy.Symbol, str]) -> None:
         super().__init__({"symbol_names": symbol_names})
-        self.notation = notation_name
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         (variable, count), *rest = expr.variable_count
@@ -52,13 +62,13 @@ class ConcretePrinter(LatexPrinter):
         return f"{text}^{{{exp}}}" if exp else text
 
 
-def _names(expr: sympy.Basic, notation_name: str) -> dict[sympy.Symbol, str]:
+def _names(expr: sympy.Basic, notation_name: str, mean: bool) -> dict[sympy.Symbol, str]:
     names: dict[sympy.Symbol, str] = {}
     for s in sorted(expr.atoms(sympy.Symbol), key=sympy.default_sort_key):
         if not isinstance(s, sympy.Symbol):
             continue
         if s in (COST, MEAN_COST):
-            names[s] = cost_name(notation_name) if s == COST else "J"
+            names[s] = cost_name(notation_name, mean) if s == COST else "J"
             continue
         try:
             kind, idx = notation.parse_name(s.name)
@@ -68,42 +78,47 @@ def _names(expr: sympy.Basic, notation_name: str) -> dict[sympy.Symbol, str]:
     return names
 
 
-def to_latex(expr: sympy.Basic, notation_name: str) -> str:
-    """LaTeX of an expression in symbp's symbols, written in a notation."""
+def to_latex(expr: sympy.Basic, notation_name: str, mean: bool = False) -> str:
+    """LaTeX of an expression in symbp's symbols, written in a notation (``mean``: the cost
+    is a mean over examples, which changes the name of the one-example cost)."""
     notation.check_notation(notation_name)
-    return ConcretePrinter(notation_name, _names(expr, notation_name)).doprint(expr)
+    return ConcretePrinter(_names(expr, notation_name, mean)).doprint(expr)
 
 
 def _mean_step_rhs(step: Step, notation_name: str) -> str:
-    """The MEAN step's right side: (1/m) sum_t dC^(t)/dp (+ lambda/m p), printed term by term."""
+    """The MEAN step's right side as the sources write it: the mean of the per-example
+    derivatives first, then the L2 term (lambda/m times the weight)."""
     (parameter,) = [s for s in step.lhs.atoms(sympy.Symbol) if s != MEAN_COST]
-    g = [f for f in step.rhs.atoms(sympy.Function) if f.func.__name__ == "g"]
-    cost = cost_name(notation_name)
-    per_example = (
-        f"\\frac{{\\partial {cost}^{{(t)}}}}{{\\partial {to_latex(parameter, notation_name)}}}"
-    )
-    replaced = step.rhs.xreplace({g[0]: sympy.Symbol("_per_example")}) if g else step.rhs
-    names = _names(replaced, notation_name)
-    names[sympy.Symbol("_per_example")] = per_example
-    return ConcretePrinter(notation_name, names).doprint(replaced)
+    mean_terms = [t for t in sympy.Add.make_args(step.rhs) if t.has(sympy.Sum)]
+    rest = sympy.Add(*[t for t in sympy.Add.make_args(step.rhs) if not t.has(sympy.Sum)])
+    cost = example_cost(notation_name)
+    p = to_latex(parameter, notation_name)
+    out = f"\\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} \\frac{{\\partial {cost}}}{{\\partial {p}}}"
+    if not mean_terms:
+        return to_latex(step.rhs, notation_name, mean=True)
+    if rest != 0:
+        out += " + " + to_latex(rest, notation_name, mean=True)
+    return out
 
 
-def step_latex(step: Step, notation_name: str) -> str:
+def step_latex(step: Step, notation_name: str, mean: bool = False) -> str:
     """``lhs = rhs`` of one derivation step, in a notation."""
-    lhs = to_latex(step.lhs, notation_name)
-    if any(f.func.__name__ == "g" for f in step.rhs.atoms(sympy.Function)):
+    lhs = to_latex(step.lhs, notation_name, mean)
+    if step.rhs.has(sympy.Sum):
         return f"{lhs} = {_mean_step_rhs(step, notation_name)}"
-    return f"{lhs} = {to_latex(step.rhs, notation_name)}"
+    return f"{lhs} = {to_latex(step.rhs, notation_name, mean)}"
 
 
-def steps_block(steps: list[Step], notation_name: str) -> list[tuple[str, str, Step]]:
+def steps_block(
+    steps: list[Step], notation_name: str, mean: bool = False
+) -> list[tuple[str, str, Step]]:
     """(left side, ``= right side``, step) rows of an aligned block; a repeated left side is
     left blank so that the block reads as one chain of equalities."""
     rows = []
     previous = None
     for step in steps:
-        lhs = to_latex(step.lhs, notation_name)
-        rhs = step_latex(step, notation_name)[len(lhs) :].lstrip()
+        lhs = to_latex(step.lhs, notation_name, mean)
+        rhs = step_latex(step, notation_name, mean)[len(lhs) :].lstrip()
         rows.append(("" if lhs == previous else lhs, rhs, step))
         previous = lhs
     return rows

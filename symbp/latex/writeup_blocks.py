@@ -123,14 +123,16 @@ def _markdown_block(block: Block, style: str) -> str:
         inner = f"\\begin{{aligned}}\n{body}\n\\end{{aligned}}"
         return f"```math\n{inner}\n```" if style == "github" else f"$$\n{inner}\n$$"
     if isinstance(block, Table):
-        lines = ["| " + " | ".join(block.header) + " |", "|" + "---|" * len(block.header)]
+        head = [_markdown_inline(h, style) for h in block.header]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(block.header)]
         for row in block.rows:
             lines.append("| " + " | ".join(_markdown_inline(c, style) for c in row) + " |")
         return "\n".join(lines)
     if isinstance(block, Picture):
         if style == "jupyter":
             return block.svg
-        return f"![{block.caption}]({block.svg_name})"
+        caption = _markdown_inline(block.caption, style)
+        return f"![the network]({block.svg_name})\n\n{caption}"
     return f"```\n{block.text}\n```"
 
 

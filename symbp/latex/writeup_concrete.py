@@ -16,8 +16,8 @@ import sympy
 from symbp import notation
 from symbp.activations import Elementwise
 from symbp.derive.concrete import Derivation
-from symbp.derive.steps import Rule, Step
-from symbp.latex.concrete import cost_name, steps_block, to_latex
+from symbp.derive.steps import Rule
+from symbp.latex.concrete import cost_name, example_cost, steps_block, to_latex
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Table, Text
 
 GENERIC_LAYER, GENERIC_ROW, GENERIC_COL = sympy.symbols("l j k")
@@ -37,8 +37,15 @@ def generic_name(kind: str, notation_name: str, units: tuple[sympy.Expr, ...] = 
     return notation.latex_name(kind, (GENERIC_LAYER - shift, *units), notation_name)
 
 
-def _rows(steps: list[Step], notation_name: str) -> list[tuple[str, str, str]]:
-    return [(lhs, rhs, step.rule.value) for lhs, rhs, step in steps_block(steps, notation_name)]
+def has_mean(der: Derivation) -> bool:
+    """Is the cost a mean over examples (or regularised), so that J differs from one example's?"""
+    return der.network.examples > 1 or bool(der.network.l2)
+
+
+def _rows(der: Derivation, quantity: str, notation_name: str) -> list[tuple[str, str, str]]:
+    steps = der.steps_for(quantity)
+    rows = steps_block(steps, notation_name, has_mean(der))
+    return [(lhs, rhs, step.rule.value) for lhs, rhs, step in rows]
 
 
 def _activation_latex(der: Derivation, layer: int, z: sympy.Symbol, notation_name: str) -> str:
@@ -90,7 +97,7 @@ def setting(der: Derivation, notation_name: str) -> list[Block]:
         f"the elementwise product is written ${ELEMENTWISE[notation_name]}$.",
         bias_rule,
     ]
-    if net.examples > 1 or net.l2:
+    if has_mean(der):
         items.append(
             f"The cost is the mean over $m = {net.examples}$ examples"
             + (f" plus the L2 term with $\\lambda = {sympy.latex(net.l2)}$." if net.l2 else ".")
@@ -128,15 +135,15 @@ def forward_pass(der: Derivation, notation_name: str) -> list[Block]:
 def loss(der: Derivation, notation_name: str) -> list[Block]:
     """The loss of one example, and the mean (with L2) when there are m examples."""
     net, fwd = der.network, der.forward
-    cost = cost_name(notation_name)
+    cost = cost_name(notation_name, has_mean(der))
     blocks: list[Block] = [
         Heading(2, "3. The loss"),
         Text(f"For one example, with the loss ${net.loss.latex}$ written out:"),
         Math([(cost, "= " + to_latex(fwd.loss, notation_name), "")]),
     ]
-    if net.examples > 1 or net.l2:
+    if has_mean(der):
         w = generic_name("weight", notation_name, (GENERIC_ROW, GENERIC_COL))
-        mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {cost}^{{(t)}}"
+        mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {example_cost(notation_name)}"
         if net.l2:
             mean += f" + \\frac{{\\lambda}}{{2m}} \\sum_{{l,j,k \\ne 0}} \\left({w}\\right)^2"
         blocks += [Text("Over the $m$ examples the cost is"), Math([("J", mean, "")])]
@@ -149,7 +156,7 @@ def output_error(der: Derivation, notation_name: str) -> list[Block]:
     blocks: list[Block] = [Heading(2, "4. The output error, step by step")]
     for j in range(1, net.sizes[-1] + 1):
         name = fwd.delta[(net.L, j)].name
-        blocks.append(Math(_rows(der.steps_for(name), notation_name)))
+        blocks.append(Math(_rows(der, name, notation_name)))
     return blocks
 
 
@@ -163,7 +170,7 @@ def hidden_errors(der: Derivation, notation_name: str) -> list[Block]:
         first = fwd.delta[(layer, 1)]
         blocks += [
             Text(f"Layer {notation.layer_label(layer, notation_name)}, unit 1 in full:"),
-            Math(_rows(der.steps_for(first.name), notation_name)),
+            Math(_rows(der, first.name, notation_name)),
         ]
     rows = [
         (to_latex(fwd.delta[key], notation_name), "= " + to_latex(value, notation_name), "")
@@ -175,20 +182,20 @@ def hidden_errors(der: Derivation, notation_name: str) -> list[Block]:
 
 def gradients(der: Derivation, notation_name: str) -> list[Block]:
     """One weight and one bias derived in full, then every parameter's gradient."""
-    net, fwd = der.network, der.forward
+    fwd = der.forward
     params = fwd.parameters
     blocks: list[Block] = [Heading(2, "6. The gradients")]
     shown = [params[0]] + [p for p in params if notation.parse_name(p.name)[0] == "bias"][:1]
-    if net.examples > 1 or net.l2:
+    if has_mean(der):
         shown = shown[:1] + [p for p in params if fwd.regularised(p)][:1] + shown[1:]
     for p in dict.fromkeys(shown):
-        blocks.append(Math(_rows(der.steps_for(p.name), notation_name)))
+        blocks.append(Math(_rows(der, p.name, notation_name)))
     if len(params) > FULL_LISTING:
         blocks.append(
             Text(f"The network has {len(params)} parameters; each follows the same two rules.")
         )
         return blocks
-    cost = cost_name(notation_name)
+    cost = cost_name(notation_name, has_mean(der))
     rows = []
     for p in params:
         lhs = f"\\frac{{\\partial {cost}}}{{\\partial {to_latex(p, notation_name)}}}"
@@ -201,7 +208,7 @@ def update(der: Derivation, notation_name: str) -> list[Block]:
     """Gradient descent: every parameter moves against its gradient."""
     net = der.network
     rate = LEARNING_RATE[notation_name]
-    cost = "J" if net.examples > 1 or net.l2 else cost_name(notation_name)
+    cost = "J" if has_mean(der) else cost_name(notation_name)
     rows = []
     for kind in ("weight", "bias"):
         if kind == "bias" and net.bias == "unit":

@@ -1,0 +1,92 @@
+"""The ``markdown`` and ``latex`` formats of ``symbp derive``: flags, the canonical command line
+that each generated file names, and writing the document (never over an existing file unless
+``--force``). The long name of ``-o`` is ``--output-file``: ``--output`` already names the
+output activation among the network flags.
+
+>>> import argparse
+>>> parser = argparse.ArgumentParser()
+>>> add_arguments(parser)
+>>> args = parser.parse_args(["--notation", "ng", "-o", "out.md"])
+>>> (args.notation, args.hadamard, args.output_file, args.force)
+('ng', 'circ', 'out.md', False)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from symbp.derive.concrete import derive
+from symbp.latex import writeup
+from symbp.model import Network
+from symbp.notation import NOTATIONS
+
+FORMATS = writeup.FORMATS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--notation``, ``--hadamard``, ``-o/--output-file`` and ``--force`` for the writeups."""
+    group = parser.add_argument_group("writeup (--format markdown or latex)")
+    group.add_argument(
+        "--notation", default="wikipedia", choices=NOTATIONS, help="whose symbols to write in"
+    )
+    group.add_argument(
+        "--hadamard",
+        default="circ",
+        choices=writeup.HADAMARD,
+        help="Wikipedia's elementwise product: circ (today's article) or cdot (the old one)",
+    )
+    group.add_argument(
+        "-o",
+        "--output-file",
+        metavar="FILE",
+        help="write the writeup here (and the picture beside)",
+    )
+    group.add_argument("--force", action="store_true", help="overwrite existing files")
+
+
+def command_line(args: argparse.Namespace, net: Network) -> str:
+    """The canonical command that makes this document, every network flag spelled out."""
+    parts = ["symbp", "derive", "--layers", ",".join(map(str, net.sizes))]
+    parts += ["--hidden", args.hidden, "--output", args.output or args.hidden]
+    parts += ["--loss", args.loss, "--bias", net.bias]
+    if net.examples != 1:
+        parts += ["--examples", str(net.examples)]
+    if net.l2:
+        parts += ["--l2", str(args.l2)]
+    if getattr(args, "generic", False):
+        parts.append("--generic")
+    parts += ["--notation", args.notation]
+    if args.notation == "wikipedia":
+        parts += ["--hadamard", args.hadamard]
+    parts += ["--format", args.format]
+    if args.output_file:
+        parts += ["-o", args.output_file]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def document(args: argparse.Namespace, net: Network) -> writeup.Document:
+    """Derive and render the writeup the parsed command line asks for, without writing it."""
+    svg_name = None
+    if args.output_file:
+        svg_name = Path(args.output_file).with_suffix(".svg").name
+    return writeup.render(
+        derive(net),
+        notation=args.notation,
+        fmt=args.format,
+        hadamard=args.hadamard,
+        command=command_line(args, net),
+        svg_name=svg_name,
+    )
+
+
+def run(args: argparse.Namespace, net: Network) -> int:
+    """Write the writeup to ``--output-file`` (and its picture beside it) or to stdout."""
+    doc = document(args, net)
+    if args.output_file:
+        writeup.write(doc, args.output_file, force=args.force)
+    else:
+        sys.stdout.write(doc.text)
+    return 0
