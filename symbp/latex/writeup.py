@@ -130,3 +130,27 @@ def write(document: Document, path: str | os.PathLike, force: bool = False) -> l
     for name, content in document.files.items():
         target.with_name(name).write_text(content, encoding="utf-8")
     return targets
+
+
+def repr_markdown(der: Derivation) -> str:
+    """What a notebook shows for a derivation: the whole writeup, Wikipedia's notation."""
+    return render(der, fmt="markdown", style="jupyter").text
+
+
+def repr_latex(der: Derivation) -> str:
+    """The deltas and gradients as one display-math block (for LaTeX-only frontends)."""
+    rows = writeup_concrete.results_rows(der, "wikipedia")
+    body = " \\\\\n".join(f"{lhs} &{rhs}" for lhs, rhs, _ in rows)
+    return f"$$\\begin{{aligned}}\n{body}\n\\end{{aligned}}$$"
+
+
+def install_jupyter_hooks() -> None:
+    """Make a :class:`Derivation` show itself as rendered math in Jupyter.
+
+    >>> install_jupyter_hooks()
+    >>> import symbp
+    >>> symbp.derive(symbp.network([1, 1])).__class__._repr_latex_ is not None
+    True
+    """
+    Derivation._repr_markdown_ = repr_markdown
+    Derivation._repr_latex_ = repr_latex

@@ -27,6 +27,7 @@ True
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 
@@ -129,8 +130,10 @@ def _markdown_block(block: Block, style: str) -> str:
             lines.append("| " + " | ".join(_markdown_inline(c, style) for c in row) + " |")
         return "\n".join(lines)
     if isinstance(block, Picture):
-        if style == "jupyter":
-            return block.svg
+        if style == "jupyter":  # a data URI: notebooks sanitise inline <svg> but keep <img>
+            data = base64.b64encode(block.svg.encode()).decode()
+            return f'<img alt="the network" src="data:image/svg+xml;base64,{data}"/>'
+
         caption = _markdown_inline(block.caption, style)
         return f"![the network]({block.svg_name})\n\n{caption}"
     return f"```\n{block.text}\n```"

@@ -204,6 +204,21 @@ def gradients(der: Derivation, notation_name: str) -> list[Block]:
     return blocks
 
 
+def results_rows(der: Derivation, notation_name: str) -> list[tuple[str, str, str]]:
+    """Every delta (output first) and every parameter's gradient, one row each."""
+    fwd, mean = der.forward, has_mean(der)
+    keys = sorted(der.deltas, key=lambda key: (-key[0], key[1]))
+    rows = [
+        (to_latex(fwd.delta[k], notation_name), "= " + to_latex(der.deltas[k], notation_name), "")
+        for k in keys
+    ]
+    cost = cost_name(notation_name, mean)
+    for p in fwd.parameters:
+        lhs = f"\\frac{{\\partial {cost}}}{{\\partial {to_latex(p, notation_name)}}}"
+        rows.append((lhs, "= " + to_latex(der.gradients[p], notation_name), ""))
+    return rows
+
+
 def update(der: Derivation, notation_name: str) -> list[Block]:
     """Gradient descent: every parameter moves against its gradient."""
     net = der.network
