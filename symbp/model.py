@@ -57,7 +57,7 @@ class Network:
 
     @property
     def parameter_count(self) -> int:
-        return sum(n * (m + 1) for m, n in zip(self.sizes, self.sizes[1:]))
+        return sum(n * (m + 1) for m, n in zip(self.sizes[:-1], self.sizes[1:], strict=True))
 
     def describe(self) -> str:
         acts = ", ".join(a.name for a in self.activations)

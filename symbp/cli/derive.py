@@ -3,22 +3,57 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from symbp.cli import add_network_flags, network_from_args
 from symbp.derive.concrete import derive
+from symbp.derive.export import to_json, to_text
+from symbp.derive.proof import prove
+from symbp.latex import writeup_cli
+
+FORMATS = ("text", "json", *writeup_cli.FORMATS)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("derive", help="derive dC/dw and the delta recursion")
+    parser = subparsers.add_parser(
+        "derive",
+        help="derive dC/dw and the delta recursion, and prove them",
+        description="Derive every gradient of a network by the chain rule and prove each one "
+        "equal to direct differentiation of the composed loss.",
+    )
     add_network_flags(parser)
+    parser.add_argument("--format", default="text", choices=FORMATS, help="output format")
+    parser.add_argument(
+        "--proof",
+        default="auto",
+        choices=("auto", "symbolic", "numeric", "none"),
+        help="how to check each gradient against direct differentiation (default auto: "
+        "symbolic on small networks, 60-digit numeric otherwise)",
+    )
+    parser.add_argument("--generic", action="store_true", help="any depth L, symbolic widths")
+    writeup_cli.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    der = derive(network_from_args(args))
-    print(f"network: {der.network.describe()}")
-    for symbol, value in der.definitions():
-        print(f"{symbol} = {value}")
-    for parameter, value in der.gradients.items():
-        print(f"dC/d{parameter} = {value}")
-    return 0
+    net = network_from_args(args)
+    if args.format in writeup_cli.FORMATS:
+        return writeup_cli.run(args, net)
+    if args.generic:
+        from symbp.derive.generic import derive_generic
+
+        print(derive_generic(net))
+        return 0
+    der = derive(net)
+    report = None if args.proof == "none" else prove(der, method=args.proof)
+    if args.format == "json":
+        data = to_json(der)
+        if report is not None:
+            data["proof"] = [line.__dict__ for line in report.lines]
+        print(json.dumps(data, indent=1))
+    else:
+        print(to_text(der))
+        if report is not None:
+            print()
+            print(report)
+    return 0 if report is None or report.ok else 1

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import sympy
 
@@ -31,7 +31,7 @@ from symbp.model import Forward, Key, Network, forward
 C = sympy.Symbol("C")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _output_identity_holds(activation: Activation) -> bool:
     """Is the activation's stated f'(z) = g(a) identity true? Checked once, symbolically."""
     if not isinstance(activation, Elementwise) or activation.from_output is None:
@@ -143,7 +143,7 @@ def _activation_derivative(
     return raw, act.jacobian_in_outputs(outputs, i - 1, j - 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fprime_template(act: Elementwise) -> tuple[sympy.Symbol, sympy.Expr]:
     t = sympy.Symbol("t", real=True)
     return t, act.fprime(t)

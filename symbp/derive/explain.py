@@ -14,8 +14,6 @@ from symbp import notation
 from symbp.derive.steps import Rule, Step, d
 from symbp.errors import SymbpError
 
-
-
 if TYPE_CHECKING:
     from symbp.derive.concrete import Derivation
 
@@ -51,7 +49,9 @@ def _hidden_delta(der: Derivation, layer: int, j: int) -> list[Step]:
     act = der.network.activation(layer)
     steps = [Step(fwd.delta[(layer, j)], d(C, z_j), Rule.DEFINITION)]
     outs = [fwd.a[(layer, i)] for i in range(1, der.network.sizes[layer] + 1)]
-    depends = [a for a in outs if z_j in fwd.a_def[(layer, int(a.name.split("_")[-1]))].free_symbols]
+    depends = [
+        a for a in outs if z_j in fwd.a_def[(layer, int(a.name.split("_")[-1]))].free_symbols
+    ]
     chain = sympy.Add(*[d(C, a) * d(a, z_j) for a in depends])
     steps.append(Step(d(C, z_j), chain, Rule.CHAIN_RULE, f"a^{layer} = {act.name}(z^{layer})"))
     if act.elementwise:
@@ -84,7 +84,9 @@ def explain(der: Derivation, quantity: str | sympy.Symbol) -> list[Step]:
             t = sympy.Symbol("t", integer=True, positive=True)
             mean = sympy.Sum(sympy.Function("g")(t), (t, 1, m)) / m
             reg = der.network.l2 / m * symbol if der.forward.regularised(symbol) else 0
-            source = "J = (1/m) sum_t C^(t) + lambda/(2m) sum w^2; g(t) = the result above for example t"
+            source = (
+                "J = (1/m) sum_t C^(t) + lambda/(2m) sum w^2; g(t) = the result above for example t"
+            )
             steps.append(Step(d(J, symbol), mean + reg, Rule.MEAN, source))
         return steps
     if kind == "input" and symbol in fwd.x:
