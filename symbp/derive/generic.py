@@ -83,6 +83,9 @@ class GenericDerivation:
     entries: dict[str, mx.Equation] = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
     output_simplified: sympy.Expr | None = None
+    shapes: dict[str, tuple[sympy.Expr, sympy.Expr | None]] = field(default_factory=dict)
+    """(rows, columns) of each layer quantity as the layers whose widths they are (None: 1);
+    with Ng's bias unit, W^l has one column more than the width of layer l-1."""
 
     def steps_for(self, quantity: str) -> list[GenericStep]:
         return [s for s in self.steps if s.quantity == quantity]
@@ -199,12 +202,50 @@ def _recursion(der: GenericDerivation) -> None:
     der.entries[name] = mx.Equation(
         mx.Elem("delta", LAYER - 1, (ROW,)), ix.entry(value.xreplace({ROW: COL, Q: ROW}))
     )
+    _output_form(der, hidden, dc_da)
     der.entries["delta_def"] = mx.Equation(
         mx.Elem("delta", LAYER, (ROW,)), mx.Partial(mx.Cost(), mx.Elem("z", LAYER, (ROW,))), "def"
     )
     der.equations["delta_def"] = mx.Equation(
         mx.Vec("delta", LAYER), mx.Partial(mx.Cost(), mx.Vec("z", LAYER)), "def"
     )
+
+
+def _output_form(der: GenericDerivation, hidden, dc_da: sympy.Expr) -> None:
+    """Where f'(z) has a form in a = f(z) (sigmoid: a(1 - a)), the recursion written with it."""
+    form = hidden.fprime_in_output(a[LAYER - 1, Q]) if isinstance(hidden, Elementwise) else None
+    if form is None or hidden.name == "identity":
+        return
+    try:
+        fprime_eq = mx.Equation(mx.FPrime(LAYER - 1), recognise(form, (Q,)))
+    except ix.NotRecognised:
+        return
+    der.steps.append(
+        GenericStep(
+            "fprime_output_form",
+            fprime(LAYER - 1, z[LAYER - 1, Q]),
+            form,
+            Rule.OUTPUT_FORM,
+            f"a = {hidden.name}(z)",
+            (),
+            fprime_eq,
+        )
+    )
+    der.equations["fprime_output_form"] = fprime_eq
+    value = dc_da * form
+    matrix = mx.Equation(mx.Vec("delta", LAYER - 1), recognise(value, (Q,)))
+    der.steps.append(
+        GenericStep(
+            "delta_recursion_output_form",
+            _d(C, z[LAYER - 1, Q]),
+            value,
+            Rule.OUTPUT_FORM,
+            "",
+            (),
+            matrix,
+        )
+    )
+    der.equations["delta_recursion_output_form"] = matrix
 
 
 def _input_gradient(der: GenericDerivation) -> None:
@@ -396,6 +437,15 @@ def derive_generic(
         mx.Vec("z", LAYER), wa if bias == "unit" else mx.Add(wa, mx.Vec("b", LAYER))
     )
     der.equations["forward_a"] = mx.Equation(mx.Vec("a", LAYER), fa)
+    W = mx.Mat("W", LAYER)
+    step = mx.Product(mx.Scalar("eta"), mx.Grad(W))
+    der.equations["update_W"] = mx.Equation(W, mx.Add(W, mx.Neg(step)), "assign")
+    der.shapes = {
+        "W": (LAYER, LAYER - 1),
+        "delta": (LAYER, None),
+        "a": (LAYER, None),
+        "z": (LAYER, None),
+    }
     _output(der)
     _recursion(der)
     _weights(der)

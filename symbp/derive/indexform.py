@@ -163,6 +163,8 @@ def recognise(expr: sympy.Expr, free: tuple[sympy.Symbol, ...]) -> mx.Node:
         return mx.Hadamard(*[recognise(x, free) for x in _ordered(rest)])
     if isinstance(expr, sympy.Sum):
         return _matrix_vector(expr, q)
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp > 1:
+        return mx.Hadamard(*[recognise(expr.base, free)] * int(expr.exp))
     if isinstance(expr, fprime):
         layer, arg = expr.args
         if arg != z[layer, q]:
@@ -178,7 +180,25 @@ def recognise(expr: sympy.Expr, free: tuple[sympy.Symbol, ...]) -> mx.Node:
 def _ordered(product: sympy.Expr) -> list[sympy.Expr]:
     """Factors in the chain rule's order: sums (matrix products) and gradients, then f'."""
     factors = list(sympy.Mul.make_args(product))
-    return sorted(factors, key=lambda x: (isinstance(x, fprime), sympy.default_sort_key(x)))
+    return sorted(
+        factors,
+        key=lambda x: (
+            isinstance(x, fprime),
+            isinstance(x, sympy.Add),
+            not isinstance(x, sympy.Sum),
+            sympy.default_sort_key(x),
+        ),
+    )
+
+
+_ENTRY_ORDER = (w, J, a, dC, delta)
+
+
+def _entry_order(x: sympy.Expr) -> tuple[int, str]:
+    """The sources' order: weight, activation, loss derivative, delta; then f'."""
+    base = getattr(x, "base", None)
+    rank = _ENTRY_ORDER.index(base) if base in _ENTRY_ORDER else len(_ENTRY_ORDER)
+    return (rank + (10 if isinstance(x, fprime) else 0), sympy.default_sort_key(x))
 
 
 def entry(expr: sympy.Expr) -> mx.Node:
@@ -200,7 +220,7 @@ def entry(expr: sympy.Expr) -> mx.Node:
         width = hi.indices[0] if isinstance(hi, sympy.Indexed) else None
         return mx.IndexSum(entry(expr.function), var, width)
     if isinstance(expr, sympy.Mul):
-        return mx.Product(*[entry(x) for x in _ordered(expr)])
+        return mx.Product(*[entry(x) for x in sorted(sympy.Mul.make_args(expr), key=_entry_order)])
     raise NotRecognised(f"no entry form for {expr}")
 
 

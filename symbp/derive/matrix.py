@@ -208,6 +208,14 @@ class Elided(Node):
     inner: Node
 
 
+@dataclass(frozen=True)
+class Column(Node):
+    """A layer's vector written out as a column of its entries 1 .. width (Ng's CSDN post)."""
+
+    kind: str
+    layer: Layer
+
+
 ELLIPSIS = Scalar("...")
 
 
@@ -226,7 +234,8 @@ class Chain(Node):
 
 @dataclass(frozen=True)
 class Equation(Node):
-    """``lhs relation rhs``; relation ``"="``, ``"def"`` (:=, \\equiv) or ``"assign"``."""
+    """``lhs relation rhs``; relation ``"="``, ``"def"`` (:=, \\equiv), ``"assign"`` (:=) or
+    ``"update"`` (``w' = w - eta dC/dw``)."""
 
     lhs: Node
     rhs: Node
@@ -322,6 +331,8 @@ def _text(node: Node) -> str:  # noqa: C901 - one line per node class, on purpos
         return f"{node.function}(" + ", ".join(map(str, node.args)) + ")"
     if isinstance(node, Fn):
         return f"{node.kind}{_sup(node.layer)}"
+    if isinstance(node, Column):
+        return f"({node.kind}{_sup(node.layer)}_1, ..., {node.kind}{_sup(node.layer)}_n)^T"
     if isinstance(node, Elided):
         return f"... {node.inner} ..."
     if isinstance(node, Chain):
@@ -330,6 +341,8 @@ def _text(node: Node) -> str:  # noqa: C901 - one line per node class, on purpos
             out += _OP_TEXT[op] + _text(item)
         return out
     if isinstance(node, Equation):
+        if node.relation == "update":
+            return f"{node.lhs}' = {node.rhs}"
         rel = {"=": " = ", "def": " := ", "assign": " := "}[node.relation]
         return f"{node.lhs}{rel}{node.rhs}"
     return repr(node)

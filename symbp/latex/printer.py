@@ -1,0 +1,378 @@
+"""LaTeX of the generic derivation's matrix and index expressions, in a source's own notation.
+
+A :class:`Style` says how one source writes things (the names come from
+:mod:`symbp.notation`): the elementwise product (Wikipedia ``\\circ`` today and ``\\cdot`` in the
+source note's images, Ng's ``\\ .*\\ ``, Nielsen's ``\\odot``), whether a matrix product is a
+``\\cdot`` or juxtaposition, which side of a Hadamard product the activation derivative goes,
+how a derivative is written. :class:`GenericPrinter` dispatches on the node class
+(``_print_<Class>``), one short method per node of :mod:`symbp.derive.matrix`.
+
+For the writeups, :func:`symbp.latex.printer_sources.equations` lists a notation's equations
+as ``PrintedEquation(label, latex, source_ref)``.
+
+>>> from symbp.derive.generic import derive_generic
+>>> der = derive_generic()
+>>> print_node(der.equations["delta_recursion"], "wikipedia", hadamard="circ")
+"\\\\delta^{l-1} = (f^{l-1})' \\\\circ (W^{l})^{T}\\\\cdot \\\\delta^{l}"
+>>> print_node(der.equations["delta_recursion"], "nielsen")
+"\\\\delta^{l} = ((w^{l+1})^{T} \\\\delta^{l+1}) \\\\odot \\\\sigma'(z^{l})"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sympy
+
+from symbp import notation as nt
+from symbp.derive import matrix as mx
+from symbp.derive.matrix import COL, DEPTH, LAYER, ROW, SUM
+
+_NG_INDEX = {ROW: "i", COL: "j", SUM: "k"}
+_WIKI_INDEX = {ROW: "j", COL: "k", SUM: "i"}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one source writes the generic equations.
+
+    ``ellipsis``: ``"spaced"`` (``X \\circ \\cdots \\circ Y``, today's Wikipedia), ``"old"``
+    (the source images: ``X\\cdots Y`` in a row product, ``X\\cdots \\cdot Y`` in a column
+    product) or ``"plain"`` (``X \\ldots Y``, Nielsen's juxtaposed products).
+    """
+
+    notation: str
+    hadamard: str
+    matmul: str = ""
+    ellipsis: str = "spaced"
+    ellipsis_tex: str = "\\cdots"
+    define: str = ":="
+    fprime_first: bool = False
+    fprime_argument: bool = True
+    paren_product_in_hadamard: bool = True
+    cost: str = "C"
+    mean_cost: str = "J"
+    frac: str = "\\frac"
+    operator_derivative: bool = False
+    delta_first: bool = False
+    transpose_merged: bool = False
+    sum_bounds: bool = False
+    sum_parens: bool = False
+    index_comma: bool = False
+    shorthand: bool = False
+    target_example: str = ""
+    output_layer: str = "L"
+    indices: tuple[tuple[sympy.Symbol, str], ...] = tuple(_WIKI_INDEX.items())
+
+
+def style_for(notation: str, hadamard: str | None = None) -> Style:
+    """The default style of a notation; Wikipedia takes ``hadamard="circ"`` or ``"cdot"``.
+
+    >>> style_for("wikipedia", "cdot").hadamard
+    '\\\\cdot'
+    """
+    nt.check_generic_notation(notation)
+    if notation == "wikipedia":
+        old = (hadamard or "circ") == "cdot"
+        if hadamard not in (None, "circ", "cdot"):
+            raise nt.SpecError(f"unknown Hadamard style {hadamard!r}; known: cdot, circ")
+        return Style(
+            "wikipedia",
+            nt.HADAMARD_TEX["cdot" if old else "circ"],
+            matmul="\\cdot",
+            ellipsis="old" if old else "spaced",
+            fprime_first=True,
+            fprime_argument=False,
+            paren_product_in_hadamard=False,
+        )
+    if notation == "ng":
+        return Style(
+            "ng",
+            nt.HADAMARD_TEX["ng"],
+            cost="J",
+            frac="\\dfrac",
+            index_comma=True,
+            indices=tuple(_NG_INDEX.items()),
+        )
+    if notation == "nielsen":
+        return Style(
+            "nielsen",
+            nt.HADAMARD_TEX["nielsen"],
+            ellipsis="plain",
+            ellipsis_tex="\\ldots",
+            define="\\equiv",
+        )
+    return Style(
+        "ufldl",
+        nt.HADAMARD_TEX["ufldl"],
+        matmul="\\cdot",
+        cost="J(W,b;x,y)",
+        operator_derivative=True,
+        sum_bounds=True,
+        sum_parens=True,
+        output_layer="n_l",
+        indices=tuple(_NG_INDEX.items()),
+    )
+
+
+def _layer_tex(layer: sympy.Expr, output: str = "L") -> str:
+    """``l+1``, ``L-1``, ``2``: a layer label as the sources write it (no spaces)."""
+    if layer.is_Integer or layer.is_Symbol:
+        return output if layer == DEPTH else str(layer)
+    constant, rest = layer.as_coeff_Add()
+    sign = "+" if constant > 0 else "-"
+    return f"{_layer_tex(rest, output)}{sign}{abs(constant)}"
+
+
+class GenericPrinter:
+    """Prints :mod:`symbp.derive.matrix` nodes in one :class:`Style`."""
+
+    def __init__(self, style: Style) -> None:
+        self.style = style
+        self.names = dict(style.indices)
+
+    def doprint(self, node: mx.Node) -> str:
+        return getattr(self, f"_print_{type(node).__name__}")(node)
+
+    # names ------------------------------------------------------------------------------
+    def label(self, kind: str, layer: sympy.Expr | None) -> str:
+        if layer is None:
+            return ""
+        shown = nt.generic_layer(kind, sympy.sympify(layer), self.style.notation)
+        return _layer_tex(shown, self.style.output_layer)
+
+    def _indices(self, indices: tuple[sympy.Expr, ...]) -> str:
+        names = [self.names.get(i, str(i)) for i in indices]
+        return ("," if self.style.index_comma and len(names) > 1 else "").join(names)
+
+    def _print_Vec(self, node: mx.Vec) -> str:
+        if node.kind == "one":
+            return "1"
+        if node.kind in ("x", "y"):
+            return node.kind + (self.style.target_example if node.kind == "y" else "")
+        if self.style.shorthand:
+            return nt.generic_name(node.kind, "", self.style.notation)
+        return nt.generic_name(node.kind, self.label(node.kind, node.layer), self.style.notation)
+
+    _print_Mat = _print_Vec
+
+    def _print_Elem(self, node: mx.Elem) -> str:
+        idx = self._indices(node.indices)
+        if node.kind in ("x", "y"):
+            return f"{node.kind}_{{{idx}}}"
+        if self.style.shorthand:
+            return nt.generic_name(node.kind, "", self.style.notation)
+        label = self.label(node.kind, node.layer)
+        return nt.generic_name(node.kind, label, self.style.notation, idx)
+
+    def _print_Cost(self, node: mx.Cost) -> str:
+        return self.style.mean_cost if node.mean else self.style.cost
+
+    def _print_Scalar(self, node: mx.Scalar) -> str:
+        if node == mx.ELLIPSIS:
+            return self.style.ellipsis_tex
+        return {"lambda": "\\lambda", "eta": "\\eta"}.get(node.name, node.name)
+
+    def _fprime_argument(self, node: mx.FPrime) -> str:
+        if node.index is None:
+            return self.doprint(mx.Vec("z", node.layer))
+        return self.doprint(mx.Elem("z", node.layer, (node.index,)))
+
+    def _print_FPrime(self, node: mx.FPrime) -> str:
+        name = nt.activation_tex(self.style.notation, self.label("a", node.layer), True)
+        if not self.style.fprime_argument and node.index is None:
+            return name
+        return f"{name}({self._fprime_argument(node)})"
+
+    def _print_Jacobian(self, node: mx.Jacobian) -> str:
+        return f"J^{{{self.label('a', node.layer)}}}"
+
+    def _print_Diag(self, node: mx.Diag) -> str:
+        if isinstance(node.of, mx.FPrime) and self.style.notation == "nielsen":
+            return f"\\Sigma'({self._fprime_argument(node.of)})"
+        return f"\\operatorname{{diag}}({self.doprint(node.of)})"
+
+    def _print_Grad(self, node: mx.Grad) -> str:
+        wrt = node.wrt
+        if self.style.notation == "nielsen" and isinstance(wrt, mx.Vec) and wrt.kind == "a":
+            return f"\\nabla_a {self.doprint(node.cost)}"
+        return f"\\nabla_{{{self.doprint(wrt)}}}{self.doprint(node.cost)}"
+
+    def _print_Partial(self, node: mx.Partial) -> str:
+        d = "d" if node.total else "\\partial "
+        num, den = self.doprint(node.num), self.doprint(node.den)
+        if self.style.operator_derivative and isinstance(node.num, mx.Cost):
+            return f"{self.style.frac}{{\\partial}}{{\\partial {den}}}{num}"
+        frac = "\\frac" if node.total else self.style.frac
+        return f"{frac}{{{d}{num}}}{{{d}{den}}}"
+
+    def _print_T(self, node: mx.T) -> str:
+        inner = self.doprint(node.arg)
+        if self.style.transpose_merged and inner.endswith(")}"):
+            return inner[:-1] + "T}"
+        return f"({inner})^{{T}}"
+
+    # products ---------------------------------------------------------------------------
+    def _factor(self, node: mx.Node, in_hadamard: bool = False) -> str:
+        text = self.doprint(node)
+        if isinstance(node, (mx.Add, mx.Scaled)):
+            return f"({text})"
+        if in_hadamard and self.style.paren_product_in_hadamard and isinstance(node, mx.MatMul):
+            return f"({text})"
+        return text
+
+    def _print_MatMul(self, node: mx.MatMul) -> str:
+        parts = [self._factor(a) for a in node.args]
+        out = parts[0]
+        for arg, text in zip(node.args[1:], parts[1:], strict=True):
+            linear_map = isinstance(arg, (mx.Apply, mx.Elided))
+            joiner = " " if linear_map or not self.style.matmul else f"{self.style.matmul} "
+            out += joiner + text
+        return out
+
+    def _print_Hadamard(self, node: mx.Hadamard) -> str:
+        args = list(node.args)
+        if self.style.fprime_first:
+            args.sort(key=lambda a: not isinstance(a, mx.FPrime))
+        had = self.style.hadamard
+        joiner = had if had.startswith("\\ ") else f" {had} "
+        return joiner.join(self._factor(a, True) for a in args)
+
+    def _print_Outer(self, node: mx.Outer) -> str:
+        return f"{self._factor(node.left)}({self.doprint(node.right)})^{{T}}"
+
+    def _print_Product(self, node: mx.Product) -> str:
+        args = list(node.args)
+        if self.style.delta_first:
+            args.sort(key=lambda a: not (isinstance(a, mx.Elem) and a.kind == "delta"))
+        texts = []
+        for a in args:
+            text = self.doprint(a)
+            if isinstance(a, mx.IndexSum) and self.style.sum_parens and len(args) > 1:
+                text = f"\\left({text}\\right)"
+            texts.append(text)
+        joiner = "\\cdot " if self.style.delta_first else " "
+        return joiner.join(texts)
+
+    def _print_Add(self, node: mx.Add) -> str:
+        out = self.doprint(node.args[0])
+        for term in node.args[1:]:
+            if isinstance(term, mx.Neg):
+                out += f" - {self._factor(term.arg)}"
+            else:
+                out += f" + {self.doprint(term)}"
+        return out
+
+    def _print_Neg(self, node: mx.Neg) -> str:
+        return f"-{self._factor(node.arg)}"
+
+    def _print_Scaled(self, node: mx.Scaled) -> str:
+        num, den = sympy.fraction(node.coefficient)
+        coefficient = f"{self.style.frac}{{{sympy.latex(num)}}}{{{sympy.latex(den)}}}"
+        inner = self.doprint(node.arg)
+        if isinstance(node.arg, mx.Add):
+            inner = f"\\left({inner}\\right)"
+        return coefficient + inner
+
+    def _print_IndexSum(self, node: mx.IndexSum) -> str:
+        index = self.names.get(node.index, str(node.index))
+        bounds = ""
+        if self.style.sum_bounds and node.width_of is not None:
+            width = self.label("a", node.width_of)
+            bounds = f"^{{s_{{{width}}}}}"
+            return f"\\sum_{{{index}=1}}{bounds} {self.doprint(node.body)}"
+        return f"\\sum_{{{index}}} {self.doprint(node.body)}"
+
+    def _print_Fn(self, node: mx.Fn) -> str:
+        if node.kind == "f":
+            return nt.activation_tex(self.style.notation, self.label("a", node.layer), False)
+        return node.kind
+
+    def _print_Apply(self, node: mx.Apply) -> str:
+        # inside a composition f(W a) every matrix product is a linear map: juxtaposed
+        saved, self.style = self.style, replace(self.style, matmul="")
+        args = ",".join(self.doprint(a) for a in node.args)
+        self.style = saved
+        return f"{self.doprint(node.function)}({args})"
+
+    def _print_Elided(self, node: mx.Elided) -> str:
+        return f"{self.style.ellipsis_tex} {self.doprint(node.inner)}{self.style.ellipsis_tex} "
+
+    def _op(self, op: str | None) -> str:
+        if op == "hadamard":
+            return self.style.hadamard
+        return self.style.matmul
+
+    def _print_Chain(self, node: mx.Chain) -> str:
+        column = isinstance(node.items[-1], (mx.Grad, mx.Vec))
+        out = ""
+        for i, item in enumerate(node.items):
+            before = node.ops[i - 1] if i else None
+            if i and item == mx.ELLIPSIS:
+                out += self._before_ellipsis(before)
+            elif i and node.items[i - 1] == mx.ELLIPSIS:
+                out += self._after_ellipsis(before, column)
+            elif i:
+                out += self._join(before)
+            out += self._factor(item) if item != mx.ELLIPSIS else self.style.ellipsis_tex
+        return out
+
+    def _join(self, op: str | None) -> str:
+        tex = self._op(op)
+        return f"{tex} " if tex else " "
+
+    def _before_ellipsis(self, op: str | None) -> str:
+        return "" if self.style.ellipsis == "old" else self._join(op)
+
+    def _after_ellipsis(self, op: str | None, column: bool) -> str:
+        if self.style.ellipsis == "old":
+            return f" {self._op(op)} " if column else " "
+        return " " + self._join(op)
+
+    def _print_Column(self, node: mx.Column) -> str:
+        label = self.label(node.kind, node.layer)
+        width = f"s_{{{label}}}"
+        first = self.doprint(mx.Elem(node.kind, node.layer, (sympy.Integer(1),)))
+        last = self.doprint(mx.Elem(node.kind, node.layer, (sympy.Symbol(width),)))
+        body = f"\\begin{{pmatrix}}{first}\\\\ \\vdots\\\\ {last}\\end{{pmatrix}}"
+        return f"{body}_{{{width}\\times 1}}"
+
+    def _print_Equation(self, node: mx.Equation) -> str:
+        if node.relation == "update":
+            return f"{self.doprint(node.lhs)}' = {self.doprint(node.rhs)}"
+        relation = {"=": "=", "def": self.style.define, "assign": ":="}[node.relation]
+        return f"{self.doprint(node.lhs)} {relation} {self.doprint(node.rhs)}"
+
+
+def lhs_layer_shift(node: mx.Node, style: Style) -> dict[sympy.Symbol, sympy.Expr]:
+    """The substitution l -> l - c that makes an equation's left side read layer ``l``.
+
+    Ng and Nielsen state their generic results for their layer l; the derivation's layer l is
+    their l+1. Only equations in the generic layer l are shifted (they hold for every l).
+    """
+    lhs = node.lhs if isinstance(node, mx.Equation) else node
+    layers = mx.layers_in(lhs)
+    if not layers or LAYER not in sympy.sympify(layers[0]).free_symbols:
+        return {}
+    kind = _kind_of(lhs)
+    shown = nt.generic_layer(kind, sympy.sympify(layers[0]), style.notation)
+    offset = shown - LAYER
+    return {LAYER: LAYER - offset} if offset.is_Integer and offset > 0 else {}
+
+
+def _kind_of(node: mx.Node) -> str:
+    for attr in ("wrt", "den", "arg"):
+        if hasattr(node, attr):
+            return _kind_of(getattr(node, attr))
+    return getattr(node, "kind", "a")
+
+
+def print_node(
+    node: mx.Node, notation: str, hadamard: str | None = None, shift: bool = True, **options
+) -> str:
+    """LaTeX of one node in a notation; ``shift`` renumbers a generic equation so that its left
+    side is layer l in that notation; ``options`` override :class:`Style` fields."""
+    style = replace(style_for(notation, hadamard), **options)
+    if shift and notation != "wikipedia":
+        node = mx.substitute(node, lhs_layer_shift(node, style))
+    return GenericPrinter(style).doprint(node)

@@ -1,0 +1,317 @@
+"""The generic derivation's equations as each source writes them, labelled by the source.
+
+:func:`equations` is what the writeups call: ``equations(der, "wikipedia", hadamard="cdot")``
+gives Wikipedia's matrix section as in the source note's images (1A.1-1A.9), ``"circ"`` as in
+today's article (1B.1-1B.9), ``"nielsen"`` BP1-BP4 with equations 29-35 and 45, ``"ng"`` the
+lecture notes' 2B.4-2B.9 and the CSDN post's 2A.10, 2A.11 and 2A.16, ``"ufldl"`` the note's
+appendix. Every equation is printed from the derivation's data (:mod:`symbp.derive.generic`,
+:mod:`symbp.derive.chains`); the labels match ``seed_equations.md``. :data:`DEVIATIONS` says
+where symbp's text deliberately differs from a source, and why.
+
+>>> from symbp.derive.generic import derive_generic
+>>> [e.label for e in equations(derive_generic(loss="mse"), "nielsen")][:4]
+['29', 'BP1', 'BP1a', '30']
+>>> equations(derive_generic(), "wikipedia", hadamard="cdot")[6].latex
+'\\\\nabla_{W^{l}}C = \\\\delta^{l}(a^{l-1})^{T}'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sympy
+
+from symbp.derive import chains
+from symbp.derive import matrix as mx
+from symbp.derive.generic import GenericDerivation
+from symbp.derive.matrix import DEPTH, LAYER
+from symbp.errors import SpecError
+from symbp.latex.printer import GenericPrinter, Style, lhs_layer_shift, style_for
+
+
+@dataclass(frozen=True)
+class PrintedEquation:
+    """One equation: its label in the source, its LaTeX, and where the source states it."""
+
+    label: str
+    latex: str
+    source_ref: str
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """Where symbp's LaTeX deliberately differs from a source: replacing ``reference`` by
+    ``symbp`` in the source's TeX gives symbp's text; ``note`` says why (for the writeups)."""
+
+    notation: str
+    label: str
+    reference: str
+    symbp: str
+    note: str
+
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "wikipedia-cdot",
+        "1A.6",
+        "(W^{l+1})^{T}\\cdots \\cdot (W^{L-1})^{T}",
+        "(W^{l+1})^{T}\\cdot (f^{l+1})'\\cdots \\cdot (W^{L-1})^{T}",
+        "The old revision (the source note's image) leaves out (f^{l+1})' after (W^{l+1})^T; "
+        "today's article has it, and symbp derives it from the recursion.",
+    ),
+    Deviation(
+        "wikipedia-circ",
+        "1B.2",
+        "\\cdot \\ldots \\cdot",
+        "\\cdot \\cdots \\cdot",
+        "Today's article writes \\ldots here and in the gradient of the input but \\cdots in its "
+        "other products; symbp writes \\cdots in every product.",
+    ),
+    Deviation(
+        "wikipedia-circ",
+        "1B.4",
+        "\\circ \\ldots \\circ",
+        "\\circ \\cdots \\circ",
+        "Today's article writes \\ldots here but \\cdots in its other products; symbp writes "
+        "\\cdots in every product.",
+    ),
+    Deviation(
+        "ng",
+        "2B.7",
+        "(\\Theta^{(3)})^T\\delta^{(4)}\\ .*\\ g'(z^{(3)}),\\quad \\delta^{(2)} = "
+        "(\\Theta^{(2)})^T\\delta^{(3)}\\ .*",
+        "((\\Theta^{(3)})^T\\delta^{(4)})\\ .*\\ g'(z^{(3)}),\\quad \\delta^{(2)} = "
+        "((\\Theta^{(2)})^T\\delta^{(3)})\\ .*",
+        "The slide's four-layer instance drops the parentheses around (Theta^{(l)})^T "
+        "delta^{(l+1)} that the notes' general rule has; symbp keeps them (.* binds no tighter "
+        "than the matrix product in Octave's reading order, so they matter).",
+    ),
+    Deviation(
+        "ng",
+        "2B.9c",
+        "\\frac \\partial {\\partial \\Theta_{ij}^{(l)}} J(\\Theta) = D_{ij}^{(l)}",
+        "\\frac \\partial {\\partial \\Theta_{i,j}^{(l)}} J(\\Theta) = D_{i,j}^{(l)}",
+        "The notes write the indices i,j with a comma in Delta and D and without one in this "
+        "last line; symbp writes i,j throughout.",
+    ),
+)
+
+
+def deviations(notation: str, hadamard: str | None = None) -> list[Deviation]:
+    """The documented differences for one notation (Wikipedia: per Hadamard style)."""
+    key = f"wikipedia-{hadamard or 'circ'}" if notation == "wikipedia" else notation
+    return [d for d in DEVIATIONS if d.notation == key]
+
+
+_WIKI_REF = {
+    "cdot": "Wikipedia, Backpropagation, Matrix multiplication (old revision, the note's images)",
+    "circ": "Wikipedia, Backpropagation, Matrix multiplication (current article)",
+}
+_NIELSEN_REF = "Nielsen, Neural Networks and Deep Learning, ch. 2"
+_NG_NOTES_REF = "Ng, Coursera Machine Learning, week 5 lecture notes"
+_CSDN_REF = "CSDN post copied into the note (handwritten)"
+_UFLDL_REF = "The note's appendix (UFLDL slides)"
+
+
+def _printer(style: Style) -> GenericPrinter:
+    return GenericPrinter(style)
+
+
+def _shifted(node: mx.Node, style: Style) -> mx.Node:
+    return mx.substitute(node, lhs_layer_shift(node, style))
+
+
+def _shorthand(node: mx.Node, in_out: bool = False) -> mx.Node:
+    """Nielsen's (31)/(32): indices and layers dropped; with ``in_out`` the activation is
+    the weight's input a_in and the delta its output delta_out."""
+    if isinstance(node, mx.Elem):
+        if in_out and node.kind in ("a", "delta"):
+            label = "\\rm in" if node.kind == "a" else "\\rm out"
+            return mx.Elem(node.kind, None, (sympy.Symbol(label),))
+        return mx.Elem(node.kind, None, ())
+    if isinstance(node, (mx.Vec, mx.Mat)):
+        return type(node)(node.kind, None)
+    if isinstance(node, mx.Grad):
+        return mx.Partial(node.cost, _shorthand(node.wrt))
+    if isinstance(node, (mx.Product, mx.Add, mx.MatMul, mx.Hadamard)):
+        return type(node)(*[_shorthand(a, in_out) for a in node.args])
+    if isinstance(node, mx.Equation):
+        return mx.Equation(_shorthand(node.lhs), _shorthand(node.rhs, in_out), node.relation)
+    if isinstance(node, mx.Partial):
+        return mx.Partial(node.num, _shorthand(node.den), node.total)
+    if isinstance(node, mx.Neg):
+        return mx.Neg(_shorthand(node.arg, in_out))
+    return node
+
+
+def _aligned(rows: list[tuple[str, str]]) -> str:
+    lines = [f"{lhs}&={rhs}" if lhs else "&\\vdots " for lhs, rhs in rows]
+    return "\\begin{aligned}" + "\\\\".join(lines) + "\\end{aligned}"
+
+
+def _composition(inner: int) -> mx.Node:
+    """f^L(W^L f^{L-1}(W^{L-1} ... f^inner(... f^1(W^1 x)) ...)): the forward pass composed."""
+
+    def layer(k: sympy.Expr, arg: mx.Node) -> mx.Node:
+        return mx.Apply(mx.Fn("f", k), (mx.MatMul(mx.Mat("W", k), arg),))
+
+    core: mx.Node = mx.Vec("x")
+    for k in range(1, inner + 1):
+        core = layer(sympy.Integer(k), core)
+    return layer(DEPTH, layer(DEPTH - 1, mx.Elided(core)))
+
+
+def _wikipedia(der: GenericDerivation, hadamard: str) -> list[PrintedEquation]:
+    style = style_for("wikipedia", hadamard)
+    p = _printer(style)
+    ref = _WIKI_REF[hadamard]
+    tag = "1A" if hadamard == "cdot" else "1B"
+    eq = der.equations
+    grad_x = mx.Equation(mx.Grad(mx.Vec("x")), chains.input_gradient_product(der).chain(2, 5))
+    delta_l = mx.Equation(
+        mx.Vec("delta", LAYER), chains.delta_product(der, LAYER).chain(3, 5), "def"
+    )
+    naive = [
+        (p.doprint(lhs), p.doprint(rhs)) if rhs is not None else ("", "")
+        for lhs, rhs in chains.naive_deltas(der)
+    ]
+    loss = mx.Apply(mx.Fn("C"), (mx.Vec("y"), _composition(2)))
+    texts = [
+        p.doprint(loss),
+        p.doprint(chains.chain_rule_items(der, 5, 2)),
+        p.doprint(chains.jacobian_items(der, 5, 2)),
+        p.doprint(grad_x),
+        p.doprint(mx.Vec("delta", LAYER)),
+        p.doprint(delta_l),
+        p.doprint(eq["grad_W"]),
+        p.doprint(replace(eq["delta_recursion"], relation="def")),
+        _aligned(naive),
+    ]
+    return [PrintedEquation(f"{tag}.{i}", t, f"{ref}, {tag}.{i}") for i, t in enumerate(texts, 1)]
+
+
+def _nielsen(der: GenericDerivation) -> list[PrintedEquation]:
+    style = style_for("nielsen")
+    p = _printer(style)
+    eq, en = der.equations, der.entries
+
+    def show(node: mx.Node) -> str:
+        return p.doprint(_shifted(node, style))
+
+    out = [
+        ("29", show(en["delta_def"])),
+        ("BP1", show(en["delta_L"])),
+        ("BP1a", show(eq["delta_L"])),
+    ]
+    if der.loss == "squared_error" and "delta_L_loss" in eq:
+        out.append(("30", show(eq["delta_L_loss"])))
+    out.append(("BP2", show(eq["delta_recursion"])))
+    if "grad_b" in en:
+        out += [("BP3", show(en["grad_b"])), ("31", p.doprint(_shorthand(en["grad_b"])))]
+    out += [
+        ("BP4", show(en["grad_W"])),
+        ("32", p.doprint(_shorthand(en["grad_W"], in_out=True))),
+        ("33", show(chains.diagonal_form(eq["delta_L"]))),
+        ("34", show(chains.diagonal_form(eq["delta_recursion"]))),
+    ]
+    unrolled = chains.diagonal_form(chains.delta_product(der, LAYER).chain(2, 4))
+    out.append(("35", show(mx.Equation(mx.Vec("delta", LAYER), unrolled))))
+    out.append(("45", show(en["delta_recursion"])))
+    return [PrintedEquation(label, tex, f"{_NIELSEN_REF}, ({label})") for label, tex in out]
+
+
+def _csdn_style() -> Style:
+    return replace(
+        style_for("ng"),
+        matmul="\\cdot",
+        frac="\\frac",
+        delta_first=True,
+        transpose_merged=True,
+        index_comma=False,
+    )
+
+
+def _ng(der: GenericDerivation) -> list[PrintedEquation]:
+    notes = replace(style_for("ng"), target_example="^{(t)}" if der.examples else "")
+    p = _printer(notes)
+    eq, en = der.equations, der.entries
+
+    def show(node: mx.Node, style: Style = notes) -> str:
+        return GenericPrinter(style).doprint(_shifted(node, style))
+
+    out: list[tuple[str, str, str]] = []
+    if "delta_L_simplified" in eq:
+        out.append(("2B.4", show(eq["delta_L_simplified"]), _NG_NOTES_REF))
+    out.append(("2B.5a", show(eq["delta_recursion"]), _NG_NOTES_REF))
+    if "delta_recursion_output_form" in eq:
+        out.append(("2B.5b", show(eq["delta_recursion_output_form"]), _NG_NOTES_REF))
+        out.append(("2B.6", show(eq["fprime_output_form"]), _NG_NOTES_REF))
+    if "delta_L_simplified" in eq:
+        slide = replace(notes, target_example="")
+        four = {DEPTH: sympy.Integer(3)}
+        parts = [show(mx.substitute(eq["delta_L_simplified"], four), slide)]
+        for k in (3, 2):
+            instance = mx.substitute(eq["delta_recursion"], {LAYER: sympy.Integer(k), **four})
+            parts.append(GenericPrinter(slide).doprint(instance))
+        out.append(("2B.7", ",\\quad ".join(parts), _NG_NOTES_REF + " (4-layer slide)"))
+    if "accumulate" in eq:
+        out.append(("2B.8a", show(en["accumulate"]), _NG_NOTES_REF))
+        out.append(("2B.8b", show(eq["accumulate"]), _NG_NOTES_REF))
+        out.append(("2B.9a", show(en["mean_grad"]), _NG_NOTES_REF))
+        if "mean_grad_bias" in en:
+            out.append(("2B.9b", show(en["mean_grad_bias"]), _NG_NOTES_REF))
+        operator = replace(notes, operator_derivative=True, frac="\\frac", mean_cost="J(\\Theta)")
+        out.append(("2B.9c", show(en["grad_J"], operator), _NG_NOTES_REF))
+    csdn = _csdn_style()
+    definition = show(en["delta_def"], csdn)
+    out.append(("2A.10", f"{definition},\\qquad {show(en['grad_W'], csdn)}", _CSDN_REF))
+    out.append(
+        (
+            "2A.11",
+            show(mx.Equation(mx.Vec("delta", LAYER), mx.Column("delta", LAYER)), csdn),
+            _CSDN_REF,
+        )
+    )
+    if "delta_L_simplified" in eq:
+        out.append(("2A.16", show(eq["delta_L_simplified"], csdn), _CSDN_REF))
+    del p
+    return [PrintedEquation(label, tex, f"{ref}, {label}") for label, tex, ref in out]
+
+
+def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
+    style = style_for("ufldl")
+    en = der.entries
+
+    def show(node: mx.Node, s: Style = style) -> str:
+        return GenericPrinter(s).doprint(_shifted(node, s))
+
+    out = [("U2", show(en["delta_recursion"]))]
+    pair = [show(en["grad_W"])]
+    if "grad_b" in en:
+        pair.append(show(en["grad_b"]))
+    out.append(("U3", ",\\qquad ".join(pair)))
+    note = replace(style, cost="C", operator_derivative=False, notation="nielsen")
+    update = der.equations["update_W"]
+    shown = _shorthand(replace(update, relation="update"))
+    out.append(("U4", GenericPrinter(note).doprint(shown)))
+    return [PrintedEquation(label, tex, f"{_UFLDL_REF}, {label}") for label, tex in out]
+
+
+def equations(
+    derivation: GenericDerivation, notation: str, hadamard: str | None = None
+) -> list[PrintedEquation]:
+    """The derivation's equations as the source of ``notation`` writes them, in its order.
+
+    ``hadamard`` picks Wikipedia's revision: ``"cdot"`` (the note's images) or ``"circ"``.
+    """
+    if notation == "wikipedia":
+        return _wikipedia(derivation, hadamard or "circ")
+    if hadamard is not None:
+        raise SpecError("the Hadamard style (cdot, circ) is a choice of the wikipedia notation")
+    if notation == "nielsen":
+        return _nielsen(derivation)
+    if notation == "ng":
+        return _ng(derivation)
+    if notation == "ufldl":
+        return _ufldl(derivation)
+    raise SpecError(f"unknown notation {notation!r}; known: wikipedia, ng, nielsen, ufldl")
