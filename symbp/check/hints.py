@@ -73,12 +73,12 @@ def repairs(tree: object, notation: str) -> Iterator[tuple[str, object]]:
     """(what was wrong, the repaired tree) for every one-place repair of ``tree``."""
     shift_note = NG_SHIFT if notation == "ng" else ""
     for path, node in _nodes(tree):
-        if node[0] == "T" and node[1][0] == "q" and node[1][1] == "weight":
+        if node[0] == "T" and node[1][0] == "q":
             yield f"a transpose too many on {render(node[1])}", _replace(tree, path, node[1])
         if node[0] != "q":
             continue
         _, kind, letter, layer, units, example = node
-        if kind == "weight" and not units:
+        if not units and kind != "target":
             yield f"missing transpose: write ({render(node)})^T", _replace(tree, path, ("T", node))
         if kind == "weight" and len(units) == 2:
             swapped = node[:4] + ((units[1], units[0]),) + node[5:]

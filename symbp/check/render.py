@@ -23,7 +23,7 @@ def index(node: object) -> str:
 
 def _wrap(node: object) -> str:
     text = render(node)
-    return f"({text})" if node[0] in ("add", "prod", "neg", "frac", "d") else text
+    return f"({text})" if node[0] in ("add", "prod", "neg", "frac", "d", "sum") else text
 
 
 def render(node: object) -> str:
@@ -37,7 +37,7 @@ def render(node: object) -> str:
         _, kind, letter, layer, units, example = node
         sup = "" if layer is None else index(layer)
         if example is not None:
-            sup += f"({index(example)})"
+            sup = (f"({sup})" if sup else "") + f"({index(example)})"
         out = letter + (f"^{{{sup}}}" if sup else "")
         if units:
             out += "_{" + ",".join(index(u) for u in units) + "}"
@@ -62,7 +62,8 @@ def render(node: object) -> str:
     if tag == "frac":
         return f"\\frac{{{render(node[1])}}}{{{render(node[2])}}}"
     if tag == "pow":
-        return f"{_wrap(node[1])}^{{{render(node[2])}}}"
+        base = f"({render(node[1])})" if node[1][0] in ("q", "T", "pow") else _wrap(node[1])
+        return f"{base}^{{{render(node[2])}}}"
     if tag == "norm":
         return f"\\|{render(node[1])}\\|"
     if tag in ("log", "exp"):

@@ -4,7 +4,7 @@
 >>> text = r"$$\\delta^l_j = \\frac{\\partial C}{\\partial z^l_j}$$"
 >>> report = check_text(text, network([2, 3, 2]), "nielsen")
 >>> [(s.verdict, s.method) for s in report.steps]
-[('valid', 'proved symbolically for all 6 index values')]
+[('valid', 'proved symbolically for all 5 index values')]
 >>> report.exit_status
 0
 """

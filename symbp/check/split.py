@@ -4,7 +4,7 @@ Every display equation, every row of align/aligned/eqnarray/gather, and every re
 chain ``a = b = c`` is one step; a row that starts with ``=`` (``&= ...``) continues the chain of
 the row above. Each side keeps its offset so that verdicts can name the line.
 
->>> doc = "% symbp: --layers 2,3,2\n$$ y = a^L = x $$"
+>>> doc = "% symbp: --layers 2,3,2\\n$$ y = a^L = x $$"
 >>> [(s.left.text, s.right.text, s.line) for s in extract_steps(doc)]
 [('y', 'a^L', 2), ('a^L', 'x', 2)]
 >>> header_flags(doc)

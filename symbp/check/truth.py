@@ -159,10 +159,14 @@ class Truth:
                 return der.gradients[wrt] + reg
             if kind == "input":
                 return der.grad_x[idx[0]]
-        if kind in ("weight", "bias"):
-            return sympy.diff(self.compose_down_to(expr, idx[0], True), wrt)
-        if kind == "input":
-            return sympy.diff(self.compose_down_to(expr, 1, True), wrt)
+        if kind in ("weight", "bias", "input"):
+            lowest = 1 if kind == "input" else idx[0]
+            composed = self.compose_down_to(expr, lowest, True)
+            units = range(1, self.network.sizes[lowest] + 1)
+            composed = composed.xreplace(
+                {fwd.z[(lowest, j)]: fwd.z_def[(lowest, j)] for j in units}
+            )
+            return sympy.diff(composed, wrt)
         if kind in ("pre", "act"):
             return sympy.diff(self.compose_down_to(expr, idx[0], kind == "pre"), wrt)
         return sympy.diff(self.expand_deltas(expr), wrt)

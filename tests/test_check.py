@@ -1,0 +1,196 @@
+"""symbp check: the corpus in tests/check_corpus, the CLI contract, and fuzzing of the reader."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from symbp.check.grammar import parse_side
+from symbp.check.render import render
+from symbp.check.report import NothingToCheck, check_text
+from symbp.check.split import extract_steps, header_flags
+from symbp.cli import build_parser, main, network_from_args
+from symbp.model import network
+
+CORPUS = Path(__file__).parent / "check_corpus"
+VALID = sorted(CORPUS.glob("*_valid.md"))
+WRONG = sorted(CORPUS.glob("*_wrong*.md"))
+EXPECT = re.compile(r"<!-- expect: (\d+) (.+?) -->")
+
+
+def _check_file(path: Path):
+    text = path.read_text()
+    args = build_parser().parse_args(["check", str(path), *header_flags(text)])
+    return text, check_text(text, network_from_args(args), args.notation)
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_every_correct_step_is_valid(path):
+    _, report = _check_file(path)
+    bad = [(s.line, s.source, s.method) for s in report.steps if s.verdict != "valid"]
+    assert bad == []
+    assert report.exit_status == 0
+
+
+def _wrong_cases(path: Path):
+    text, report = _check_file(path)
+    lines = text.split("\n")
+    marks = [(n + 1, EXPECT.match(line)) for n, line in enumerate(lines) if EXPECT.match(line)]
+    for (line, m), nxt in zip(marks, [*marks[1:], (len(lines) + 1, None)], strict=True):
+        steps = [s for s in report.steps if line < s.line < nxt[0]]
+        yield line, int(m.group(1)), m.group(2), steps
+
+
+@pytest.mark.parametrize("path", WRONG, ids=lambda p: p.stem)
+def test_every_wrong_step_is_invalid_at_the_right_step_with_its_hint(path):
+    for line, position, mistake, steps in _wrong_cases(path):
+        verdicts = [s.verdict for s in steps]
+        assert verdicts[: position - 1] == ["valid"] * (position - 1), line
+        wrong = steps[position - 1]
+        assert wrong.verdict == "invalid", (line, wrong.method)
+        assert wrong.hint is not None and mistake in wrong.hint, (line, wrong.hint)
+
+
+def test_corpus_sizes():
+    correct = sum(len(extract_steps(p.read_text())) for p in VALID)
+    wrong = sum(1 for p in WRONG for _ in EXPECT.finditer(p.read_text()))
+    assert correct >= 60 and wrong >= 40
+    for notation in ("wikipedia", "nielsen", "ng"):
+        texts = " ".join(p.read_text() for p in WRONG if p.name.startswith(notation))
+        for mistake in (
+            "transpose",
+            "swapped",
+            "activation derivative",
+            "off-by-one",
+            "sign",
+            "1/m",
+            "squared-error",
+        ):
+            assert f" {mistake} -->" in texts, (notation, mistake)
+
+
+def test_counterexample_names_indices_values_and_both_sides():
+    report = check_text(
+        r"$$\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_j \delta^l_k$$",
+        network([2, 3, 2]),
+        "nielsen",
+    )
+    step = report.steps[0]
+    assert step.verdict == "invalid" and report.exit_status == 1
+    example = step.counterexample
+    assert set(example["indices"]) == {"j", "k", "l"}
+    assert "w^{2}_{11}" in example["values"] and "x_{1}" in example["values"]
+    assert example["left"] != example["right"]
+
+
+def test_identity_without_network_quantities_and_method_wording():
+    report = check_text(
+        r"$$\sigma'(z) = \sigma(z)(1-\sigma(z))$$ $$a^{l} = \sigma(w^l a^{l-1}+b^l)$$",
+        network([2, 3, 2]),
+        "nielsen",
+    )
+    assert [s.method for s in report.steps] == [
+        "proved symbolically",
+        "agreed at 3 random points for the one index value (not a proof)",
+    ]
+
+
+def test_unreadable_says_why_and_where():
+    text = "intro\n$$\\delta^1 = (f^{1})' \\cdots \\nabla_a C$$\n$$ q = \\foo{x} $$"
+    report = check_text(text, network([2, 3, 2]), "wikipedia")
+    assert [s.verdict for s in report.steps] == ["unreadable", "unreadable"]
+    assert "ellipsis" in report.steps[0].method and "line 2" in report.steps[0].method
+    assert "\\foo" in report.steps[1].method
+    assert report.exit_status == 2
+
+
+def test_parse_prints_back_to_the_same_tree():
+    for path in VALID:
+        for step in extract_steps(path.read_text()):
+            for side in (step.left, step.right):
+                tree = parse_side(side.text)
+                assert parse_side(render(tree)) == tree, side.text
+
+
+def test_cli_json_exit_codes_stdin_and_header(tmp_path, capsys, monkeypatch):
+    assert main(["check", str(CORPUS / "nielsen_wrong_mean.md"), "--json"]) == 1
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    assert set(steps[0]) == {"source", "line", "verdict", "method", "counterexample", "hint"}
+    assert steps[0]["line"] == 3 and steps[0]["verdict"] == "invalid"
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("$$\\delta^L_j = \\frac{\\partial C}{\\partial z^L_j}$$")
+    )
+    assert main(["check", "-"]) == 0
+    assert "VALID" in capsys.readouterr().out
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    assert main(["check", str(empty)]) == 2
+    assert main(["check", str(tmp_path / "missing.tex")]) == 2
+    prose = tmp_path / "prose.md"
+    prose.write_text("no equations here")
+    assert main(["check", str(prose)]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_nothing_to_check_raises():
+    with pytest.raises(NothingToCheck):
+        check_text("just words", network([2, 2]))
+
+
+PIECES = [
+    "a^{l}_j",
+    "w^{l+1}_{kj}",
+    "\\delta^L",
+    "(",
+    ")",
+    "{",
+    "}",
+    "^",
+    "_",
+    "=",
+    "+",
+    "-",
+    "\\frac{",
+    "\\partial ",
+    "\\sum_k ",
+    "\\odot ",
+    "\\cdot ",
+    "'",
+    "\\sigma",
+    "C",
+    "T",
+    "\\|",
+    "\\left(",
+    "\\right)",
+    "2",
+    "x",
+    "\\nabla_",
+    "\\log",
+    "e^",
+    "&",
+    "\\\\",
+    ".*",
+    "\\Theta^{(l)}",
+    "j",
+    "\\operatorname{diag}",
+    "\\begin{aligned}",
+    "$",
+    "\\",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=14))
+def test_fuzzed_input_never_crashes(pieces):
+    text = "$$" + "".join(pieces) + "$$"
+    try:
+        report = check_text(text, network([2, 3, 2]), "wikipedia")
+    except NothingToCheck:
+        return
+    assert all(s.verdict in ("valid", "invalid", "unreadable") for s in report.steps)
