@@ -179,8 +179,14 @@ _FIXED = [
         output_range=(sympy.Integer(0), sympy.Integer(1)),
     ),
 ]
+
+
+def _constant(entry: Activation) -> Callable[[], Activation]:
+    return lambda: entry
+
+
 for _entry in _FIXED:
-    ACTIVATIONS.register(_entry.name, lambda _e=_entry: _e)
+    ACTIVATIONS.register(_entry.name, _constant(_entry))
 ACTIVATIONS.register("leaky_relu", lambda alpha="0.01": _leaky(sympy.Float(alpha)))
 
 _SPEC = re.compile(r"^\s*([a-z_]+)\s*(?:\(\s*([-+0-9.eE]+)\s*\))?\s*$")
@@ -211,17 +217,28 @@ def get_activation(spec: str | Activation) -> Activation:
         raise SpecError(f"activation {name!r} takes no argument") from None
 
 
-def custom_activation(expression: Expr, variable: sympy.Symbol, name: str = "f") -> Elementwise:
+def custom_activation(
+    expression: Expr,
+    variable: sympy.Symbol,
+    name: str = "f",
+    output_range: tuple[Expr, Expr] | None = None,
+) -> Elementwise:
     """An elementwise activation from a SymPy expression in one variable; SymPy derives f'.
+
+    If SymPy can invert ``a = f(z)``, the derivative is also written with the output a (a custom
+    sigmoid gets a(1 - a), exactly like the built-in one: nothing is special-cased by name).
 
     >>> t = sympy.Symbol("t")
     >>> act = custom_activation(t**3 / 3, t)
     >>> act.fprime(sympy.Symbol("z"))
     z**2
+    >>> custom_activation(1 / (1 + sympy.exp(-t)), t).fprime_in_output(sympy.Symbol("a"))
+    -a*(a - 1)
     """
     if not isinstance(variable, sympy.Symbol):
         raise SpecError("a custom activation needs a SymPy Symbol as its variable")
-    extra = sorted(str(s) for s in sympy.sympify(expression).free_symbols - {variable})
+    expression = sympy.sympify(expression)
+    extra = sorted(str(s) for s in expression.free_symbols - {variable})
     if extra:
         raise SpecError(
             f"custom activation may only use {variable}; also found: {', '.join(extra)}"
@@ -230,8 +247,28 @@ def custom_activation(expression: Expr, variable: sympy.Symbol, name: str = "f")
         name=name,
         latex=sympy.latex(sympy.Symbol(name)),
         kink=None,
-        output_range=None,
-        function=lambda z: expression.subs(variable, z),
+        output_range=output_range,
+        function=lambda z: expression.xreplace({variable: z}),
+        from_output=_output_form(expression, variable),
         numpy_forward="",
         numpy_derivative="",
     )
+
+
+def _output_form(expression: Expr, variable: sympy.Symbol) -> Callable[[Expr], Expr] | None:
+    """g with f'(z) = g(f(z)), found by inverting a = f(z) when SymPy can; else None."""
+    a = sympy.Dummy("a", positive=True)
+    try:
+        inverses = sympy.solve(sympy.Eq(a, expression), variable)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if len(inverses) != 1:
+        return None
+    form = sympy.factor(
+        sympy.simplify(sympy.diff(expression, variable).subs(variable, inverses[0]))
+    )
+    if form.has(variable) or not form.free_symbols <= {a}:
+        return None
+    plain = form.xreplace({a: sympy.Dummy("a")})
+    (symbol,) = plain.free_symbols or {None}
+    return lambda out: plain.xreplace({symbol: out}) if symbol is not None else plain

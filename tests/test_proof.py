@@ -1,0 +1,66 @@
+"""The proof report: methods named honestly, and a wrong gradient caught."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from symbp.derive.concrete import derive
+from symbp.derive.proof import prove
+from symbp.errors import SymbpError
+from symbp.model import network
+
+
+def test_small_sigmoid_network_is_proved_symbolically():
+    report = prove(derive(network([2, 2, 1], "sigmoid", "sigmoid", "bce")))
+    assert report.ok
+    assert report.count("symbolic") == 11
+    assert all("simplifies to 0" in line.detail for line in report.lines)
+
+
+def test_softmax_proof_lists_the_assumption():
+    report = prove(derive(network([2, 2], "tanh", "softmax", "cross-entropy")))
+    assert report.ok and report.count("symbolic") == 8
+    assert report.assumptions == [
+        "the targets form a probability distribution: sum_j y_j = 1 (one-hot labels do)"
+    ]
+
+
+def test_relu_proof_states_the_kink_convention():
+    report = prove(derive(network([2, 2, 1], "relu", "sigmoid", "bce")))
+    assert report.ok
+    first_layer = [line for line in report.lines if line.quantity == "w1_1_1"][0]
+    assert first_layer.method == "symbolic"
+    assert "kink convention" in first_layer.detail
+
+
+def test_numeric_agreement_is_never_called_a_proof():
+    report = prove(derive(network([2, 2, 1], "tanh", "sigmoid", "mse")), method="numeric")
+    assert report.ok and report.count("numeric") == 11
+    for line in report.lines:
+        assert line.detail.endswith("not a proof")
+        assert line.max_relative_error < 1e-30
+    assert "0 of 11 quantities proved symbolically, 11 agreed numerically" in report.summary()
+
+
+@pytest.mark.parametrize("method", ["symbolic", "numeric"])
+def test_mean_over_examples_and_l2_with_the_bias_unit(method):
+    net = network([2, 2, 1], "sigmoid", "sigmoid", "bce", bias="unit", examples=3, l2="0.5")
+    report = prove(derive(net), method=method)
+    assert report.ok and report.count(method) == 11
+
+
+@pytest.mark.parametrize("method", ["symbolic", "numeric"])
+def test_a_wrong_gradient_fails(method):
+    der = derive(network([2, 2, 1], "sigmoid", "sigmoid", "mse"))
+    w = sympy.Symbol("w1_1_2", real=True)
+    der.gradients[w] = der.gradients[w] * 2
+    report = prove(der, method=method)
+    assert not report.ok
+    failed = [line.quantity for line in report.lines if not line.holds]
+    assert failed == ["w1_1_2"]
+
+
+def test_unknown_method_is_an_error():
+    with pytest.raises(SymbpError, match="unknown proof method 'guess'"):
+        prove(derive(network([1, 1])), method="guess")
