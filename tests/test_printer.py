@@ -1,0 +1,129 @@
+"""The generic printer, its styles and the LaTeX normaliser the golden test relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from symbp.derive import chains
+from symbp.derive import matrix as mx
+from symbp.derive.generic import derive_generic
+from symbp.derive.matrix import DEPTH, LAYER
+from symbp.errors import SpecError
+from symbp.latex.printer import GenericPrinter, print_node, style_for
+from symbp.latex.printer_normalise import normalise
+from symbp.latex.printer_sources import DEVIATIONS, deviations, equations
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (r"{\displaystyle \delta ^{l}}", r"\delta^l"),
+        (r"x = y.", "x=y"),
+        (r"x = y,", "x=y"),
+        (r"{\frac {dC}{da^{L}}}", r"\frac{dC}{da^L}"),
+        (r"\frac \partial {\partial w}", r"\frac{\partial}{\partial w}"),
+        (r"a^{l-1}_k", r"a_{k}^{l-1}"),
+        (r"a^{{l}}", r"a^l"),
+        (r"\begin{aligned}x&=1,\end{aligned}", r"\begin{aligned}x&=1\end{aligned}"),
+        (r"a_{\rm in}", r"a_{\rm  in}"),
+    ],
+)
+def test_normalise_ignores_what_does_not_render(a, b):
+    assert normalise(a) == normalise(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (r"\delta^{l}", r"\delta^{l+1}"),
+        (r"(W^{l})^{T}", r"W^{lT}"),
+        (r"x=y.z", r"x=yz"),
+        (r"\frac{a}{b}", r"\dfrac{a}{b}"),
+        (r"\rm in", r"\rmin"),
+        (r"a^{b_c}", r"a^b_c"),
+    ],
+)
+def test_normalise_keeps_what_renders_differently(a, b):
+    assert normalise(a) != normalise(b)
+
+
+def test_every_node_class_has_a_printer_method():
+    classes = [
+        c
+        for c in vars(mx).values()
+        if isinstance(c, type) and issubclass(c, mx.Node) and c is not mx.Node
+    ]
+    for cls in classes:
+        assert hasattr(GenericPrinter, f"_print_{cls.__name__}"), cls.__name__
+
+
+def test_softmax_output_prints_its_jacobian_transposed():
+    der = derive_generic(output="softmax", loss="cross-entropy")
+    tex = print_node(der.equations["delta_L"], "wikipedia", "circ")
+    assert normalise(tex) == normalise(r"\delta^{L} = (J^{L})^{T}\cdot \nabla_{a^{L}}C")
+    simplified = print_node(der.equations["delta_L_simplified"], "ng")
+    assert normalise(simplified) == normalise(r"\delta^{(L)} = a^{(L)} - y")
+
+
+def test_hadamard_styles_and_names_per_notation():
+    recursion = derive_generic().equations["delta_recursion"]
+    cdot = print_node(recursion, "wikipedia", "cdot")
+    assert "\\circ" not in cdot and cdot.count("\\cdot") == 2
+    assert "\\odot" in print_node(recursion, "nielsen")
+    assert "\\ .*\\ " in print_node(recursion, "ng")
+    assert "\\Theta^{(l)}" in print_node(recursion, "ng")
+    assert "(W^{(l)})^{T}" in print_node(recursion, "ufldl")
+
+
+def test_output_form_of_the_hidden_derivative_follows_the_activation():
+    tanh = derive_generic(hidden="tanh").equations["fprime_output_form"]
+    assert normalise(print_node(tanh, "ng")) == normalise(r"g'(z^{(l)}) = 1 - a^{(l)}\ .*\ a^{(l)}")
+    assert "fprime_output_form" not in derive_generic(hidden="relu").equations
+
+
+def test_unrolled_products_are_short_when_the_depth_is_known():
+    der = derive_generic()
+    assert mx.ELLIPSIS in chains.delta_product(der, LAYER).chain(3, 5).items
+    known = chains.delta_product(der, DEPTH - 2).chain(3, 5)
+    assert mx.ELLIPSIS not in known.items
+    assert len(known.items) == 6
+
+
+def test_nielsen_diagonal_form():
+    der = derive_generic()
+    tex = print_node(chains.diagonal_form(der.equations["delta_L"]), "nielsen")
+    assert normalise(tex) == normalise(r"\delta^L = \Sigma'(z^L) \nabla_a C")
+
+
+def test_style_and_notation_errors_are_one_clear_line():
+    der = derive_generic()
+    with pytest.raises(SpecError, match="known: cdot, circ"):
+        style_for("wikipedia", "dot")
+    with pytest.raises(SpecError, match="known: wikipedia, ng, nielsen, ufldl"):
+        equations(der, "bishop")
+    with pytest.raises(SpecError, match="wikipedia notation"):
+        equations(der, "nielsen", hadamard="circ")
+    with pytest.raises(SpecError, match="unknown notation"):
+        print_node(der.equations["grad_W"], "bishop")
+
+
+def test_deviations_are_printable_notes():
+    assert {d.label for d in deviations("wikipedia", "cdot")} == {"1A.6"}
+    for d in DEVIATIONS:
+        assert d.note.endswith(".") and d.reference != d.symbp
+
+
+def test_equations_carry_source_references():
+    for eq in equations(derive_generic(loss="mse"), "nielsen"):
+        assert eq.source_ref.startswith("Nielsen") and eq.latex
+    labels = [e.label for e in equations(derive_generic(), "wikipedia", "circ")]
+    assert labels == [f"1B.{i}" for i in range(1, 10)]
+
+
+def test_no_sympy_default_latex_leaks():
+    der = derive_generic(
+        output="softmax", loss="cross-entropy", bias="unit", examples=True, l2=True
+    )
+    for notation in ("wikipedia", "ng", "nielsen", "ufldl"):
+        for eq in equations(der, notation):
+            assert "mapsto" not in eq.latex and "operatorname{Piecewise}" not in eq.latex
