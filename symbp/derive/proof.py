@@ -212,15 +212,13 @@ def _prove_symbolic(der: Derivation, quantities, time_limit: float) -> dict[str,
     return lines
 
 
-def _compile_mpmath(der: Derivation, outputs: list[sympy.Expr], with_backward: bool):
+def _compile_mpmath(der: Derivation, outputs: list[sympy.Expr]):
     """A Python function of (data, parameters) evaluating the definitions in order with mpmath."""
     fwd = der.forward
     printer = MpmathPrinter({"fully_qualified_modules": True, "inline": True})
     names = [s.name for s in (*fwd.x, *fwd.y, *fwd.parameters)]
     body = []
     for symbol, value in der.definitions():
-        if not with_backward and symbol in set(fwd.delta.values()):
-            break
         body.append(f"    {symbol.name} = {printer.doprint(value)}")
     body.append(f"    return [{', '.join(printer.doprint(o) for o in outputs)}]")
     source = f"def _f({', '.join(names)}):\n" + "\n".join(body)
@@ -239,51 +237,92 @@ def _random_targets(der: Derivation, rng: random.Random) -> list[mpmath.mpf]:
     return ys
 
 
+class _MpForward:
+    """The composed loss evaluated in mpmath unit by unit from the forward equations only, so that
+    moving one parameter recomputes just its unit and the layers after it."""
+
+    def __init__(self, der: Derivation) -> None:
+        fwd, net = der.forward, der.network
+        self.fwd, self.L = fwd, net.L
+        self.units: dict[int, list] = {layer: [] for layer in range(1, net.L + 1)}
+        self.containing: dict[sympy.Symbol, list] = {}
+        for unit, z_def in fwd.z_def.items():
+            args = sorted(z_def.free_symbols, key=lambda s: s.name)
+            entry = (fwd.z[unit], args, sympy.lambdify(args, z_def, "mpmath"))
+            self.units[unit[0]].append(entry)
+            for symbol in args:
+                self.containing.setdefault(symbol, []).append((unit[0], entry))
+        self.layers = {}
+        for layer in range(1, net.L + 1):
+            units = range(1, net.sizes[layer] + 1)
+            zs = [fwd.z[(layer, j)] for j in units]
+            outs = [fwd.a[(layer, j)] for j in units]
+            values = [fwd.a_def[(layer, j)] for j in units]
+            self.layers[layer] = (zs, outs, sympy.lambdify(zs, values, "mpmath"))
+        targets = [*fwd.previous(net.L), *fwd.y]
+        self.loss_args = targets
+        self.loss_fn = sympy.lambdify(targets, fwd.loss, "mpmath")
+
+    def _activate(self, env: dict, layer: int) -> None:
+        zs, outs, fn = self.layers[layer]
+        for symbol, value in zip(outs, fn(*[env[z] for z in zs]), strict=True):
+            env[symbol] = value
+
+    def loss(self, env: dict, moved: sympy.Symbol | None = None) -> mpmath.mpf:
+        """C at ``env`` (filled in place); with ``moved``, ``env`` already holds every value
+        upstream of the units containing ``moved``, which alone are recomputed in their layer."""
+        start, only = 1, None
+        if moved is not None and moved in self.containing:
+            layers = {layer for layer, _ in self.containing[moved]}
+            start = min(layers)
+            only = [entry for layer, entry in self.containing[moved] if layer == start]
+        for layer in range(start, self.L + 1):
+            for z, args, fn in only if (layer == start and only) else self.units[layer]:
+                env[z] = fn(*[env[a] for a in args])
+            self._activate(env, layer)
+        return self.loss_fn(*[env[s] for s in self.loss_args])
+
+
 def _prove_numeric(der: Derivation, quantities, points: int, seed: int) -> dict[str, ProofLine]:
     fwd, net = der.forward, der.network
     m = net.examples
-    backprop = _compile_mpmath(der, [q[2] for q in quantities], with_backward=True)
-    loss = _compile_mpmath(der, [fwd.loss], with_backward=False)
+    backprop = _compile_mpmath(der, [q[2] for q in quantities])
+    composed = _MpForward(der)
     params = list(fwd.parameters)
-    position = {p: i for i, p in enumerate(params)}
-    inputs = {x: i for i, x in enumerate(fwd.x)}
-    regularised = [fwd.regularised(p) for p in params]
     worst = {q[0]: mpmath.mpf(0) for q in quantities}
     ok = {q[0]: True for q in quantities}
     rng = random.Random(seed)
     with mpmath.workdps(_DIGITS):
         for _ in range(points):
-            theta = [mpmath.mpf(rng.uniform(-1, 1)) for _ in params]
-            examples = [
-                ([mpmath.mpf(rng.uniform(-1, 1)) for _ in fwd.x], _random_targets(der, rng))
-                for _ in range(m)
-            ]
+            theta = {p: mpmath.mpf(rng.uniform(-1, 1)) for p in params}
+            bases = []
+            for _t in range(m):
+                env = dict(theta)
+                env.update({x: mpmath.mpf(rng.uniform(-1, 1)) for x in fwd.x})
+                env.update(zip(fwd.y, _random_targets(der, rng), strict=True))
+                composed.loss(env)
+                bases.append(env)
+            data = [[env[s] for s in (*fwd.x, *fwd.y)] for env in bases]
+            forms = [backprop(*row, *[theta[p] for p in params]) for row in data]
 
-            def objective(th, ex):
-                total = sum(loss(*x, *y, *th)[0] for x, y in ex) / m
-                reg = sum(t * t for t, r in zip(th, regularised, strict=True) if r)
-                return total + net.l2 * reg / (2 * m)
+            def shifted(symbol, step, bases=bases, theta=theta):
+                """The objective J with ``symbol`` moved by ``step`` (in every example)."""
+                total = mpmath.mpf(0)
+                for base in bases:
+                    env = dict(base)
+                    env[symbol] = base[symbol] + step
+                    total += composed.loss(env, moved=symbol)
+                reg = 0
+                if symbol in theta and fwd.regularised(symbol):
+                    reg = net.l2 / (2 * m) * ((theta[symbol] + step) ** 2 - theta[symbol] ** 2)
+                return total / m + reg
 
-            forms = [backprop(*x, *y, *theta) for x, y in examples]
             for i, (name, symbol, _) in enumerate(quantities):
                 form = sum(f[i] for f in forms) / m
-                if symbol in position:
-                    p = position[symbol]
-                    form += net.l2 / m * theta[p] if regularised[p] else 0
-                    up, down = list(theta), list(theta)
-                    up[p] += _STEP
-                    down[p] -= _STEP
-                    direct = (objective(up, examples) - objective(down, examples)) / (2 * _STEP)
-                else:
-                    k = inputs[symbol]
-                    shifted = []
-                    for sign in (1, -1):
-                        ex = [(list(x), y) for x, y in examples]
-                        for x, _y in ex:
-                            x[k] += sign * _STEP
-                        shifted.append(objective(theta, ex))
-                    # x_k moves in every example at once: the sum of dJ/dx_k^(t) = the mean form
-                    direct = (shifted[0] - shifted[1]) / (2 * _STEP)
+                if symbol in theta and fwd.regularised(symbol):
+                    form += net.l2 / m * theta[symbol]
+                # an input moves in every example at once: the sum over t of dJ/dx_k^(t)
+                direct = (shifted(symbol, _STEP) - shifted(symbol, -_STEP)) / (2 * _STEP)
                 error = abs(direct - form) / max(abs(direct), abs(form), mpmath.mpf(1))
                 worst[name] = max(worst[name], error)
                 ok[name] = ok[name] and error < _TOLERANCE
