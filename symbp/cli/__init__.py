@@ -51,11 +51,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from symbp.cli import check, derive
+    from symbp.cli import check, compile, derive, train
 
     parser = _Parser(prog="symbp", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (derive, check):
+    for module in (derive, check, compile, train):
         module.register(subparsers)
     return parser
 
@@ -71,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"symbp: error: no such file: {error.filename}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("symbp: interrupted", file=sys.stderr)
         return 130
