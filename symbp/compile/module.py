@@ -270,13 +270,13 @@ _BUFFERS = {{}}
 
 
 def init_params(seed=0):
-    """Glorot-uniform weights W<l> (n_l, n_(l-1)) and zero biases b<l> (n_l,)."""
+    """Glorot-normal weights W<l> (n_l, n_(l-1)), variance 2/(n_in + n_out); zero biases."""
     rng = np.random.default_rng(seed)
     params = {{}}
     for layer in range(1, len(SIZES)):
         n_in, n_out = SIZES[layer - 1], SIZES[layer]
-        limit = np.sqrt(6.0 / (n_in + n_out))
-        params[f"W{{layer}}"] = rng.uniform(-limit, limit, (n_out, n_in)).astype(DTYPE)
+        spread = np.sqrt(2.0 / (n_in + n_out))
+        params[f"W{{layer}}"] = rng.normal(0.0, spread, (n_out, n_in)).astype(DTYPE)
     for layer in range(1, len(SIZES)):
         params[f"b{{layer}}"] = np.zeros(SIZES[layer], DTYPE)
     return params

@@ -1,0 +1,45 @@
+"""``symbp compile``: write a network's derived gradients as a standalone NumPy trainer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from symbp.cli import add_network_flags, network_from_args
+from symbp.compile import DTYPES, trainer_source
+from symbp.errors import SymbpError
+from symbp.notation import NOTATIONS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "compile",
+        help="compile the derived gradients into a standalone NumPy trainer module",
+        description="Compile the network's derivation into a NumPy-only module with "
+        "init_params, forward, loss, gradients and step (matrix form over a batch).",
+    )
+    add_network_flags(parser)
+    parser.add_argument("-o", "--output-file", metavar="PATH", help="write here (default stdout)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    parser.add_argument("--dtype", default="float64", choices=DTYPES, help="default float64")
+    parser.add_argument(
+        "--notation", default="wikipedia", choices=NOTATIONS, help="notation of the comments"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    source = trainer_source(network_from_args(args), args.dtype, args.notation)
+    if args.output_file is None:
+        sys.stdout.write(source)
+        return 0
+    path = Path(args.output_file)
+    if path.exists() and not args.force:
+        raise SymbpError(f"{path} exists; pass --force to overwrite it")
+    try:
+        path.write_text(source)
+    except OSError as error:
+        raise SymbpError(f"cannot write {path}: {error.strerror}") from None
+    print(f"wrote {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,227 @@
+"""Data sets for ``symbp train``: generated (xor, moons, spirals), scikit-learn's (iris, digits),
+or the user's own CSV or NPZ file, each checked so that bad data gets one clear line.
+
+A :class:`Dataset` holds features ``X`` (n, d) and integer class labels (n,). The labels become
+targets for a network with :func:`targets`: a single 0/1 column for one output unit, one-hot
+rows for K >= 2 units.
+
+>>> xor = load_dataset("xor")
+>>> xor.X.tolist(), xor.labels.tolist()
+([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+>>> targets(xor.labels, 1).ravel().tolist()
+[0.0, 1.0, 1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from symbp.errors import SymbpError
+
+GENERATED = ("xor", "moons", "spirals")
+FROM_SKLEARN = ("iris", "digits")
+BUILTIN = GENERATED + FROM_SKLEARN
+
+
+class DataError(SymbpError):
+    """Data that cannot be trained on (missing, empty, ragged, non-finite, bad labels)."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    X: np.ndarray
+    labels: np.ndarray
+    classes: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, rows: np.ndarray) -> Dataset:
+        return Dataset(self.name, self.X[rows], self.labels[rows], self.classes)
+
+
+def _xor(seed: int) -> Dataset:
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return Dataset("xor", X, np.array([0, 1, 1, 0]), ("0", "1"))
+
+
+def _moons(seed: int, n: int = 200, noise: float = 0.1) -> Dataset:
+    """Two interleaved half circles (as scikit-learn's make_moons), with Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    t_out, t_in = np.linspace(0, np.pi, half), np.linspace(0, np.pi, n - half)
+    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
+    inner = np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)])
+    X = np.vstack([outer, inner]) + rng.normal(scale=noise, size=(n, 2))
+    labels = np.repeat([0, 1], [half, n - half])
+    return Dataset("moons", X, labels, ("0", "1"))
+
+
+def _spirals(seed: int, per_class: int = 100, classes: int = 3) -> Dataset:
+    """Three interleaved spiral arms in the plane (the classic CS231n toy problem)."""
+    rng = np.random.default_rng(seed)
+    X, labels = [], []
+    for c in range(classes):
+        radius = np.linspace(0.0, 1.0, per_class)
+        angle = np.linspace(c * 4.0, (c + 1) * 4.0, per_class) + rng.normal(0, 0.2, per_class)
+        X.append(np.column_stack([radius * np.sin(angle), radius * np.cos(angle)]))
+        labels.append(np.full(per_class, c))
+    return Dataset("spirals", np.vstack(X), np.concatenate(labels), tuple(map(str, range(classes))))
+
+
+def _sklearn(name: str) -> Dataset:
+    try:
+        from sklearn import datasets
+    except ImportError:
+        raise DataError(
+            f"data set {name!r} comes from scikit-learn; install it: pip install 'symbp[train]'"
+        ) from None
+    bunch = datasets.load_iris() if name == "iris" else datasets.load_digits()
+    classes = tuple(str(c) for c in getattr(bunch, "target_names", range(10)))
+    return Dataset(name, np.asarray(bunch.data, float), np.asarray(bunch.target), classes)
+
+
+def _class_indices(raw: list[str] | np.ndarray, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Integer labels stay as they are (0..K-1); other labels are numbered in sorted order."""
+    values = [str(v).strip() for v in raw]
+    if any(v == "" for v in values):
+        raise DataError(f"{source}: a label is empty")
+    try:
+        numbers = np.array([float(v) for v in values])
+    except ValueError:
+        classes = tuple(sorted(set(values)))
+        return np.array([classes.index(v) for v in values]), classes
+    if (
+        not np.all(np.isfinite(numbers))
+        or np.any(numbers != np.round(numbers))
+        or numbers.min() < 0
+    ):
+        raise DataError(f"{source}: labels must be class numbers 0, 1, 2, ... or names")
+    labels = numbers.astype(int)
+    return labels, tuple(str(c) for c in range(labels.max() + 1))
+
+
+def _finite(X: np.ndarray, source: str) -> np.ndarray:
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise DataError(f"{source}: NaN or infinite value at row {row + 1}, column {column + 1}")
+    return X
+
+
+def _read_csv(path: Path, label: str | None) -> Dataset:
+    with path.open(newline="") as handle:
+        rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+    if not rows:
+        raise DataError(f"{path}: the file is empty")
+    header = None
+    try:
+        [float(cell) for cell in rows[0][:-1]]
+    except ValueError:
+        header, rows = [cell.strip() for cell in rows[0]], rows[1:]
+    if not rows:
+        raise DataError(f"{path}: the file has a header but no data rows")
+    width = len(header or rows[0])
+    for number, row in enumerate(rows, start=2 if header else 1):
+        if len(row) != width:
+            raise DataError(f"{path}: line {number} has {len(row)} columns, expected {width}")
+    column = width - 1
+    if label is not None:
+        if header is None or label not in header:
+            known = ", ".join(header) if header else "none (the file has no header row)"
+            raise DataError(f"{path}: no label column {label!r}; columns: {known}")
+        column = header.index(label)
+    features = [[cell for i, cell in enumerate(row) if i != column] for row in rows]
+    try:
+        X = np.array(features, dtype=float)
+    except ValueError:
+        raise DataError(f"{path}: every feature column must hold numbers") from None
+    labels, classes = _class_indices([row[column] for row in rows], str(path))
+    return Dataset(path.stem, _finite(X.reshape(len(rows), -1), str(path)), labels, classes)
+
+
+def _read_npz(path: Path, label: str | None) -> Dataset:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: not a readable .npz file ({error})") from None
+    key = label or next((k for k in ("y", "labels", "target") if k in archive.files), None)
+    if "X" not in archive.files or key is None or key not in archive.files:
+        raise DataError(f"{path}: needs arrays 'X' and 'y'; found {', '.join(archive.files)}")
+    X, raw = archive["X"], archive[key]
+    if X.size == 0:
+        raise DataError(f"{path}: the file is empty")
+    if X.ndim != 2 or raw.ndim != 1 or len(raw) != len(X):
+        raise DataError(f"{path}: X must be (n, d) and {key} (n,); got {X.shape} and {raw.shape}")
+    if not np.issubdtype(X.dtype, np.number):
+        raise DataError(f"{path}: X must hold numbers")
+    labels, classes = _class_indices(raw, str(path))
+    return Dataset(path.stem, _finite(X.astype(float), str(path)), labels, classes)
+
+
+def load_dataset(spec: str, *, label: str | None = None, seed: int = 0) -> Dataset:
+    """A built-in data set by name, or a ``.csv``/``.npz`` file (label: last column or named).
+
+    >>> load_dataset("spirals").X.shape
+    (300, 2)
+    >>> load_dataset("nosuch.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symbp.data.DataError: no such data set or file: 'nosuch.csv'; built in: xor, moons, ...
+    """
+    if spec in GENERATED:
+        return {"xor": _xor, "moons": _moons, "spirals": _spirals}[spec](seed)
+    if spec in FROM_SKLEARN:
+        return _sklearn(spec)
+    path = Path(spec)
+    if not path.is_file():
+        known = ", ".join(BUILTIN)
+        raise DataError(f"no such data set or file: {spec!r}; built in: {known}")
+    if path.suffix.lower() == ".npz":
+        return _read_npz(path, label)
+    return _read_csv(path, label)
+
+
+def check_fits(data: Dataset, inputs: int, outputs: int) -> None:
+    """One clear line when the data do not fit a network with these input and output widths."""
+    if data.X.shape[1] != inputs:
+        raise DataError(
+            f"{data.name} has {data.X.shape[1]} feature columns but the network's input layer "
+            f"has {inputs} units; use --layers {data.X.shape[1]},..."
+        )
+    classes = 2 if outputs == 1 else outputs
+    if len(data.classes) > classes or data.labels.max() >= classes:
+        shown = "0 and 1" if outputs == 1 else f"0..{classes - 1}"
+        raise DataError(
+            f"{data.name} has labels outside the network's {classes} classes ({shown}): "
+            f"found {len(data.classes)} classes; set the output layer to {len(data.classes)} units"
+        )
+
+
+def targets(labels: np.ndarray, outputs: int) -> np.ndarray:
+    """Targets for a network with ``outputs`` units: one 0/1 column, or one-hot rows."""
+    if outputs == 1:
+        return labels.astype(float).reshape(-1, 1)
+    return np.eye(outputs)[labels]
+
+
+def split(data: Dataset, test_fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+    """A seeded shuffle into train and test; data sets under 10 rows are tested on themselves.
+
+    >>> train, test = split(load_dataset("moons"), 0.25, seed=0)
+    >>> len(train), len(test)
+    (150, 50)
+    """
+    if not 0 <= test_fraction < 1:
+        raise DataError(f"the test fraction must be in [0, 1), got {test_fraction}")
+    n = len(data)
+    if n < 10 or test_fraction == 0:
+        return data, data
+    order = np.random.default_rng(seed).permutation(n)
+    cut = n - max(1, round(n * test_fraction))
+    return data.subset(order[:cut]), data.subset(order[cut:])
