@@ -38,6 +38,7 @@ class Truth:
     network: Network
     derivation: Derivation
     _delta_full: dict[sympy.Symbol, sympy.Expr] = field(default_factory=dict)
+    _points: list[dict[sympy.Symbol, sympy.Expr]] = field(default_factory=list)
 
     @staticmethod
     def of(net: Network) -> Truth:
@@ -154,6 +155,8 @@ class Truth:
         if expr in (cost, fwd.loss):
             if kind == "pre":
                 return fwd.delta[idx]
+            if kind == "act" and idx[0] < self.network.L:
+                return sympy.Add(*[fwd.delta[u] * local for u, local in der.uses.get(wrt, [])])
             if kind in ("weight", "bias"):
                 reg = der.regularisation(wrt) if expr == cost else 0
                 return der.gradients[wrt] + reg
@@ -195,6 +198,15 @@ class Truth:
         for s in self._ordered_deltas():
             values[s] = self.derivation.deltas[_key(s)].xreplace(values).evalf(15)
         return values
+
+    def points(self, count: int, extra: list[sympy.Symbol]) -> list[dict[sympy.Symbol, sympy.Expr]]:
+        """``count`` fixed random points (seeded, the same for every step) plus values for the
+        step's own plain symbols."""
+        while len(self._points) < count:
+            self._points.append(self.point(random.Random(len(self._points)), []))
+        rng = random.Random(" ".join(s.name for s in extra))
+        plain = lambda: sympy.Float(round(rng.uniform(0.1, 0.9), 3), 15)  # noqa: E731
+        return [p | {s: plain() for s in extra} for p in self._points[:count]]
 
     @lru_cache(maxsize=1)  # noqa: B019 - one Truth per network, cached below
     def _ordered_deltas(self) -> list[sympy.Symbol]:
