@@ -103,6 +103,12 @@ REFERENCE = {
         None,
         "2A.11",
     ): r"\delta^{(l)}=\begin{pmatrix}\delta_1^{(l)}\\ \vdots\\ \delta_{s_l}^{(l)}\end{pmatrix}_{s_l\times 1}",
+    (
+        "ng",
+        None,
+        "2A.13",
+    ): r"J=\sum_{k=1}^{K}\left[-y_k\cdot\log(h_\Theta(x)_k)-(1-y_k)\cdot\log(1-h_\Theta(x)_k)\right]",
+    ("ng", None, "2A.14"): r"J=-y^{T}\cdot\log(a^{(L)})-(\vec{1}-y)^{T}\cdot\log(\vec{1}-a^{(L)})",
     ("ng", None, "2A.16"): r"\delta^{(L)}=a^{(L)}-y",
     ("ng", None, "2B.4"): r"\delta^{(L)} = a^{(L)} - y^{(t)}",
     ("ng", None, "2B.5a"): r"\delta^{(l)} = ((\Theta^{(l)})^T \delta^{(l+1)})\ .*\ g'(z^{(l)})",
@@ -162,8 +168,6 @@ REFERENCE = {
 NOT_PRODUCED = {
     "2A.12": "the CSDN post's hand derivation of the recursion through the Jacobian of "
     "Theta (1; g(z)) row by row",
-    "2A.13": "the CSDN post's single-example cross-entropy written with h_Theta(x)_k",
-    "2A.14": "the CSDN post's vector form of that cost",
     "2A.15": "the CSDN post's diagonal-matrix derivation of delta^(L) = a^(L) - y",
     "U1": "UFLDL's output-layer chain of equalities with h_{W,b}(x)",
 }

@@ -309,6 +309,12 @@ def _output_with_loss(der: GenericDerivation, act) -> None:
     """The same with the loss (and the activation's output form) put in, then simplified."""
     name = "delta_L_loss"
     loss = get_loss(der.loss)
+    stated = sympy.Sum(loss.term(a[L, SUM], y[SUM]), (SUM, 1, n[L]))
+    try:
+        der.entries["loss"] = mx.Equation(mx.Cost(), ix.entry(stated))
+        der.equations["loss"] = mx.Equation(mx.Cost(), ix.recognise_total(stated))
+    except ix.NotRecognised:
+        pass  # a custom loss may have no entry or vector form; its derivative still follows
     cost = sympy.Sum(loss.term(a[L, COL], y[COL]), (COL, 1, n[L]))
     grad = contract(sympy.diff(cost, a[L, SUM]))
     der.steps.append(

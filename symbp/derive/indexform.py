@@ -165,6 +165,8 @@ def recognise(expr: sympy.Expr, free: tuple[sympy.Symbol, ...]) -> mx.Node:
         return _matrix_vector(expr, q)
     if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp > 1:
         return mx.Hadamard(*[recognise(expr.base, free)] * int(expr.exp))
+    if isinstance(expr, sympy.log):
+        return mx.Apply(mx.Fn("log"), (recognise(expr.args[0], free),))
     if isinstance(expr, fprime):
         layer, arg = expr.args
         if arg != z[layer, q]:
@@ -201,8 +203,62 @@ def _entry_order(x: sympy.Expr) -> tuple[int, str]:
     return (rank + (10 if isinstance(x, fprime) else 0), sympy.default_sort_key(x))
 
 
+def _terms(expr: sympy.Expr) -> list[sympy.Expr]:
+    """Terms of a sum, simplest first (the loss's ``-y log a`` before ``-(1-y) log(1-a)``)."""
+    return sorted(
+        sympy.Add.make_args(expr), key=lambda t: (sympy.count_ops(t), sympy.default_sort_key(t))
+    )
+
+
+def _factors(term: sympy.Expr) -> list[sympy.Expr]:
+    """Factors with plain entries before function values (``y log a``); squares as u u."""
+    out = []
+    for factor in sympy.Mul.make_args(term):
+        if isinstance(factor, sympy.Pow) and factor.exp == 2:
+            out += [factor.base, factor.base]
+        else:
+            out.append(factor)
+    return sorted(out, key=lambda f: (isinstance(f, sympy.Function), sympy.default_sort_key(f)))
+
+
+def _signed(coefficient: sympy.Expr, node: mx.Node) -> mx.Node:
+    if coefficient == 1:
+        return node
+    if coefficient == -1:
+        return mx.Neg(node)
+    return mx.Scaled(coefficient, node)
+
+
+def recognise_total(expr: sympy.Sum) -> mx.Node:
+    """A scalar ``sum_i u_i v_i`` as the inner product ``u^T v`` (the loss as vectors).
+
+    >>> from symbp.derive.matrix import DEPTH
+    >>> i = SUM
+    >>> print(recognise_total(sympy.Sum(-y[i] * sympy.log(a[DEPTH, i]), (i, 1, n[DEPTH]))))
+    -(y)^T log(a^L)
+    """
+    body, (var, _lo, _hi) = expr.function, expr.limits[0]
+    nodes = []
+    for term in _terms(body):
+        coefficient, rest = term.as_coeff_Mul()
+        factors = _factors(rest)
+        if len(factors) != 2:
+            raise NotRecognised(f"{term} is not a product of two entries")
+        u, v = (recognise(f.xreplace({var: Q}), (Q,)) for f in factors)
+        nodes.append(_signed(coefficient, mx.MatMul(mx.T(u), v)))
+    return nodes[0] if len(nodes) == 1 else mx.Add(*nodes)
+
+
 def entry(expr: sympy.Expr) -> mx.Node:
     """An index expression (a product of entries, possibly summed) as :class:`Elem` nodes."""
+    if isinstance(expr, sympy.Add):
+        return mx.Add(*[entry(t) for t in _terms(expr)])
+    if expr.is_Number:
+        return mx.Scalar(str(expr))
+    if isinstance(expr, sympy.log):
+        return mx.Apply(mx.Fn("log"), (entry(expr.args[0]),))
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp > 1:
+        return mx.Power(entry(expr.base), int(expr.exp))
     if isinstance(expr, sympy.Indexed):
         kind = {w: "W", J: "J"}.get(expr.base) or _VECTOR_KIND.get(expr.base)
         if expr.base == y:
@@ -220,6 +276,11 @@ def entry(expr: sympy.Expr) -> mx.Node:
         width = hi.indices[0] if isinstance(hi, sympy.Indexed) else None
         return mx.IndexSum(entry(expr.function), var, width)
     if isinstance(expr, sympy.Mul):
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient != 1:
+            return _signed(coefficient, entry(rest))
+        if any(isinstance(f, sympy.log) for f in sympy.Mul.make_args(expr)):
+            return mx.Product(*[entry(x) for x in _factors(expr)])
         return mx.Product(*[entry(x) for x in sorted(sympy.Mul.make_args(expr), key=_entry_order)])
     raise NotRecognised(f"no entry form for {expr}")
 

@@ -177,6 +177,14 @@ class Scaled(Node):
 
 
 @dataclass(frozen=True)
+class Power(Node):
+    """``arg`` to an integer power (entries: (a_j - y_j)^2)."""
+
+    arg: Node
+    exponent: int
+
+
+@dataclass(frozen=True)
 class IndexSum(Node):
     """sum over ``index`` from 1 to the width of layer ``width_of`` of ``body``."""
 
@@ -327,6 +335,8 @@ def _text(node: Node) -> str:  # noqa: C901 - one line per node class, on purpos
         return f"{node.coefficient} ({node.arg})"
     if isinstance(node, IndexSum):
         return f"sum_{node.index} {node.body}"
+    if isinstance(node, Power):
+        return f"({node.arg})^{node.exponent}"
     if isinstance(node, Apply):
         return f"{node.function}(" + ", ".join(map(str, node.args)) + ")"
     if isinstance(node, Fn):

@@ -62,6 +62,9 @@ class Style:
     shorthand: bool = False
     target_example: str = ""
     output_layer: str = "L"
+    one: str = "1"
+    hypothesis: bool = False
+    sum_brackets: bool = False
     indices: tuple[tuple[sympy.Symbol, str], ...] = tuple(_WIKI_INDEX.items())
 
 
@@ -147,7 +150,7 @@ class GenericPrinter:
 
     def _print_Vec(self, node: mx.Vec) -> str:
         if node.kind == "one":
-            return "1"
+            return self.style.one
         if node.kind in ("x", "y"):
             return node.kind + (self.style.target_example if node.kind == "y" else "")
         if self.style.shorthand:
@@ -158,6 +161,8 @@ class GenericPrinter:
 
     def _print_Elem(self, node: mx.Elem) -> str:
         idx = self._indices(node.indices)
+        if self.style.hypothesis and node.kind == "a" and node.layer == DEPTH:
+            return f"h_\\Theta(x)_{{{idx}}}"
         if node.kind in ("x", "y"):
             return f"{node.kind}_{{{idx}}}"
         if self.style.shorthand:
@@ -210,6 +215,8 @@ class GenericPrinter:
         inner = self.doprint(node.arg)
         if self.style.transpose_merged and inner.endswith(")}"):
             return inner[:-1] + "T}"
+        if self.style.transpose_merged and isinstance(node.arg, mx.Vec) and len(inner) == 1:
+            return f"{inner}^{{T}}"
         return f"({inner})^{{T}}"
 
     # products ---------------------------------------------------------------------------
@@ -224,9 +231,8 @@ class GenericPrinter:
     def _print_MatMul(self, node: mx.MatMul) -> str:
         parts = [self._factor(a) for a in node.args]
         out = parts[0]
-        for arg, text in zip(node.args[1:], parts[1:], strict=True):
-            linear_map = isinstance(arg, (mx.Apply, mx.Elided))
-            joiner = " " if linear_map or not self.style.matmul else f"{self.style.matmul} "
+        joiner = f"{self.style.matmul} " if self.style.matmul else " "
+        for text in parts[1:]:
             out += joiner + text
         return out
 
@@ -247,7 +253,7 @@ class GenericPrinter:
             args.sort(key=lambda a: not (isinstance(a, mx.Elem) and a.kind == "delta"))
         texts = []
         for a in args:
-            text = self.doprint(a)
+            text = self._factor(a)
             if isinstance(a, mx.IndexSum) and self.style.sum_parens and len(args) > 1:
                 text = f"\\left({text}\\right)"
             texts.append(text)
@@ -277,13 +283,24 @@ class GenericPrinter:
     def _print_IndexSum(self, node: mx.IndexSum) -> str:
         index = self.names.get(node.index, str(node.index))
         bounds = ""
+        body = self.doprint(node.body)
+        if self.style.sum_brackets and isinstance(node.body, mx.Add):
+            body = f"\\left[{body}\\right]"
         if self.style.sum_bounds and node.width_of is not None:
             width = self.label("a", node.width_of)
-            bounds = f"^{{s_{{{width}}}}}"
-            return f"\\sum_{{{index}=1}}{bounds} {self.doprint(node.body)}"
-        return f"\\sum_{{{index}}} {self.doprint(node.body)}"
+            top = (
+                "K" if node.width_of == DEPTH and self.style.notation == "ng" else f"s_{{{width}}}"
+            )
+            bounds = f"^{{{top}}}"
+            return f"\\sum_{{{index}=1}}{bounds} {body}"
+        return f"\\sum_{{{index}}} {body}"
+
+    def _print_Power(self, node: mx.Power) -> str:
+        return f"{self._factor(node.arg)}^{{{node.exponent}}}"
 
     def _print_Fn(self, node: mx.Fn) -> str:
+        if node.kind == "log":
+            return "\\log"
         if node.kind == "f":
             return nt.activation_tex(self.style.notation, self.label("a", node.layer), False)
         return node.kind

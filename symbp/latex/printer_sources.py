@@ -228,6 +228,10 @@ def _csdn_style() -> Style:
         delta_first=True,
         transpose_merged=True,
         index_comma=False,
+        one="\\vec{1}",
+        hypothesis=True,
+        sum_bounds=True,
+        sum_brackets=True,
     )
 
 
@@ -272,6 +276,9 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
             _CSDN_REF,
         )
     )
+    if der.loss == "binary_cross_entropy" and "loss" in eq:
+        out.append(("2A.13", show(en["loss"], csdn), _CSDN_REF))
+        out.append(("2A.14", show(eq["loss"], csdn), _CSDN_REF))
     if "delta_L_simplified" in eq:
         out.append(("2A.16", show(eq["delta_L_simplified"], csdn), _CSDN_REF))
     del p
