@@ -73,6 +73,9 @@ class Reader:
     def value(self, node: object) -> Value:
         return _scalar(getattr(self, "_" + node[0])(node))
 
+    def _sympy(self, node):
+        return node[1]
+
     def _num(self, node):
         return node[1]
 

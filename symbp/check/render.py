@@ -29,6 +29,10 @@ def _wrap(node: object) -> str:
 def render(node: object) -> str:
     """LaTeX for a syntax tree of :mod:`symbp.check.grammar`."""
     tag = node[0]
+    if tag == "sympy":
+        import sympy
+
+        return sympy.latex(node[1])
     if tag == "num":
         return str(node[1])
     if tag in ("sym", "param"):

@@ -17,9 +17,9 @@ import sympy
 
 from symbp import notation as names
 from symbp.check.evaluate import Matrix, Reader, ShapeMismatch, _shape
-from symbp.check.grammar import parse_side
 from symbp.check.hints import find_hint
 from symbp.check.limits import TimeUp, time_limit
+from symbp.check.parse import read_side
 from symbp.check.render import render
 from symbp.check.split import Step
 from symbp.check.tokens import Unreadable
@@ -187,7 +187,11 @@ def _show(value: complex) -> float | str:
 def counterexample(binding, point, left, right, entry, truth, notation) -> dict:
     fwd = truth.forward
     named = {}
-    for s in [*fwd.x, *fwd.y, *fwd.parameters]:
+    network = set(fwd.z.values()) | set(fwd.a.values()) | set(fwd.delta.values())
+    network |= set(fwd.x) | set(fwd.y) | set(fwd.parameters)
+    symbols = set().union(*(v.free_symbols for v in (left, right)))
+    shown = [*fwd.x, *fwd.y, *fwd.parameters] if symbols & network else []
+    for s in shown:
         named[names.latex_name(*names.parse_name(s.name), notation)] = _show(complex(point[s]))
     for s, v in point.items():
         if not names._NAME.match(s.name):
@@ -224,7 +228,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
     trees = []
     for side in (step.left, step.right):
         try:
-            trees.append(parse_side(side.text, side.offset))
+            trees.append(read_side(side.text, side.offset))
         except Unreadable as error:
             return _unreadable(step, str(error), error.pos, document)
     if step.relation == "\\approx":
