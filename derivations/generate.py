@@ -19,6 +19,32 @@ NAME = "derivations"
 # (file name, what it shows, the symbp derive flags that make it)
 CASES = [
     (
+        "wikipedia_generic_cdot.md",
+        "Wikipedia's matrix derivation for any depth L, with the cdot of the source note's images "
+        "(1A.1-1A.9)",
+        "--generic --hidden sigmoid --output sigmoid --loss mse --notation wikipedia "
+        "--hadamard cdot",
+    ),
+    (
+        "wikipedia_generic_circ.md",
+        "Wikipedia's matrix derivation for any depth L, with the circ of today's article "
+        "(1B.1-1B.9)",
+        "--generic --hidden sigmoid --output sigmoid --loss mse --notation wikipedia "
+        "--hadamard circ",
+    ),
+    (
+        "ng_generic.md",
+        "Ng's derivation for any depth: sigmoid + cross-entropy, bias unit, m examples, "
+        "L2 regularisation, Delta and D",
+        "--generic --hidden sigmoid --output sigmoid --loss bce --bias unit --examples 2 --l2 1 "
+        "--notation ng",
+    ),
+    (
+        "nielsen_generic.md",
+        "Nielsen's BP1-BP4 for any depth with the quadratic cost",
+        "--generic --hidden sigmoid --output sigmoid --loss mse --notation nielsen",
+    ),
+    (
         "xor_2-2-1.md",
         "XOR network 2-2-1, sigmoid + binary cross-entropy: every one of its 9 parameter gradients",
         "--layers 2,2,1 --hidden sigmoid --output sigmoid --loss bce --notation wikipedia",

@@ -94,12 +94,17 @@ Block = Heading | Text | Items | Math | Table | Picture | Code
 _INLINE = re.compile(r"(\$[^$]+\$|`[^`]+`)")
 
 
-def _math_rows(rows: list[tuple[str, str, str]], reason_text: str) -> list[str]:
+def _math_rows(rows: list[tuple[str, str, str]], tex: bool) -> list[str]:
+    """Aligned rows; a reason is text (LaTeX's text mode needs its ^ _ { } escaped)."""
     lines = []
     for left, right, reason in rows:
         line = f"{left} &{right}"
         if reason:
-            line += f" && {reason_text}{{{reason}}}"
+            if tex:  # a narrow ragged column, so that long reasons wrap inside the page
+                box = "\\parbox[t]{5.5cm}{\\raggedright\\footnotesize "
+                line += f" && {box}{escape_tex(reason)}}}"
+            else:
+                line += " && \\text{" + reason.replace("{", "(").replace("}", ")") + "}"
         lines.append(line)
     return lines
 
@@ -120,7 +125,7 @@ def _markdown_block(block: Block, style: str) -> str:
     if isinstance(block, Items):
         return "\n".join("- " + _markdown_inline(item, style) for item in block.items)
     if isinstance(block, Math):
-        body = " \\\\\n".join(_math_rows(block.rows, "\\text"))
+        body = " \\\\\n".join(_math_rows(block.rows, tex=False))
         inner = f"\\begin{{aligned}}\n{body}\n\\end{{aligned}}"
         return f"```math\n{inner}\n```" if style == "github" else f"$$\n{inner}\n$$"
     if isinstance(block, Table):
@@ -196,7 +201,7 @@ def _latex_block(block: Block) -> str:
         items = "\n".join("  \\item " + _latex_inline(i) for i in block.items)
         return f"\\begin{{itemize}}\n{items}\n\\end{{itemize}}"
     if isinstance(block, Math):
-        body = " \\\\\n".join(_math_rows(block.rows, "\\text"))
+        body = " \\\\\n".join(_math_rows(block.rows, tex=True))
         return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
     if isinstance(block, Table):
         spec = "l" * len(block.header)

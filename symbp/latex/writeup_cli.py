@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from symbp.derive.concrete import derive
-from symbp.latex import writeup
+from symbp.latex import writeup, writeup_generic
 from symbp.model import Network
 from symbp.notation import NOTATIONS
 
@@ -49,14 +49,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def command_line(args: argparse.Namespace, net: Network) -> str:
     """The canonical command that makes this document, every network flag spelled out."""
-    parts = ["symbp", "derive", "--layers", ",".join(map(str, net.sizes))]
+    generic = getattr(args, "generic", False)
+    parts = ["symbp", "derive"]
+    if not generic:  # the generic derivation has no sizes
+        parts += ["--layers", ",".join(map(str, net.sizes))]
     parts += ["--hidden", args.hidden, "--output", args.output or args.hidden]
     parts += ["--loss", args.loss, "--bias", net.bias]
     if net.examples != 1:
         parts += ["--examples", str(net.examples)]
     if net.l2:
         parts += ["--l2", str(args.l2)]
-    if getattr(args, "generic", False):
+    if generic:
         parts.append("--generic")
     parts += ["--notation", args.notation]
     if args.notation == "wikipedia":
@@ -72,8 +75,12 @@ def document(args: argparse.Namespace, net: Network) -> writeup.Document:
     svg_name = None
     if args.output_file:
         svg_name = Path(args.output_file).with_suffix(".svg").name
+    if getattr(args, "generic", False):
+        der = writeup_generic.for_network(net)
+    else:
+        der = derive(net)
     return writeup.render(
-        derive(net),
+        der,
         notation=args.notation,
         fmt=args.format,
         hadamard=args.hadamard,

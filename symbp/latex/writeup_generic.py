@@ -1,0 +1,241 @@
+"""The sections of a writeup that read the generic derivation (any depth L, symbolic widths):
+the matrix form of every result, printed by :mod:`symbp.latex.printer` in a notation.
+
+>>> from symbp.derive.generic import derive_generic
+>>> rows = matrix_rows(derive_generic(), "nielsen")
+>>> [r[1] for r in rows if r[2] == "BP2: error recursion"]
+["= ((w^{l+1})^{T} \\\\delta^{l+1}) \\\\odot \\\\sigma'(z^{l})"]
+"""
+
+from __future__ import annotations
+
+from symbp.activations import get_activation
+from symbp.derive import matrix as mx
+from symbp.derive.generic import GenericDerivation, derive_generic
+from symbp.latex import picture
+from symbp.latex.printer import GenericPrinter, print_node, style_for
+from symbp.latex.printer_sources import deviations, equations
+from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Picture, Text
+from symbp.latex.writeup_steps import step_rows
+from symbp.losses import get_loss
+from symbp.model import Network
+
+# The results in reading order, with what each one is; Nielsen's numbers where he gives them.
+RESULTS = (
+    ("forward_z", "forward pass: the weighted input"),
+    ("forward_a", "forward pass: the activation"),
+    ("delta_def", "definition of the error"),
+    ("delta_L", "the output error"),
+    ("delta_L_loss", "the output error for this loss"),
+    ("delta_L_simplified", "the output error, simplified"),
+    ("delta_recursion", "the error recursion"),
+    ("fprime_output_form", "the activation's derivative written with its output"),
+    ("delta_recursion_output_form", "the recursion with that derivative"),
+    ("grad_b", "the bias gradient"),
+    ("grad_W", "the weight gradient"),
+    ("grad_x", "the input gradient"),
+    ("accumulate", "accumulate over the m examples"),
+    ("mean_grad", "the mean gradient (with L2)"),
+    ("mean_grad_bias", "the mean bias gradient"),
+    ("update_W", "the gradient-descent update"),
+)
+NIELSEN_NUMBER = {"delta_L": "BP1", "delta_recursion": "BP2", "grad_b": "BP3", "grad_W": "BP4"}
+_RELATIONS = (" := ", " \\equiv ", " = ")
+
+
+def split_equation(latex: str) -> tuple[str, str]:
+    """``lhs``, ``= rhs`` of a printed equation, split at its first relation.
+
+    >>> split_equation("\\\\delta^{l} := \\\\frac{\\\\partial C}{\\\\partial z^{l}}")
+    ('\\\\delta^{l}', ':= \\\\frac{\\\\partial C}{\\\\partial z^{l}}')
+    """
+    found = [(latex.find(r), r) for r in _RELATIONS if r in latex]
+    at, relation = min(found)
+    return latex[:at], relation.strip() + " " + latex[at + len(relation) :]
+
+
+def for_network(net: Network) -> GenericDerivation:
+    """The generic derivation with the activations, loss and options of a concrete network.
+
+    Hidden layers are taken to share the first hidden layer's activation (the generic
+    derivation has one hidden activation); for one weight layer it is the output's.
+    """
+    hidden = net.activation(1) if net.L > 1 else net.activation(net.L)
+    return derive_generic(
+        hidden=hidden.name,
+        output=net.activation(net.L).name,
+        loss=net.loss.name,
+        bias=net.bias,
+        examples=net.examples > 1,
+        l2=bool(net.l2),
+    )
+
+
+def matrix_rows(
+    gder: GenericDerivation, notation_name: str, hadamard: str = "circ"
+) -> list[tuple[str, str, str]]:
+    """Every matrix-form result as a display-math row (left, right, what it is)."""
+    rows = []
+    style = hadamard if notation_name == "wikipedia" else None
+    for name, what in RESULTS:
+        if name not in gder.equations:
+            continue
+        lhs, rhs = split_equation(print_node(gder.equations[name], notation_name, style))
+        if notation_name == "nielsen" and name in NIELSEN_NUMBER:
+            what = f"{NIELSEN_NUMBER[name]}: {what[4:]}"
+        rows.append((lhs, rhs, what))
+    return rows
+
+
+def matrix_form(
+    gder: GenericDerivation, notation_name: str, hadamard: str, number: int = 8
+) -> list[Block]:
+    """The section stating every result for whole layers, as the source writes it."""
+    text = (
+        "The same results for whole layers, derived for any depth $L$ by the generic derivation "
+        "(index form differentiated by SymPy, then recognised as matrix operations):"
+    )
+    rows = matrix_rows(gder, notation_name, hadamard)
+    return [Heading(2, f"{number}. The matrix form"), Text(text), Math(rows)]
+
+
+def _wikipedia_style(notation_name: str, hadamard: str) -> str | None:
+    return hadamard if notation_name == "wikipedia" else None
+
+
+def source_equations(
+    gder: GenericDerivation, notation_name: str, hadamard: str, number: int = 4
+) -> list[Block]:
+    """The source's own chain of equations, each printed from the derivation and labelled as
+    in seed_equations.md, with every deliberate difference from the source noted."""
+    style = _wikipedia_style(notation_name, hadamard)
+    printed = equations(gder, notation_name, hadamard=style)
+    source = printed[0].source_ref.rsplit(",", 1)[0]
+    text = f"Every equation below is printed from symbp's derivation; labels as in {source}."
+    blocks: list[Block] = [
+        Heading(2, f"{number}. The derivation as the source writes it"),
+        Text(text),
+        Math([("", e.latex, e.label) for e in printed]),
+    ]
+    notes = [
+        f"{d.label}: the source has ${d.reference}$ where symbp writes ${d.symbp}$. {d.note}"
+        for d in deviations(notation_name, style)
+    ]
+    if notes:
+        blocks += [Text("Where symbp deliberately differs from the source:"), Items(notes)]
+    return blocks
+
+
+def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) -> list[Block]:
+    """Widths, activations, loss, layout conventions and shapes for a network of depth L."""
+    style = _wikipedia_style(notation_name, hadamard)
+    forward_z = print_node(gder.equations["forward_z"], notation_name, style)
+    hidden, output = get_activation(gder.hidden), get_activation(gder.output)
+    loss = get_loss(gder.loss)
+    text = (
+        f"A network of any depth $L$ with layer widths $n_0, \\ldots, n_L$, hidden activation "
+        f"{hidden.name} (${hidden.latex}$), output activation {output.name} (${output.latex}$) "
+        f"and the {loss.name.replace('_', ' ')} loss ${loss.latex}$."
+    )
+    items = [
+        f"The forward pass of layer $l$ is ${forward_z}$: the weights into a layer of $n_l$ units "
+        "form an $n_l \\times n_{l-1}$ matrix whose row $j$ is the unit it feeds and whose "
+        "column $k$ is the unit it reads.",
+        "Vectors are columns; the transpose goes on the weight matrix in the backward pass and "
+        "on the activation in the weight gradient, which has the shape of the weights.",
+    ]
+    if gder.bias == "unit":
+        items.append(
+            "The bias is a unit $a_0 = 1$ on every layer but the output, so each weight "
+            "matrix has one more column (column 0), which is not regularised."
+        )
+    if gder.examples:
+        items.append(
+            "The cost is the mean over $m$ examples" + (" plus the L2 term." if gder.l2 else ".")
+        )
+    return [Heading(2, "1. The setting"), Text(text), Items(items)]
+
+
+def assumption_items(gder: GenericDerivation) -> list[str]:
+    """The generic derivation's assumptions, with the loss's own LaTeX where it has one."""
+    latex = {a.name: a.latex for a in get_loss(gder.loss).assumptions}
+    items = []
+    for text in gder.assumptions:
+        if text in latex:
+            items.append(f"{text.split(':')[0]}: ${latex[text]}$")
+        else:
+            items.append(text)
+    kink = get_activation(gder.hidden).kink
+    if kink:
+        items.append(f"{gder.hidden} has a kink; convention: `{kink}`")
+    return items or ["none beyond the definitions above"]
+
+
+def _steps_section(
+    gder: GenericDerivation, title: str, quantities: tuple[str, ...], notation_name: str, h: str
+) -> list[Block]:
+    blocks: list[Block] = [Heading(2, title)]
+    for quantity in quantities:
+        rows = step_rows(gder, quantity, notation_name, h)
+        if rows:
+            blocks.append(Math(rows))
+    return blocks
+
+
+def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> list[Block]:
+    """The loss of one example and, with m examples, the mean with its L2 term."""
+    loss = get_loss(gder.loss)
+    style = style_for(notation_name, _wikipedia_style(notation_name, hadamard))
+    cost = "J" if style.cost == "J" else "C"
+    blocks: list[Block] = [
+        Heading(2, "3. The loss"),
+        Math([(cost, f"= {loss.latex}", "one example, with a = a^L")]),
+    ]
+    if gder.examples:
+        kind = "w" if notation_name == "wikipedia" else "W"  # Wikipedia's entries are w_{jk}
+        weight = GenericPrinter(style).doprint(mx.Elem(kind, mx.LAYER, (mx.ROW, mx.COL)))
+        mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {cost}^{{(t)}}"
+        if gder.l2:
+            mean += f" + \\frac{{\\lambda}}{{2m}} \\sum_{{l,j,k}} \\left({weight}\\right)^2"
+        blocks.append(Math([("J", mean, "the mean over m examples")]))
+        if gder.l2:
+            blocks.append(Text("$R$ below is the L2 term; the bias is never regularised."))
+    return blocks
+
+
+def generic_blocks(
+    gder: GenericDerivation, notation_name: str, hadamard: str, svg_name: str | None, title: str
+) -> list[Block]:
+    """Every section of the writeup of a network of any depth."""
+    layout = picture.generic_layout(notation_name, gder.bias == "unit")
+    caption = f"Layers $l-1$ and $l$ of a deep network; the highlighted weight is ${layout.label}$."
+    blocks: list[Block] = [Heading(1, title)]
+    blocks += generic_setting(gder, notation_name, hadamard)
+    blocks.append(Picture(svg_name or "", picture.svg(layout), picture.tikz(layout), caption))
+    rows = matrix_rows(gder, notation_name, hadamard)
+    blocks += [Heading(2, "2. The forward pass"), Math([r for r in rows if "forward" in r[2]])]
+    blocks += generic_loss(gder, notation_name, hadamard)
+    h = hadamard
+    blocks += [Heading(2, "4. The output error, step by step")]
+    blocks += [Math([r for r in rows if r[2] == "definition of the error"])]
+    blocks += _steps_section(gder, "", ("delta_L", "delta_L_loss"), notation_name, h)[1:]
+    blocks += _steps_section(
+        gder,
+        "5. The error recursion, step by step",
+        ("delta_recursion", "fprime_output_form"),
+        notation_name,
+        h,
+    )
+    blocks += _steps_section(
+        gder,
+        "6. The gradients, step by step",
+        ("grad_b", "grad_W", "mean_grad", "grad_x"),
+        notation_name,
+        h,
+    )
+    update = [r for r in rows if r[2] == "the gradient-descent update"]
+    blocks += [Heading(2, "7. The update"), Math(update)]
+    blocks += matrix_form(gder, notation_name, hadamard, number=8)
+    blocks += source_equations(gder, notation_name, hadamard, number=9)
+    blocks += [Heading(2, "10. Assumptions used"), Items(assumption_items(gder))]
+    return blocks

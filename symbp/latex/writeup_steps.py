@@ -1,0 +1,141 @@
+"""The generic derivation's steps (index form: ``w[l, P, Q]``, ``Sum``, ``KroneckerDelta``) in a
+notation, for the writeups of a network of any depth.
+
+Each indexed quantity is printed by :class:`symbp.latex.printer.GenericPrinter` as an entry
+(``a^{l-1}_k``); the free indices P, Q become the notation's row and column letters (j, k;
+Ng's i, j), summation indices take the next free letters, a Kronecker delta prints as the
+Iverson bracket ``[j = i]`` (delta is the error here), and the steps of a result are
+renumbered as the printer renumbers the result, so that its left side reads layer l.
+
+>>> from symbp.derive.generic import derive_generic
+>>> rows = step_rows(derive_generic(), "grad_W", "nielsen")
+>>> rows[-2][:2], rows[-1][:2]
+(('', '= a^{l-1}_{k} \\\\delta^{l}_{j}'), ('\\\\nabla_{w^{l}}C', '= \\\\delta^{l}(a^{l-1})^{T}'))
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+from symbp.derive import indexform as ix
+from symbp.derive import matrix as mx
+from symbp.derive.generic import GenericDerivation
+from symbp.derive.matrix import COL, ROW, SUM
+from symbp.latex.printer import GenericPrinter, lhs_layer_shift, print_node, style_for
+
+_KIND = {"z": "z", "a": "a", "delta": "delta", "b": "b", "y": "y", "x": "x"}
+_SPARE = tuple(sympy.symbols("r s t", integer=True))
+
+
+class IndexPrinter(LatexPrinter):
+    """SymPy's printer for the index form, with every quantity named by a GenericPrinter."""
+
+    def __init__(self, entries: GenericPrinter, cost: str) -> None:
+        super().__init__({"symbol_names": {sympy.Symbol("C"): cost}})
+        self.entries = entries
+        self.cost = cost
+
+    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
+        if expr in self.entries.names:  # an index: the notation's letter (Ng: i, j for j, k)
+            return self.entries.names[expr]
+        return super()._print_Symbol(expr, style)
+
+    def _entry(self, kind: str, layer: sympy.Expr, units: tuple) -> str:
+        return self.entries.doprint(mx.Elem(kind, layer, units))
+
+    def _print_Indexed(self, expr: sympy.Indexed) -> str:
+        name, args = expr.base.name, expr.indices
+        if name == "w":
+            # Wikipedia names the matrix W^l but its entries w^l_{jk}
+            kind = "w" if self.entries.style.notation == "wikipedia" else "W"
+            return self._entry(kind, args[0], args[1:])
+        if name in ("y", "x"):
+            return self._entry(name, None, args)
+        if name == "n":  # a layer's width: n_l (Ng: s_l)
+            letter = "s" if self.entries.style.notation == "ng" else "n"
+            return f"{letter}_{{{self.entries.label('a', args[0])}}}"
+        if name == "dC":
+            return f"\\frac{{\\partial {self.cost}}}{{\\partial {self._entry('a', *_split(args))}}}"
+        if name == "J":
+            layer, i, q = args
+            num, den = self._entry("a", layer, (i,)), self._entry("z", layer, (q,))
+            return f"\\frac{{\\partial {num}}}{{\\partial {den}}}"
+        return self._entry(_KIND.get(name, name), args[0], args[1:])
+
+    def _print_fprime(self, expr: sympy.Function) -> str:
+        layer, z = expr.args
+        return self.entries.doprint(mx.FPrime(layer, z.indices[1]))
+
+    def _print_f(self, expr: sympy.Function) -> str:
+        layer, z = expr.args
+        name = self.entries.doprint(mx.Fn("f", layer))
+        return f"{name}\\left({self._print(z)}\\right)"
+
+    def _print_KroneckerDelta(self, expr: sympy.KroneckerDelta, exp: str | None = None) -> str:
+        text = f"\\left[{self._print(expr.args[0])} = {self._print(expr.args[1])}\\right]"
+        return f"{text}^{{{exp}}}" if exp else text
+
+    def _print_Derivative(self, expr: sympy.Derivative) -> str:
+        (variable, count), *rest = expr.variable_count
+        if rest or count != 1:
+            return super()._print_Derivative(expr)
+        return f"\\frac{{\\partial {self._print(expr.expr)}}}{{\\partial {self._print(variable)}}}"
+
+
+def _split(args: tuple) -> tuple[sympy.Expr, tuple]:
+    return args[0], tuple(args[1:])
+
+
+def _renaming(steps: list) -> dict[sympy.Symbol, sympy.Symbol]:
+    """P, Q to the row and column index (Q alone: the row index), the summation indices to
+    the remaining index symbols; the printer names each index as its notation does."""
+    symbols: set[sympy.Symbol] = set()
+    for s in steps:
+        symbols |= {v for e in (s.lhs, s.rhs) for v in e.atoms(sympy.Symbol)}
+    if ix.P in symbols:
+        mapping = {ix.P: ROW, ix.Q: COL}
+    else:
+        mapping = {ix.Q: ROW}
+    dummies = sorted((v for v in symbols if v in (ROW, COL, SUM)), key=lambda v: v.name)
+    pool = [v for v in (SUM, COL, ROW, *_SPARE) if v not in mapping.values()]
+    for v, target in zip(dummies, pool, strict=False):
+        mapping[v] = target
+    return mapping
+
+
+def _lhs_entry(expr: sympy.Expr) -> mx.Elem | None:
+    target = expr.variables[0] if isinstance(expr, sympy.Derivative) else expr
+    if isinstance(target, sympy.Indexed):
+        name = "W" if target.base.name == "w" else target.base.name
+        return mx.Elem(name, target.indices[0], tuple(target.indices[1:]))
+    return None
+
+
+def step_rows(
+    gder: GenericDerivation, quantity: str, notation_name: str, hadamard: str = "circ"
+) -> list[tuple[str, str, str]]:
+    """(left, ``= right``, rule) rows for one result's steps; the last row is its matrix form."""
+    steps = gder.steps_for(quantity)
+    if not steps:
+        return []
+    wiki = hadamard if notation_name == "wikipedia" else None
+    style = style_for(notation_name, wiki)
+    head = _lhs_entry(steps[0].lhs)
+    shift = lhs_layer_shift(head, style) if head is not None else {}
+    cost = "J" if style.cost == "J" else "C"
+    printer = IndexPrinter(GenericPrinter(style), cost)
+    names = _renaming(steps)
+    rows, previous = [], None
+    for s in steps:
+        lhs = printer.doprint(s.lhs.xreplace(names).subs(shift))
+        rhs = printer.doprint(s.rhs.xreplace(names).subs(shift))
+        why = s.rule.value + (", assuming " + "; ".join(s.assumptions) if s.assumptions else "")
+        rows.append(("" if lhs == previous else lhs, "= " + rhs, why))
+        previous = lhs
+    final = next((s.matrix for s in reversed(steps) if s.matrix is not None), None)
+    if final is not None:
+        left, _, right = print_node(final, notation_name, wiki).partition(" = ")
+        if right:
+            rows.append((left, "= " + right, "the same for the whole layer"))
+    return rows
