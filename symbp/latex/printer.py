@@ -13,7 +13,7 @@ as ``PrintedEquation(label, latex, source_ref)``.
 >>> from symbp.derive.generic import derive_generic
 >>> der = derive_generic()
 >>> print_node(der.equations["delta_recursion"], "wikipedia", hadamard="circ")
-"\\\\delta^{l-1} = (f^{l-1})' \\\\circ (W^{l})^{T}\\\\cdot \\\\delta^{l}"
+"\\\\delta^{l-1} = (f^{l-1})' \\\\circ (W^{l})^{T} \\\\cdot \\\\delta^{l}"
 >>> print_node(der.equations["delta_recursion"], "nielsen")
 "\\\\delta^{l} = ((w^{l+1})^{T} \\\\delta^{l+1}) \\\\odot \\\\sigma'(z^{l})"
 """
@@ -231,7 +231,7 @@ class GenericPrinter:
     def _print_MatMul(self, node: mx.MatMul) -> str:
         parts = [self._factor(a) for a in node.args]
         out = parts[0]
-        joiner = f"{self.style.matmul} " if self.style.matmul else " "
+        joiner = f" {self.style.matmul} " if self.style.matmul else " "
         for text in parts[1:]:
             out += joiner + text
         return out
@@ -336,15 +336,15 @@ class GenericPrinter:
 
     def _join(self, op: str | None) -> str:
         tex = self._op(op)
-        return f"{tex} " if tex else " "
+        return f" {tex} " if tex else " "
 
     def _before_ellipsis(self, op: str | None) -> str:
         return "" if self.style.ellipsis == "old" else self._join(op)
 
     def _after_ellipsis(self, op: str | None, column: bool) -> str:
         if self.style.ellipsis == "old":
-            return f" {self._op(op)} " if column else " "
-        return " " + self._join(op)
+            return self._join(op) if column else " "
+        return self._join(op)
 
     def _print_Column(self, node: mx.Column) -> str:
         label = self.label(node.kind, node.layer)
