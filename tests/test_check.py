@@ -15,6 +15,7 @@ from symbp.check.grammar import parse_side
 from symbp.check.render import render
 from symbp.check.report import NothingToCheck, check_text
 from symbp.check.split import extract_steps, header_flags
+from symbp.check.verdict import CHECKER_ERROR
 from symbp.cli import build_parser, main, network_from_args
 from symbp.model import network
 
@@ -185,12 +186,61 @@ PIECES = [
 ]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=14))
-def test_fuzzed_input_never_crashes(pieces):
-    text = "$$" + "".join(pieces) + "$$"
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=10),
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=10),
+)
+def test_fuzzed_input_never_crashes(left, right):
+    text = "$$" + "".join(left) + " = " + "".join(right) + "$$"
     try:
         report = check_text(text, network([2, 3, 2]), "wikipedia")
     except NothingToCheck:
         return
     assert all(s.verdict in ("valid", "invalid", "unreadable") for s in report.steps)
+    assert not any(s.method.startswith(CHECKER_ERROR) for s in report.steps), report.steps
+
+
+def test_network_free_identity_goes_to_the_backend_with_natural_log():
+    text = "$$\\frac{1}{\\cosh^2(z)} = 1 - \\tanh^2(z)$$ $$\\log(e^{z}) = z$$ $$\\tanh(z) = 2z$$"
+    report = check_text(text, network([2, 2]))
+    assert [s.verdict for s in report.steps] == ["valid", "valid", "invalid"]
+    assert set(report.steps[2].counterexample["values"]) == {"z"}
+
+
+def test_a_step_past_its_time_limit_is_unreadable(monkeypatch):
+    import symbp.check.verdict as verdict
+
+    monkeypatch.setattr(verdict, "STEP_SECONDS", 0.001)
+    report = check_text(
+        r"$$\nabla_{x} C = (W^{1})^{T} (f^{1})' \circ \nabla_{a^{1}} C$$", network([2, 3, 2])
+    )
+    assert report.steps[0].verdict == "unreadable"
+    assert "took longer" in report.steps[0].method
+
+
+def test_check_file_reads_the_header(tmp_path):
+    from symbp.check import check_file
+
+    report = check_file(str(CORPUS / "ng_regularised_valid.md"))
+    assert report.notation == "ng" and report.network.examples == 3
+    assert report.exit_status == 0
+
+
+@pytest.mark.parametrize("bias", ["explicit", "unit"])
+def test_ng_corpus_holds_with_either_bias_style(bias):
+    text = (CORPUS / "ng_valid.md").read_text()
+    net = network([2, 3, 2], "sigmoid", "sigmoid", "bce", bias=bias)
+    assert {s.verdict for s in check_text(text, net, "ng").steps} == {"valid"}
+
+
+def test_softmax_and_relu_networks():
+    text = r"""
+$$\delta^L = a^L - y$$
+$$\delta^{l-1} = (f^{l-1})' \circ (W^l)^T \delta^l$$
+$$\frac{\partial C}{\partial w^l_{jk}} = \delta^l_j a^{l-1}_k$$
+$$\delta^L = (a^L - y) \circ (f^L)'$$
+"""
+    softmax = check_text(text, network([2, 3, 3], "relu", "softmax", "cce"))
+    assert [s.verdict for s in softmax.steps] == ["valid", "valid", "valid", "invalid"]
+    assert "shape mismatch" in softmax.steps[3].method

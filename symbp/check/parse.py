@@ -40,7 +40,7 @@ def names_network_quantity(text: str) -> bool:
         tokens = tokenize(text)
     except Unreadable:
         return True
-    following = [t.text for t in tokens[1:]] + [""]
+    following = [t.text for t in tokens[1:]] + [""] if tokens else []
     return any(
         t.text in _NETWORK_WORDS or t.text in QUANTITY and nxt in ("^", "_")
         for t, nxt in zip(tokens, following, strict=True)

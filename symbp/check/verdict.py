@@ -29,6 +29,7 @@ POINTS = 3
 STEP_SECONDS = 10.0
 PROOF_SECONDS = 0.5
 TOLERANCE = 1e-8
+CHECKER_ERROR = "checker error (please report): "
 
 
 @dataclass
@@ -222,6 +223,8 @@ def check_step(step: Step, truth: Truth, notation: str, document: str = "") -> V
         return _unreadable(step, f"took longer than {STEP_SECONDS:g} s to check")
     except RecursionError:
         return _unreadable(step, "nested too deeply to read")
+    except Exception as error:  # noqa: BLE001 - one bad step must not stop the report
+        return _unreadable(step, f"{CHECKER_ERROR}{type(error).__name__}: {error}")
 
 
 def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
@@ -247,7 +250,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
                 step.source,
                 step.line,
                 "invalid",
-                str(error),
+                f"shape mismatch: {error}",
                 {"indices": binding},
                 find_hint(trees, reader, None, None, truth, notation),
                 read_as,
@@ -259,7 +262,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
         if isinstance(left, Matrix) != isinstance(right, Matrix) or (
             isinstance(left, Matrix) and left.shape != right.shape
         ):
-            why = f"the left side is {_shape(left)}, the right side is {_shape(right)}"
+            why = f"shape mismatch: the left side is {_shape(left)}, the right side {_shape(right)}"
             return Verdict(
                 step.source,
                 step.line,
@@ -281,7 +284,13 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
                 example = counterexample(binding, point, left, right, bad, truth, notation)
                 hint = find_hint(trees, reader, left, point, truth, notation, right)
                 return Verdict(
-                    step.source, step.line, "invalid", "differs at a point", example, hint, read_as
+                    step.source,
+                    step.line,
+                    "invalid",
+                    "the sides differ at a point (counterexample)",
+                    example,
+                    hint,
+                    read_as,
                 )
         proved = proved and prove(left, right, truth)
     if not checked:
