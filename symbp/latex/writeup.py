@@ -63,7 +63,12 @@ def concrete_blocks(
     sizes = "-".join(map(str, net.sizes))
     title = f"Backpropagation for a {sizes} network in {_notation_title(notation_name, hadamard)}"
     blocks: list[Block] = [Heading(1, title)]
-    blocks += writeup_concrete.setting(der, notation_name)
+    gder = writeup_generic.for_network(net)
+    backward = tuple(
+        writeup_generic.printed(gder, name, notation_name, hadamard)
+        for name in ("delta_recursion", "grad_W")
+    )
+    blocks += writeup_concrete.setting(der, notation_name, backward, hadamard)
     blocks.append(Picture(svg_name or "", picture.svg(layout), picture.tikz(layout), caption))
     for section in (
         writeup_concrete.forward_pass,
@@ -74,8 +79,9 @@ def concrete_blocks(
         writeup_concrete.update,
     ):
         blocks += section(der, notation_name)
-    blocks += writeup_generic.matrix_form(writeup_generic.for_network(net), notation_name, hadamard)
+    blocks += writeup_generic.matrix_form(gder, notation_name, hadamard)
     blocks += writeup_concrete.assumptions(der, notation_name)
+    blocks += writeup_generic.cost_section([net], 10)
     return blocks
 
 

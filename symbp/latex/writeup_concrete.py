@@ -22,7 +22,13 @@ from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Table, Text
 
 GENERIC_LAYER, GENERIC_ROW, GENERIC_COL = sympy.symbols("l j k")
 LEARNING_RATE = {"wikipedia": "\\eta", "ng": "\\alpha", "nielsen": "\\eta"}
-ELEMENTWISE = {"wikipedia": "\\circ", "ng": ".*", "nielsen": "\\odot"}
+
+
+def _elementwise(notation_name: str, hadamard: str) -> str:
+    key = hadamard if notation_name == "wikipedia" else notation_name
+    return notation.HADAMARD_TEX[key].replace("\\ ", " ").strip()
+
+
 FULL_LISTING = 100  # list every parameter's gradient up to this many parameters
 
 
@@ -53,8 +59,11 @@ def _activation_latex(der: Derivation, layer: int, z: sympy.Symbol, notation_nam
     return f"{act.latex}\\left({to_latex(z, notation_name)}\\right)"
 
 
-def setting(der: Derivation, notation_name: str) -> list[Block]:
-    """Sizes, activations, loss, and the layout conventions with every matrix's shape."""
+def setting(
+    der: Derivation, notation_name: str, backward: tuple[str, str], hadamard: str = "circ"
+) -> list[Block]:
+    """Sizes, activations, loss, and the layout conventions with every matrix's shape;
+    ``backward`` is the printed error recursion and weight gradient (matrix form)."""
     net = der.network
     w = generic_name("weight", notation_name, (GENERIC_ROW, GENERIC_COL))
     rows = []
@@ -91,10 +100,10 @@ def setting(der: Derivation, notation_name: str) -> list[Block]:
         "$j$ is the row and $k$ the column, so the weights into a layer of $n_l$ units form an "
         "$n_l \\times n_{l-1}$ matrix.",
         "Vectors ($x$, $y$, $z$, $a$, $\\delta$, biases) are columns. The transpose goes on the "
-        "weight matrix in the backward pass (the error of layer $l-1$ uses $W^T\\delta$) and on "
-        "the activation in the weight gradient ($\\delta a^T$), shaped like the weights.",
+        f"weight matrix in the backward pass (${backward[0]}$) and on the activation in the "
+        f"weight gradient (${backward[1]}$), which has the shape of the weights.",
         f"The input layer is layer {notation.layer_label(0, notation_name)} in this notation; "
-        f"the elementwise product is written ${ELEMENTWISE[notation_name]}$.",
+        f"the elementwise product is written ${_elementwise(notation_name, hadamard)}$.",
         bias_rule,
     ]
     if has_mean(der):

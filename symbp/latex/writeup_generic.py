@@ -9,16 +9,23 @@ the matrix form of every result, printed by :mod:`symbp.latex.printer` in a nota
 
 from __future__ import annotations
 
-from symbp.activations import get_activation
+from dataclasses import replace
+from functools import lru_cache
+
+from symbp.activations import ACTIVATIONS, get_activation
 from symbp.derive import matrix as mx
+from symbp.derive.cost import cost_comparison
 from symbp.derive.generic import GenericDerivation, derive_generic
 from symbp.latex import picture
 from symbp.latex.printer import GenericPrinter, print_node, style_for
 from symbp.latex.printer_sources import deviations, equations
-from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Picture, Text
+from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Picture, Table, Text
 from symbp.latex.writeup_steps import step_rows
 from symbp.losses import get_loss
-from symbp.model import Network
+from symbp.model import Network, network
+
+EXAMPLE_SIZES = ((2, 3, 2), (4, 8, 8, 3), (64, 128, 64, 10), (784, 30, 10))
+"""Networks the generic writeups count the cost for (the last is Nielsen's MNIST network)."""
 
 # The results in reading order, with what each one is; Nielsen's numbers where he gives them.
 RESULTS = (
@@ -39,6 +46,21 @@ RESULTS = (
     ("mean_grad_bias", "the mean bias gradient"),
     ("update_W", "the gradient-descent update"),
 )
+ANY_ACTIVATION = (
+    "forward_z",
+    "forward_a",
+    "delta_def",
+    "delta_L",
+    "delta_recursion",
+    "grad_b",
+    "grad_W",
+    "grad_x",
+    "accumulate",
+    "mean_grad",
+    "mean_grad_bias",
+    "update_W",
+)
+"""The results that name the activation only as f and f' (true for a custom activation)."""
 NIELSEN_NUMBER = {"delta_L": "BP1", "delta_recursion": "BP2", "grad_b": "BP3", "grad_W": "BP4"}
 _RELATIONS = (" := ", " \\equiv ", " = ")
 
@@ -54,21 +76,42 @@ def split_equation(latex: str) -> tuple[str, str]:
     return latex[:at], relation.strip() + " " + latex[at + len(relation) :]
 
 
+def printed(gder: GenericDerivation, name: str, notation_name: str, hadamard: str) -> str:
+    """One matrix-form result, printed as the notation's source writes it."""
+    return print_node(
+        gder.equations[name], notation_name, _wikipedia_style(notation_name, hadamard)
+    )
+
+
 def for_network(net: Network) -> GenericDerivation:
     """The generic derivation with the activations, loss and options of a concrete network.
 
     Hidden layers are taken to share the first hidden layer's activation (the generic
-    derivation has one hidden activation); for one weight layer it is the output's.
+    derivation has one hidden activation); for one weight layer it is the output's. A custom
+    activation (not in the registry) is stood in for by the sigmoid, and only the results that
+    hold for every activation are kept (:data:`ANY_ACTIVATION`).
     """
     hidden = net.activation(1) if net.L > 1 else net.activation(net.L)
-    return derive_generic(
-        hidden=hidden.name,
-        output=net.activation(net.L).name,
-        loss=net.loss.name,
-        bias=net.bias,
-        examples=net.examples > 1,
-        l2=bool(net.l2),
-    )
+    output = net.activation(net.L)
+    known = all(a.name in ACTIVATIONS for a in (hidden, output))
+    if known:
+        names = (hidden.name, output.name)
+    else:
+        names = ("sigmoid", "sigmoid" if output.elementwise else output.name)
+    args = (*names, net.loss.name, net.bias, net.examples > 1, bool(net.l2))
+    gder = _generic(*args)
+    if known:
+        return gder
+    kept = {k: v for k, v in gder.equations.items() if k in ANY_ACTIVATION}
+    return replace(gder, equations=kept, steps=[s for s in gder.steps if s.quantity in kept])
+
+
+@lru_cache(maxsize=64)
+def _generic(
+    hidden: str, output: str, loss: str, bias: str, examples: bool, l2: bool
+) -> GenericDerivation:
+    # NOTE: shared between callers; writeups only read it.
+    return derive_generic(hidden, output, loss, bias, examples, l2)
 
 
 def matrix_rows(
@@ -238,4 +281,47 @@ def generic_blocks(
     blocks += matrix_form(gder, notation_name, hadamard, number=8)
     blocks += source_equations(gder, notation_name, hadamard, number=9)
     blocks += [Heading(2, "10. Assumptions used"), Items(assumption_items(gder))]
+    blocks += cost_section(example_networks(gder), 11)
     return blocks
+
+
+def cost_section(nets: list[Network], number: int) -> list[Block]:
+    """Multiplications per example: backprop, every delta written out in full, and forward
+    accumulation (one tangent pass per parameter and input), from :func:`cost_comparison`."""
+    rows = []
+    for net in nets:  # one row per network
+        c = cost_comparison(net)
+        rows.append(
+            (
+                "-".join(map(str, net.sizes)),
+                str(c.parameters),
+                str(c.backprop),
+                str(c.naive),
+                str(c.forward),
+                str(c.passes),
+                f"{c.ratio:.1f}",
+            )
+        )
+    header = ("sizes", "parameters", "backprop", "deltas in full", "forward", "passes", "ratio")
+    first = cost_comparison(nets[0])
+    text = (
+        "Multiplications per example. Backprop computes each error once from the error of the "
+        "layer above and each gradient once. Writing every error out in full (the naive list of "
+        "products) repeats the products of the layers above it. Forward accumulation carries "
+        "one direction of change from a parameter (or an input) through every later layer, so "
+        f"it needs one pass per parameter and input: {first.passes} passes and "
+        f"{first.forward} multiplications for the {'-'.join(map(str, first.sizes))} network, "
+        f"{first.ratio:.1f} times backprop's {first.backprop}."
+    )
+    if len(nets) > 1:
+        text += " The ratio grows with the size of the network."
+    heading = Heading(2, f"{number}. Cost: forward accumulation versus backpropagation")
+    return [heading, Text(text), Table(header, tuple(rows))]
+
+
+def example_networks(gder: GenericDerivation) -> list[Network]:
+    """:data:`EXAMPLE_SIZES` with the generic derivation's activations, loss and bias."""
+    out = []
+    for sizes in EXAMPLE_SIZES:
+        out.append(network(list(sizes), gder.hidden, gder.output, gder.loss, bias=gder.bias))
+    return out
