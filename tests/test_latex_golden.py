@@ -155,6 +155,11 @@ REFERENCE = {
     (
         "ufldl",
         None,
+        "U1",
+    ): r"\delta_i^{(n_l)}=\frac{\partial}{\partial z_i^{n_l}}J(W,b;x,y)=\frac{\partial}{\partial z_i^{n_l}}\frac{1}{2}\left\|y-h_{W,b}(x)\right\|^2=-(y_i-f(z_i^{(n_l)}))\cdot f'(z_i^{(n_l)})=-(y_i-a_i^{(n_l)})\cdot f'(z_i^{(n_l)})",
+    (
+        "ufldl",
+        None,
         "U2",
     ): r"\delta_i^{(l)}=\left(\sum_{j=1}^{s_{l+1}}W_{ji}^{(l)}\delta_j^{(l+1)}\right)f'(z_i^{(l)})",
     (
@@ -169,7 +174,6 @@ NOT_PRODUCED = {
     "2A.12": "the CSDN post's hand derivation of the recursion through the Jacobian of "
     "Theta (1; g(z)) row by row",
     "2A.15": "the CSDN post's diagonal-matrix derivation of delta^(L) = a^(L) - y",
-    "U1": "UFLDL's output-layer chain of equalities with h_{W,b}(x)",
 }
 """Source equations the printer does not produce yet (listed so that nothing is silently left
 out); the other references above are all produced."""
@@ -178,7 +182,7 @@ SETTINGS = {
     "wikipedia": {},
     "nielsen": {"loss": "mse"},
     "ng": {"output": "sigmoid", "loss": "bce", "bias": "unit", "examples": True, "l2": True},
-    "ufldl": {},
+    "ufldl": {"loss": "mse"},
 }
 
 

@@ -90,6 +90,14 @@ class GenericDerivation:
     def steps_for(self, quantity: str) -> list[GenericStep]:
         return [s for s in self.steps if s.quantity == quantity]
 
+    def naive_deltas(self) -> list[tuple[mx.Node, mx.Chain | None]]:
+        """delta^1, delta^2, (vdots), delta^{L-1}, delta^L each written out in full, as
+        Wikipedia's "naively computing forwards" list (:func:`symbp.derive.chains.naive_deltas`).
+        """
+        from symbp.derive.chains import naive_deltas
+
+        return naive_deltas(self)
+
     def __str__(self) -> str:
         head = (
             f"generic derivation: hidden {self.hidden}, output {self.output}, loss {self.loss}, "
@@ -325,6 +333,9 @@ def _output_with_loss(der: GenericDerivation, act) -> None:
         der.steps.append(GenericStep(name, _d(C, z[L, Q]), with_loss, Rule.SUBSTITUTE))
         try:
             der.equations[name] = mx.Equation(mx.Vec("delta", L), recognise(with_loss, (Q,)))
+            der.entries[name] = mx.Equation(
+                mx.Elem("delta", L, (ROW,)), ix.entry(with_loss.xreplace({Q: ROW}))
+            )
         except ix.NotRecognised:
             pass
         form = act.fprime_in_output(a[L, Q]) if isinstance(act, Elementwise) else None

@@ -185,6 +185,26 @@ class Power(Node):
 
 
 @dataclass(frozen=True)
+class Norm(Node):
+    """The Euclidean norm ||arg||."""
+
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Output(Node):
+    """The network as a function of its input, a^L(x) (Ng's h_Theta(x), UFLDL's h_{W,b}(x))."""
+
+
+@dataclass(frozen=True)
+class Equalities(Node):
+    """``lhs = rhs[0] = rhs[1] = ...``: one quantity through the steps of its derivation."""
+
+    lhs: Node
+    rhs: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
 class IndexSum(Node):
     """sum over ``index`` from 1 to the width of layer ``width_of`` of ``body``."""
 
@@ -264,6 +284,20 @@ def substitute(node: Node, mapping: dict[sympy.Expr, sympy.Expr]) -> Node:
     return replace(node, **changes)
 
 
+def replace_nodes(node: Node, mapping: dict[Node, Node]) -> Node:
+    """Replace whole sub-expressions (``a^L_j`` by ``f^L(z^L_j)``) everywhere in a tree."""
+    if isinstance(node, (tuple, list)):
+        return type(node)(replace_nodes(n, mapping) for n in node)
+    if not isinstance(node, Node):
+        return node
+    if node in mapping:
+        return mapping[node]
+    changes = {f.name: replace_nodes(getattr(node, f.name), mapping) for f in fields(node)}
+    if isinstance(node, (MatMul, Hadamard, Product, Add)):
+        return type(node)(*changes["args"])
+    return replace(node, **changes)
+
+
 def layers_in(node: Node) -> list[sympy.Expr]:
     """Every layer expression used in a node tree, in order of first appearance."""
     found: list[sympy.Expr] = []
@@ -335,6 +369,12 @@ def _text(node: Node) -> str:  # noqa: C901 - one line per node class, on purpos
         return f"{node.coefficient} ({node.arg})"
     if isinstance(node, IndexSum):
         return f"sum_{node.index} {node.body}"
+    if isinstance(node, Norm):
+        return f"||{node.arg}||"
+    if isinstance(node, Output):
+        return "a^L(x)"
+    if isinstance(node, Equalities):
+        return " = ".join(map(str, (node.lhs, *node.rhs)))
     if isinstance(node, Power):
         return f"({node.arg})^{node.exponent}"
     if isinstance(node, Apply):

@@ -63,6 +63,7 @@ class Style:
     target_example: str = ""
     output_layer: str = "L"
     one: str = "1"
+    product: str = ""
     hypothesis: bool = False
     sum_brackets: bool = False
     indices: tuple[tuple[sympy.Symbol, str], ...] = tuple(_WIKI_INDEX.items())
@@ -206,8 +207,10 @@ class GenericPrinter:
     def _print_Partial(self, node: mx.Partial) -> str:
         d = "d" if node.total else "\\partial "
         num, den = self.doprint(node.num), self.doprint(node.den)
-        if self.style.operator_derivative and isinstance(node.num, mx.Cost):
-            return f"{self.style.frac}{{\\partial}}{{\\partial {den}}}{num}"
+        operator = not isinstance(node.num, (mx.Cost, mx.Vec, mx.Elem))
+        if operator or (self.style.operator_derivative and isinstance(node.num, mx.Cost)):
+            frac = "\\frac" if node.total else self.style.frac
+            return f"{frac}{{\\partial}}{{\\partial {den}}}{num}"
         frac = "\\frac" if node.total else self.style.frac
         return f"{frac}{{{d}{num}}}{{{d}{den}}}"
 
@@ -257,7 +260,7 @@ class GenericPrinter:
             if isinstance(a, mx.IndexSum) and self.style.sum_parens and len(args) > 1:
                 text = f"\\left({text}\\right)"
             texts.append(text)
-        joiner = "\\cdot " if self.style.delta_first else " "
+        joiner = f" {self.style.product} " if self.style.product else " "
         return joiner.join(texts)
 
     def _print_Add(self, node: mx.Add) -> str:
@@ -294,6 +297,20 @@ class GenericPrinter:
             bounds = f"^{{{top}}}"
             return f"\\sum_{{{index}=1}}{bounds} {body}"
         return f"\\sum_{{{index}}} {body}"
+
+    def _print_Norm(self, node: mx.Norm) -> str:
+        return f"\\left\\|{self.doprint(node.arg)}\\right\\|"
+
+    def _print_Output(self, node: mx.Output) -> str:
+        return {
+            "wikipedia": "g(x)",
+            "ng": "h_\\Theta(x)",
+            "nielsen": "a^{L}(x)",
+            "ufldl": "h_{W,b}(x)",
+        }[self.style.notation]
+
+    def _print_Equalities(self, node: mx.Equalities) -> str:
+        return " = ".join(self.doprint(n) for n in (node.lhs, *node.rhs))
 
     def _print_Power(self, node: mx.Power) -> str:
         return f"{self._factor(node.arg)}^{{{node.exponent}}}"

@@ -76,6 +76,14 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "\\cdots in every product.",
     ),
     Deviation(
+        "ufldl",
+        "U1",
+        "\\frac{\\partial}{\\partial z_i^{n_l}}",
+        "\\frac{\\partial}{\\partial z_i^{(n_l)}}",
+        "The slide writes the layer of z_i as a bare n_l in its first two steps and as (n_l) "
+        "everywhere else; symbp writes (n_l) throughout.",
+    ),
+    Deviation(
         "ng",
         "2B.7",
         "(\\Theta^{(3)})^T\\delta^{(4)}\\ .*\\ g'(z^{(3)}),\\quad \\delta^{(2)} = "
@@ -226,6 +234,7 @@ def _csdn_style() -> Style:
         matmul="\\cdot",
         frac="\\frac",
         delta_first=True,
+        product="\\cdot",
         transpose_merged=True,
         index_comma=False,
         one="\\vec{1}",
@@ -285,6 +294,44 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
     return [PrintedEquation(label, tex, f"{ref}, {label}") for label, tex, ref in out]
 
 
+def _residual(node: mx.Node) -> mx.Node:
+    """UFLDL writes the error as -(y - a): a - y becomes -(y - a) (the same value)."""
+    if isinstance(node, mx.Add) and len(node.args) == 2 and isinstance(node.args[1], mx.Neg):
+        return mx.Neg(mx.Add(node.args[1].arg, mx.Neg(node.args[0])))
+    if isinstance(node, mx.Product):
+        return mx.Product(*[_residual(a) for a in node.args])
+    return node
+
+
+def _as_norm(node: mx.Node) -> mx.Node | None:
+    """c u^T u as c ||u||^2, the residual written y - a^L(x)."""
+    if not (isinstance(node, mx.Scaled) and isinstance(node.arg, mx.MatMul)):
+        return None
+    left, right = node.arg.args
+    if not (isinstance(left, mx.T) and left.arg == right):
+        return None
+    residual = _residual(right)
+    inner = residual.arg if isinstance(residual, mx.Neg) else residual
+    inner = mx.replace_nodes(inner, {mx.Vec("a", DEPTH): mx.Output()})
+    return mx.Scaled(node.coefficient, mx.Power(mx.Norm(inner), 2))
+
+
+def _ufldl_output(der: GenericDerivation) -> mx.Node | None:
+    """delta^L_i from its definition through the squared error to -(y_i - a_i) f'(z_i)."""
+    loss, delta = der.equations.get("loss"), der.entries.get("delta_L_loss")
+    norm = None if loss is None else _as_norm(loss.rhs)
+    if norm is None or delta is None:
+        return None
+    j = delta.lhs.indices[0]
+    z_j = mx.Elem("z", DEPTH, (j,))
+    in_outputs = _residual(delta.rhs)
+    in_z = mx.replace_nodes(
+        in_outputs, {mx.Elem("a", DEPTH, (j,)): mx.Apply(mx.Fn("f", DEPTH), (z_j,))}
+    )
+    steps = (mx.Partial(mx.Cost(), z_j), mx.Partial(norm, z_j), in_z, in_outputs)
+    return mx.Equalities(delta.lhs, steps)
+
+
 def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
     style = style_for("ufldl")
     en = der.entries
@@ -292,7 +339,11 @@ def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
     def show(node: mx.Node, s: Style = style) -> str:
         return GenericPrinter(s).doprint(_shifted(node, s))
 
-    out = [("U2", show(en["delta_recursion"]))]
+    out = []
+    output = _ufldl_output(der)
+    if output is not None:
+        out.append(("U1", show(output, replace(style, product="\\cdot"))))
+    out.append(("U2", show(en["delta_recursion"])))
     pair = [show(en["grad_W"])]
     if "grad_b" in en:
         pair.append(show(en["grad_b"]))
