@@ -1,7 +1,8 @@
 """Regenerate every writeup in derivations/ and its README index (tests/test_derivations_golden.py
 fails on any difference). Run from the repository root:
 
-    python derivations/generate.py
+    python derivations/generate.py          # the writeups and the index
+    python derivations/generate.py --png    # also docs/rendered_<notation>.png (pdflatex)
 """
 
 from __future__ import annotations
@@ -117,10 +118,64 @@ def documents() -> dict[str, str]:
     return out
 
 
+# The LaTeX writeup each docs/rendered_<notation>.png shows (pages 1 and the source's equations)
+RENDERED = {
+    "wikipedia": "--generic --loss mse --notation wikipedia --hadamard cdot",
+    "ng": "--generic --loss bce --bias unit --examples 2 --l2 1 --notation ng",
+    "nielsen": "--generic --loss mse --notation nielsen",
+}
+
+
+def render_pngs(out_dir: Path, dpi: int = 72) -> list[Path]:
+    """Compile each notation's LaTeX writeup with pdflatex and keep two pages as one PNG
+    (needs pdflatex, pdftoppm and pdftotext from poppler-utils, and Pillow)."""
+    import subprocess
+    import tempfile
+
+    from PIL import Image
+
+    parser, written = build_parser(), []
+    for notation, flags in RENDERED.items():
+        args = parser.parse_args(["derive", *shlex.split(flags), "--format", "latex"])
+        doc = writeup_cli.document(args, network_from_args(args))
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            (work / "w.tex").write_text(doc.text, encoding="utf-8")
+            run = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "w.tex"]
+            subprocess.run(run, cwd=work, check=True, capture_output=True)
+            text = subprocess.run(
+                ["pdftotext", "-layout", "w.pdf", "-"], cwd=work, check=True, capture_output=True
+            ).stdout.decode()
+            pages = text.split("\f")
+            source = next(i for i, p in enumerate(pages) if "as the source writes it" in p) + 1
+            images = []
+            for page in (1, source):
+                prefix = work / f"p{page}"
+                command = ["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png"]
+                subprocess.run(
+                    [*command, "-singlefile", "w.pdf", str(prefix)], cwd=work, check=True
+                )
+                images.append(Image.open(f"{prefix}.png").convert("RGB"))
+            sheet = Image.new("RGB", (sum(i.width for i in images), images[0].height), "white")
+            x = 0
+            for image in images:
+                sheet.paste(image, (x, 0))
+                x += image.width
+            target = out_dir / f"rendered_{notation}.png"
+            sheet.quantize(colors=32).save(target, optimize=True)
+            written.append(target)
+    return written
+
+
 def main() -> int:
     for name, text in documents().items():
         (HERE / name).write_text(text, encoding="utf-8")
         print(f"wrote {NAME}/{name}")
+    if "--png" in sys.argv[1:]:
+        docs = HERE.parent / "docs"
+        docs.mkdir(exist_ok=True)
+        for path in render_pngs(docs):
+            print(f"wrote docs/{path.name} ({path.stat().st_size // 1024} KB)")
     return 0
 
 

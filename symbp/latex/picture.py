@@ -246,8 +246,9 @@ def tikz(layout: Layout) -> str:
     c0, s0, t0 = layout.labelled
     for c, s, c2, t in _edges(layout):
         if (c, s, c2, t) == (c0 - 1, s0, c0, t0):
+            label = "node[above,sloped,font=\\small,fill=white,inner sep=1pt]"
             lines.append(
-                f"\\draw[very thick,red!70!black] {at(c, s)} -- node[above,sloped,font=\\small] "
+                f"\\draw[very thick,red!70!black] {at(c, s)} -- {label} "
                 f"{{${layout.label}$}} {at(c2, t)};"
             )
         else:

@@ -232,7 +232,7 @@ def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> 
     cost = "J" if style.cost == "J" else "C"
     blocks: list[Block] = [
         Heading(2, "3. The loss"),
-        Math([(cost, f"= {loss.latex}", "one example, with a = a^L")]),
+        Math([(cost, f"= {loss.latex}", "one example; a is the output layer's activation")]),
     ]
     if gder.examples:
         kind = "w" if notation_name == "wikipedia" else "W"  # Wikipedia's entries are w_{jk}
