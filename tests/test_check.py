@@ -244,3 +244,17 @@ $$\delta^L = (a^L - y) \circ (f^L)'$$
     softmax = check_text(text, network([2, 3, 3], "relu", "softmax", "cce"))
     assert [s.verdict for s in softmax.steps] == ["valid", "valid", "valid", "invalid"]
     assert "shape mismatch" in softmax.steps[3].method
+
+
+@pytest.mark.parametrize("notation", ["wikipedia", "ng", "nielsen"])
+def test_symbp_own_writeups_check_valid(notation):
+    """symbp derive's Markdown (```math blocks, \\text notes) reads back as valid, except the
+    gradient-descent update, which is an assignment."""
+    import symbp
+    from symbp.latex.writeup import render as writeup
+
+    net = network([2, 2, 1], "sigmoid", "sigmoid", "bce")
+    doc = writeup(symbp.derive(net), notation=notation, fmt="markdown", svg_name="n.svg")
+    report = check_text(doc.text, net, notation)
+    assert {s.verdict for s in report.steps if "update rule" not in s.method} == {"valid"}
+    assert sum("update rule" in s.method for s in report.steps) == 1

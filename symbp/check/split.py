@@ -1,4 +1,4 @@
-"""A document (.tex, Markdown with ``$$`` blocks) -> its equation steps, in document order.
+"""A document (.tex, Markdown with ``$$`` or ```` ```math ```` blocks) -> its steps, in order.
 
 Every display equation, every row of align/aligned/eqnarray/gather, and every relation in a
 chain ``a = b = c`` is one step; a row that starts with ``=`` (``&= ...``) continues the chain of
@@ -21,8 +21,8 @@ from symbp.errors import SymbpError
 
 _DISPLAY = re.compile(
     r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\begin\{(equation|align|eqnarray|gather|multline|displaymath)"
-    r"(\*?)\}(.+?)\\end\{\3\4\}",
-    re.S,
+    r"(\*?)\}(.+?)\\end\{\3\4\}|^```math[ \t]*\n(.+?)^```",
+    re.S | re.M,
 )
 _RELATION = re.compile(r":=|\\coloneqq|\\equiv|\\approx|=")
 _DROP = re.compile(
@@ -121,7 +121,7 @@ def extract_steps(document: str) -> list[Step]:
     steps: list[Step] = []
     chain = 0
     for m in _DISPLAY.finditer(document):
-        group = next(i for i in (1, 2, 5) if m.group(i) is not None)
+        group = next(i for i in (1, 2, 5, 6) if m.group(i) is not None)
         body, body_start = m.group(group), m.start(group)
         body = _DROP.sub(lambda d: " " * len(d.group(0)), body)
         previous: Side | None = None

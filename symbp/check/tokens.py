@@ -84,6 +84,8 @@ def tokenize(text: str) -> list[Token]:
             continue
         if cmd in _NAMED:
             name, i = _braced_text(text, i)
+            if cmd.startswith("text") and name != "diag":
+                continue  # prose beside an equation (\text{BP1: output error})
             out.append(Token("name", name, pos))
         elif cmd == "rm":
             m2 = re.compile(r"\s*([A-Za-z]+)").match(text, i)

@@ -234,6 +234,9 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
             trees.append(read_side(side.text, side.offset))
         except Unreadable as error:
             return _unreadable(step, str(error), error.pos, document)
+    if step.relation in (":=", "\\coloneqq") and _contains(trees[1], trees[0]):
+        why = f"an assignment ({render(trees[0])} on both sides): an update rule, not an equation"
+        return _unreadable(step, why)
     if step.relation == "\\approx":
         return _unreadable(step, "an approximation (\\approx) is not an equation to check")
     read_as = f"{render(trees[0])} = {render(trees[1])}"
@@ -259,6 +262,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
             return _unreadable(step, str(error))
         except (TypeError, ValueError, ZeroDivisionError, AttributeError) as error:
             return _unreadable(step, f"cannot evaluate: {type(error).__name__}")
+        left, right = _as_vector(trees[0], left, right), _as_vector(trees[1], right, left)
         if isinstance(left, Matrix) != isinstance(right, Matrix) or (
             isinstance(left, Matrix) and left.shape != right.shape
         ):
@@ -303,6 +307,22 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
     else:
         method = f"agreed at {POINTS} random points{where} (not a proof)"
     return Verdict(step.source, step.line, "valid", method, None, None, read_as)
+
+
+def _as_vector(tree: object, value, other):
+    """A bare ``(f^l)'`` is the diagonal Jacobian, or its diagonal when the other side of the
+    equation is a vector (Wikipedia's current article uses it both ways)."""
+    bare = tree[0] == "fn" and tree[3] and tree[4] is None
+    if bare and isinstance(other, Matrix) and other.shape == (value.shape[0], 1):
+        if value.is_diagonal():
+            return Matrix(value.diagonal()).T
+    return value
+
+
+def _contains(tree: object, part: object) -> bool:
+    if tree == part:
+        return True
+    return isinstance(tree, tuple) and any(_contains(child, part) for child in tree)
 
 
 def _plain_symbols(left, right, truth: Truth) -> list[sympy.Symbol]:
