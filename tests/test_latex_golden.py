@@ -109,6 +109,14 @@ REFERENCE = {
         "2A.13",
     ): r"J=\sum_{k=1}^{K}\left[-y_k\cdot\log(h_\Theta(x)_k)-(1-y_k)\cdot\log(1-h_\Theta(x)_k)\right]",
     ("ng", None, "2A.14"): r"J=-y^{T}\cdot\log(a^{(L)})-(\vec{1}-y)^{T}\cdot\log(\vec{1}-a^{(L)})",
+    ("ng", None, "2A.15"): r"""\begin{aligned}
+\delta^{(L)}=\frac{\partial J}{\partial z^{(L)}}
+&=\frac{\partial(a^{(L)})}{\partial z^{(L)}}\cdot\frac{\partial J}{\partial(a^{(L)})}
+=\begin{pmatrix}g'(z_1^{(L)}) & & \\ & \ddots & \\ & & g'(z_K^{(L)})\end{pmatrix}\cdot\frac{\partial\left[-y^{T}\cdot\log(a^{(L)})-(1-y)^{T}\cdot\log(1-a^{(L)})\right]}{\partial(a^{(L)})}\\
+&=\begin{pmatrix}a_1(1-a_1) & & \\ & \ddots & \\ & & a_K(1-a_K)\end{pmatrix}\cdot\left[-\begin{pmatrix}\frac{1}{a_1} & & \\ & \ddots & \\ & & \frac{1}{a_K}\end{pmatrix}\cdot y+\begin{pmatrix}\frac{1}{1-a_1} & & \\ & \ddots & \\ & & \frac{1}{1-a_K}\end{pmatrix}\cdot(1-y)\right]\\
+&=\begin{pmatrix}a_1-1 & & \\ & \ddots & \\ & & a_K-1\end{pmatrix}\cdot y+\begin{pmatrix}a_1 & & \\ & \ddots & \\ & & a_K\end{pmatrix}\cdot(1-y)\\
+&=a^{(L)}-y
+\end{aligned}""",
     ("ng", None, "2A.16"): r"\delta^{(L)}=a^{(L)}-y",
     ("ng", None, "2B.4"): r"\delta^{(L)} = a^{(L)} - y^{(t)}",
     ("ng", None, "2B.5a"): r"\delta^{(l)} = ((\Theta^{(l)})^T \delta^{(l+1)})\ .*\ g'(z^{(l)})",
@@ -173,7 +181,6 @@ REFERENCE = {
 NOT_PRODUCED = {
     "2A.12": "the CSDN post's hand derivation of the recursion through the Jacobian of "
     "Theta (1; g(z)) row by row",
-    "2A.15": "the CSDN post's diagonal-matrix derivation of delta^(L) = a^(L) - y",
 }
 """Source equations the printer does not produce yet (listed so that nothing is silently left
 out); the other references above are all produced."""

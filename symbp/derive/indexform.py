@@ -254,11 +254,13 @@ def entry(expr: sympy.Expr) -> mx.Node:
     if isinstance(expr, sympy.Add):
         return mx.Add(*[entry(t) for t in _terms(expr)])
     if expr.is_Number:
-        return mx.Scalar(str(expr))
+        return mx.Neg(mx.Scalar(str(-expr))) if expr < 0 else mx.Scalar(str(expr))
     if isinstance(expr, sympy.log):
         return mx.Apply(mx.Fn("log"), (entry(expr.args[0]),))
     if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp > 1:
         return mx.Power(entry(expr.base), int(expr.exp))
+    if isinstance(expr, sympy.Pow) and expr.exp == -1:
+        return mx.Ratio(mx.Scalar("1"), entry(expr.base))
     if isinstance(expr, sympy.Indexed):
         kind = {w: "W", J: "J"}.get(expr.base) or _VECTOR_KIND.get(expr.base)
         if expr.base == y:

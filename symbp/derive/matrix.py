@@ -198,10 +198,20 @@ class Output(Node):
 
 @dataclass(frozen=True)
 class Equalities(Node):
-    """``lhs = rhs[0] = rhs[1] = ...``: one quantity through the steps of its derivation."""
+    """``lhs = rhs[0] = rhs[1] = ...``: one quantity through the steps of its derivation;
+    ``aligned`` lists the steps that start a new aligned line."""
 
     lhs: Node
     rhs: tuple[Node, ...]
+    aligned: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ratio(Node):
+    """``num / den`` of entries (1/a_j)."""
+
+    num: Node
+    den: Node
 
 
 @dataclass(frozen=True)
@@ -369,6 +379,8 @@ def _text(node: Node) -> str:  # noqa: C901 - one line per node class, on purpos
         return f"{node.coefficient} ({node.arg})"
     if isinstance(node, IndexSum):
         return f"sum_{node.index} {node.body}"
+    if isinstance(node, Ratio):
+        return f"{node.num}/({node.den})"
     if isinstance(node, Norm):
         return f"||{node.arg}||"
     if isinstance(node, Output):

@@ -63,6 +63,9 @@ class Style:
     target_example: str = ""
     output_layer: str = "L"
     one: str = "1"
+    plain_activation_entries: bool = False
+    paren_activation_in_partial: bool = False
+    bracket_numerator: bool = False
     product: str = ""
     hypothesis: bool = False
     sum_brackets: bool = False
@@ -128,6 +131,24 @@ def _layer_tex(layer: sympy.Expr, output: str = "L") -> str:
     return f"{_layer_tex(rest, output)}{sign}{abs(constant)}"
 
 
+def _has_products(node: mx.Add) -> bool:
+    """A sum of matrix products (a gradient written out), bracketed by the CSDN post."""
+    return any(isinstance(a.arg if isinstance(a, mx.Neg) else a, mx.MatMul) for a in node.args)
+
+
+def _has_index(node: mx.Node) -> bool:
+    """Does an expression depend on the unit index j (an entry, not a whole vector)?"""
+    if isinstance(node, (mx.Elem, mx.FPrime)):
+        indices = node.indices if isinstance(node, mx.Elem) else (node.index,)
+        return ROW in indices
+    if isinstance(node, mx.Scalar):
+        return False
+    children = getattr(node, "args", None)
+    if children is None:
+        children = [getattr(node, f, None) for f in ("arg", "num", "den", "left", "right")]
+    return any(isinstance(c, mx.Node) and _has_index(c) for c in children)
+
+
 class GenericPrinter:
     """Prints :mod:`symbp.derive.matrix` nodes in one :class:`Style`."""
 
@@ -164,6 +185,8 @@ class GenericPrinter:
         idx = self._indices(node.indices)
         if self.style.hypothesis and node.kind == "a" and node.layer == DEPTH:
             return f"h_\\Theta(x)_{{{idx}}}"
+        if self.style.plain_activation_entries and node.kind == "a":
+            return nt.generic_name(node.kind, "", self.style.notation, idx)
         if node.kind in ("x", "y"):
             return f"{node.kind}_{{{idx}}}"
         if self.style.shorthand:
@@ -194,9 +217,30 @@ class GenericPrinter:
         return f"J^{{{self.label('a', node.layer)}}}"
 
     def _print_Diag(self, node: mx.Diag) -> str:
+        if _has_index(node.of):
+            return self._diagonal_matrix(node.of)
         if isinstance(node.of, mx.FPrime) and self.style.notation == "nielsen":
             return f"\\Sigma'({self._fprime_argument(node.of)})"
         return f"\\operatorname{{diag}}({self.doprint(node.of)})"
+
+    def _diagonal_matrix(self, entry: mx.Node) -> str:
+        """The diagonal matrix of an entry in j, written with its first and last entries."""
+        layer = next(iter(mx.layers_in(entry)), None)
+        if layer == DEPTH and self.style.notation == "ng":
+            last = sympy.Symbol("K")
+        else:
+            last = sympy.Symbol(f"s_{{{self.label('a', layer)}}}")
+        saved, self.style = self.style, replace(self.style, product="")
+        first_tex = self.doprint(mx.substitute(entry, {ROW: sympy.Integer(1)}))
+        last_tex = self.doprint(mx.substitute(entry, {ROW: last}))
+        self.style = saved
+        return (
+            f"\\begin{{pmatrix}}{first_tex} & & \\\\ & \\ddots & \\\\ & & {last_tex}"
+            "\\end{pmatrix}"
+        )
+
+    def _print_Ratio(self, node: mx.Ratio) -> str:
+        return f"\\frac{{{self.doprint(node.num)}}}{{{self.doprint(node.den)}}}"
 
     def _print_Grad(self, node: mx.Grad) -> str:
         wrt = node.wrt
@@ -207,6 +251,13 @@ class GenericPrinter:
     def _print_Partial(self, node: mx.Partial) -> str:
         d = "d" if node.total else "\\partial "
         num, den = self.doprint(node.num), self.doprint(node.den)
+        if self.style.paren_activation_in_partial:
+            num, den = (
+                f"({tex})" if isinstance(part, mx.Vec) and part.kind == "a" else tex
+                for part, tex in ((node.num, num), (node.den, den))
+            )
+        if self.style.bracket_numerator and isinstance(node.num, mx.Add):
+            return f"\\frac{{\\partial\\left[{num}\\right]}}{{\\partial {den}}}"
         operator = not isinstance(node.num, (mx.Cost, mx.Vec, mx.Elem))
         if operator or (self.style.operator_derivative and isinstance(node.num, mx.Cost)):
             frac = "\\frac" if node.total else self.style.frac
@@ -225,6 +276,8 @@ class GenericPrinter:
     # products ---------------------------------------------------------------------------
     def _factor(self, node: mx.Node, in_hadamard: bool = False) -> str:
         text = self.doprint(node)
+        if self.style.sum_brackets and isinstance(node, mx.Add) and _has_products(node):
+            return f"\\left[{text}\\right]"
         if isinstance(node, (mx.Add, mx.Scaled)):
             return f"({text})"
         if in_hadamard and self.style.paren_product_in_hadamard and isinstance(node, mx.MatMul):
@@ -310,7 +363,16 @@ class GenericPrinter:
         }[self.style.notation]
 
     def _print_Equalities(self, node: mx.Equalities) -> str:
-        return " = ".join(self.doprint(n) for n in (node.lhs, *node.rhs))
+        if not node.aligned:
+            return " = ".join(self.doprint(n) for n in (node.lhs, *node.rhs))
+        out = self.doprint(node.lhs)
+        for i, step in enumerate(node.rhs):
+            if i in node.aligned:
+                out += "\\\\ &= " if i != node.aligned[0] else " &= "
+            else:
+                out += " = "
+            out += self.doprint(step)
+        return f"\\begin{{aligned}}{out}\\end{{aligned}}"
 
     def _print_Power(self, node: mx.Power) -> str:
         return f"{self._factor(node.arg)}^{{{node.exponent}}}"

@@ -3,7 +3,7 @@
 :func:`equations` is what the writeups call: ``equations(der, "wikipedia", hadamard="cdot")``
 gives Wikipedia's matrix section as in the source note's images (1A.1-1A.9), ``"circ"`` as in
 today's article (1B.1-1B.9), ``"nielsen"`` BP1-BP4 with equations 29-35 and 45, ``"ng"`` the
-lecture notes' 2B.4-2B.9 and the CSDN post's 2A.10, 2A.11 and 2A.16, ``"ufldl"`` the note's
+lecture notes' 2B.4-2B.9 and the CSDN post's 2A.10, 2A.11, 2A.13-2A.16, ``"ufldl"`` the note's
 appendix. Every equation is printed from the derivation's data (:mod:`symbp.derive.generic`,
 :mod:`symbp.derive.chains`); the labels match ``seed_equations.md``. :data:`DEVIATIONS` says
 where symbp's text deliberately differs from a source, and why.
@@ -23,6 +23,7 @@ import sympy
 
 from symbp.derive import chains
 from symbp.derive import matrix as mx
+from symbp.derive.diagform import output_delta_steps
 from symbp.derive.generic import GenericDerivation
 from symbp.derive.matrix import DEPTH, LAYER
 from symbp.errors import SpecError
@@ -74,6 +75,21 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "\\circ \\cdots \\circ",
         "Today's article writes \\ldots here but \\cdots in its other products; symbp writes "
         "\\cdots in every product.",
+    ),
+    Deviation(
+        "ng",
+        "2A.15",
+        "(1-y)",
+        "(\\vec{1}-y)",
+        "In this derivation the post writes the vector of ones as 1; in its vector form of the "
+        "cost (2A.14) it writes \\vec{1}. symbp writes \\vec{1} for the vector throughout.",
+    ),
+    Deviation(
+        "ng",
+        "2A.15",
+        "\\log(1-a^{(L)})",
+        "\\log(\\vec{1}-a^{(L)})",
+        "The same vector of ones inside the logarithm: \\vec{1} as in 2A.14.",
     ),
     Deviation(
         "ufldl",
@@ -288,6 +304,17 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
     if der.loss == "binary_cross_entropy" and "loss" in eq:
         out.append(("2A.13", show(en["loss"], csdn), _CSDN_REF))
         out.append(("2A.14", show(eq["loss"], csdn), _CSDN_REF))
+    steps = output_delta_steps(der)
+    if steps and der.loss == "binary_cross_entropy":
+        chain = mx.Equalities(mx.Vec("delta", DEPTH), tuple(steps), (1, 3, 4, 5))
+        diagonal = replace(
+            csdn,
+            hypothesis=False,
+            plain_activation_entries=True,
+            paren_activation_in_partial=True,
+            bracket_numerator=True,
+        )
+        out.append(("2A.15", show(chain, diagonal), _CSDN_REF))
     if "delta_L_simplified" in eq:
         out.append(("2A.16", show(eq["delta_L_simplified"], csdn), _CSDN_REF))
     del p
