@@ -190,3 +190,44 @@ def test_latex_reasons_with_tex_characters_are_escaped():
     gder = derive_generic(output="softmax", loss="cce")
     text = writeup.render(gder, notation="wikipedia", fmt="latex").text
     assert "sum\\_j y\\_j = 1" in text
+
+
+def _fitting_pairs():
+    from symbp.activations import ACTIVATIONS, get_activation
+    from symbp.losses import LOSSES, get_loss
+
+    pairs = []
+    for loss in LOSSES:
+        for output in ACTIVATIONS:
+            try:
+                get_loss(loss).check_fits(get_activation(output))
+            except SymbpError:
+                continue
+            pairs.append((output, loss))
+    return pairs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("output", "loss"), _fitting_pairs())
+@pytest.mark.parametrize("generic", [False, True])
+def test_every_output_and_loss_in_the_registries_writes_up_in_every_notation(output, loss, generic):
+    from symbp.derive.generic import derive_generic
+
+    if generic:
+        der = derive_generic("tanh", output, loss, bias="unit", examples=True, l2=True)
+    else:
+        der = symbp.derive(symbp.network([2, 2, 2], "relu", output, loss, l2=1))
+    for notation in NOTATIONS:
+        text = writeup.render(der, notation=notation).text
+        assert "## 8. The matrix form" in text
+        assert "Heaviside" not in text and "KroneckerDelta" not in text
+
+
+HIDDEN = [a for a in sorted(symbp.activations.ACTIVATIONS) if a != "softmax"]  # output only
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_every_hidden_activation_writes_up(hidden):
+    der = symbp.derive(symbp.network([2, 2, 1], hidden, "sigmoid", "bce"))
+    text = writeup.render(der, notation="nielsen").text
+    assert "## 5. The error of each hidden layer" in text

@@ -16,6 +16,8 @@ from symbp.activations import ACTIVATIONS, get_activation
 from symbp.derive import matrix as mx
 from symbp.derive.cost import cost_comparison
 from symbp.derive.generic import GenericDerivation, derive_generic
+from symbp.derive.indexform import NotRecognised
+from symbp.errors import SymbpError
 from symbp.latex import picture
 from symbp.latex.printer import GenericPrinter, print_node, style_for
 from symbp.latex.printer_sources import deviations, equations
@@ -152,11 +154,18 @@ def source_equations(
     """The source's own chain of equations, each printed from the derivation and labelled as
     in seed_equations.md, with every deliberate difference from the source noted."""
     style = _wikipedia_style(notation_name, hadamard)
-    printed = equations(gder, notation_name, hadamard=style)
+    heading = Heading(2, f"{number}. The derivation as the source writes it")
+    try:
+        printed = equations(gder, notation_name, hadamard=style)
+    except (NotRecognised, SymbpError) as error:
+        # NOTE: some sources state their steps for their own setting only (Ng's CSDN steps
+        # for sigmoid with cross-entropy); the results above still hold.
+        note = f"The source's own chain of equations does not fit this network ({error})."
+        return [heading, Text(note)]
     source = printed[0].source_ref.rsplit(",", 1)[0]
     text = f"Every equation below is printed from symbp's derivation; labels as in {source}."
     blocks: list[Block] = [
-        Heading(2, f"{number}. The derivation as the source writes it"),
+        heading,
         Text(text),
         Math([("", e.latex, e.label) for e in printed]),
     ]
