@@ -6,6 +6,8 @@ from functools import cache
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symbp.derive.concrete import derive
 from symbp.derive.generic import derive_generic
@@ -127,3 +129,67 @@ def test_bad_options_raise_one_clear_error():
         derive_generic(hidden="softmax")
     with pytest.raises(SpecError, match="needs outputs in"):
         derive_generic(output="tanh", loss="bce")
+
+
+def test_custom_activation_and_loss_go_through_the_same_path():
+    import sympy
+
+    from symbp.activations import custom_activation
+    from symbp.latex.printer import print_node
+    from symbp.losses import custom_loss
+
+    t, a, y = sympy.symbols("t a y")
+    cube = custom_activation(t**3 / 3, t, "cube")
+    quartic = custom_loss((a - y) ** 4, a, y, "quartic")
+    generic = derive_generic(cube, "sigmoid", quartic)
+    assert generic.hidden == "cube" and generic.loss == "quartic"
+    assert str(generic.equations["delta_L_loss"]) == (
+        "delta^L = 4 ((a^L - y) o (a^L - y) o (a^L - y) o (f^L)')"
+    )
+    assert "\\frac{4}{1}" not in print_node(generic.equations["delta_L_loss"], "nielsen")
+
+
+def test_generic_for_a_network_takes_its_options():
+    from symbp.derive.generic import derive_generic_for
+
+    net = network([3, 4, 2], "relu", "softmax", "cce", bias="unit", examples=8, l2="0.1")
+    generic = derive_generic_for(net)
+    assert (generic.hidden, generic.output, generic.bias) == ("relu", "softmax", "unit")
+    assert "mean_grad_bias" in generic.entries
+
+
+_PAIRS = [
+    ("sigmoid", "mse"),
+    ("sigmoid", "bce"),
+    ("tanh", "mse"),
+    ("identity", "mse"),
+    ("softmax", "cross-entropy"),
+]
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 3), min_size=2, max_size=4),
+    hidden=st.sampled_from(["sigmoid", "tanh", "relu", "softplus"]),
+    pair=st.sampled_from(_PAIRS),
+    bias=st.sampled_from(["explicit", "unit"]),
+)
+def test_random_architectures_instantiate_to_the_concrete_derivation(sizes, hidden, pair, bias):
+    output, loss = pair
+    if output == "softmax":
+        sizes = [*sizes[:-1], max(sizes[-1], 2)]
+    net, concrete, generic = _pair(tuple(sizes), hidden, output, loss, bias)
+    for j in range(net.sizes[-1]):
+        column = evaluate(generic.equations["delta_L"].rhs, net, {})
+        assert _same(column[j], concrete.deltas[(net.L, j + 1)], net)
+    first = 0 if bias == "unit" else 1
+    for layer in range(1, net.L + 1):
+        if layer > 1:
+            back = evaluate(generic.equations["delta_recursion"].rhs, net, {LAYER: layer})
+            for j in range(back.rows):
+                assert _same(back[j], concrete.deltas[(layer - 1, j + 1)], net)
+        grad_w = evaluate(generic.equations["grad_W"].rhs, net, {LAYER: layer})
+        for (w_layer, j, k), w in concrete.forward.weights.items():
+            if w_layer == layer:
+                assert grad_w[j - 1, k - first] == concrete.gradients[w]

@@ -21,7 +21,7 @@ from symbp.activations import Elementwise, get_activation
 from symbp.derive import indexform as ix
 from symbp.derive import matrix as mx
 from symbp.derive.matrix import DEPTH, ROW
-from symbp.losses import get_loss
+from symbp.losses import Loss, get_loss
 
 _A, _Y = sympy.Symbol("a"), sympy.Symbol("y")
 
@@ -31,10 +31,10 @@ def _positive_target(factor: sympy.Expr) -> sympy.Expr:
     return factor if factor.subs(_Y, 0) + factor.subs(_Y, 1) > 0 else -factor
 
 
-def _loss_gradient_terms(loss_name: str) -> list[tuple[sympy.Expr, sympy.Expr]]:
+def _loss_gradient_terms(loss_name: str | Loss) -> list[tuple[sympy.Expr, sympy.Expr]]:
     """(coefficient in a, target factor) for each term of dC/da, term by term of the loss."""
     out = []
-    loss = get_loss(loss_name)
+    loss = get_loss(loss_name) if isinstance(loss_name, str) else loss_name
     for term in sympy.Add.make_args(loss.term(_A, _Y)):
         target, rest = term.as_independent(_A)
         factor = _positive_target(target)
@@ -67,7 +67,7 @@ def _sum(terms: list[tuple[bool, mx.Node]]) -> mx.Node:
 def output_delta_steps(der) -> list[mx.Node]:
     """The right sides of delta^L = dJ/dz^L = ... = (simplified delta^L), in order; empty when
     the output activation is not elementwise or has no output form f'(z) = g(a)."""
-    act = get_activation(der.output)
+    act = der.spec[1] if der.spec else get_activation(der.output)
     if not isinstance(act, Elementwise) or "delta_L_simplified" not in der.equations:
         return []
     form = act.fprime_in_output(_A)
@@ -75,7 +75,7 @@ def output_delta_steps(der) -> list[mx.Node]:
     if form is None or loss is None:
         return []
     a_L, z_L = mx.Vec("a", DEPTH), mx.Vec("z", DEPTH)
-    terms = _loss_gradient_terms(der.loss)
+    terms = _loss_gradient_terms(der.spec[2] if der.spec else der.loss)
     gradient = _sum([_signed(c, t) for c, t in terms])
     multiplied = _sum([_signed(form * c, t) for c, t in terms])
     return [

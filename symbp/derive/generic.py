@@ -27,15 +27,15 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from symbp.activations import Elementwise, get_activation
+from symbp.activations import Activation, Elementwise, get_activation
 from symbp.derive import indexform as ix
 from symbp.derive import matrix as mx
 from symbp.derive.indexform import P, Q, a, b, contract, dC, delta, fprime, n, recognise, w, y, z
 from symbp.derive.matrix import COL, DEPTH, LAYER, ROW, SUM
 from symbp.derive.steps import Rule
 from symbp.errors import SpecError
-from symbp.losses import get_loss
-from symbp.model import BIAS_STYLES
+from symbp.losses import Loss, get_loss
+from symbp.model import BIAS_STYLES, Network
 
 L = DEPTH
 
@@ -83,6 +83,9 @@ class GenericDerivation:
     entries: dict[str, mx.Equation] = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
     output_simplified: sympy.Expr | None = None
+    spec: tuple[Activation, Activation, Loss] | None = field(default=None, repr=False)
+    """The hidden and output activations and the loss themselves (custom ones have no name in
+    the registries)."""
     shapes: dict[str, tuple[sympy.Expr, sympy.Expr | None]] = field(default_factory=dict)
     """(rows, columns) of each layer quantity as the layers whose widths they are (None: 1);
     with Ng's bias unit, W^l has one column more than the width of layer l-1."""
@@ -175,7 +178,7 @@ def _weights(der: GenericDerivation) -> None:
 def _recursion(der: GenericDerivation) -> None:
     """delta^{l-1}_Q = sum_i dC/da^{l-1}_i da^{l-1}_i/dz^{l-1}_Q, with dC/da through z^l."""
     name = "delta_recursion"
-    hidden = get_activation(der.hidden)
+    hidden = der.spec[0]
     if not hidden.elementwise:
         raise SpecError(f"hidden activation {der.hidden!r} must be elementwise (softmax is not)")
     lhs = _d(C, z[LAYER - 1, Q])
@@ -285,7 +288,7 @@ def _shortest(expr: sympy.Expr) -> sympy.Expr:
 def _output(der: GenericDerivation) -> None:
     """delta^L_Q = sum_i dC/da^L_i da^L_i/dz^L_Q, first with the loss left abstract."""
     name = "delta_L"
-    act = get_activation(der.output)
+    act = der.spec[1]
     lhs = _d(C, z[L, Q])
     chain = sympy.Sum(_d(C, a[L, SUM]) * _d(a[L, SUM], z[L, Q]), (SUM, 1, n[L]))
     der.steps.append(GenericStep(name, lhs, chain, Rule.CHAIN_RULE, "a^L = f^L(z^L)"))
@@ -316,7 +319,7 @@ def _output(der: GenericDerivation) -> None:
 def _output_with_loss(der: GenericDerivation, act) -> None:
     """The same with the loss (and the activation's output form) put in, then simplified."""
     name = "delta_L_loss"
-    loss = get_loss(der.loss)
+    loss = der.spec[2]
     stated = sympy.Sum(loss.term(a[L, SUM], y[SUM]), (SUM, 1, n[L]))
     try:
         der.entries["loss"] = mx.Equation(mx.Cost(), ix.entry(stated))
@@ -422,9 +425,9 @@ def _mean_and_l2(der: GenericDerivation) -> None:
 
 
 def derive_generic(
-    hidden: str = "sigmoid",
-    output: str = "sigmoid",
-    loss: str = "mse",
+    hidden: str | Activation = "sigmoid",
+    output: str | Activation = "sigmoid",
+    loss: str | Loss = "mse",
     bias: str = "explicit",
     examples: bool = False,
     l2: bool = False,
@@ -439,14 +442,10 @@ def derive_generic(
     """
     if bias not in BIAS_STYLES:
         raise SpecError(f"unknown bias style {bias!r}; known: {', '.join(BIAS_STYLES)}")
-    get_loss(loss).check_fits(get_activation(output))
+    spec = (get_activation(hidden), get_activation(output), get_loss(loss))
+    spec[2].check_fits(spec[1])
     der = GenericDerivation(
-        get_activation(hidden).name,
-        get_activation(output).name,
-        get_loss(loss).name,
-        bias,
-        bool(examples),
-        bool(l2),
+        spec[0].name, spec[1].name, spec[2].name, bias, bool(examples), bool(l2), spec=spec
     )
     fa = mx.Apply(mx.Fn("f", LAYER), (mx.Vec("z", LAYER),))
     wa = mx.MatMul(mx.Mat("W", LAYER), mx.Vec("a", LAYER - 1))
@@ -470,3 +469,25 @@ def derive_generic(
     if examples or l2:
         _mean_and_l2(der)
     return der
+
+
+def derive_generic_for(net: Network) -> GenericDerivation:
+    """The generic derivation with a concrete network's options (its depth left symbolic).
+
+    The hidden activation is that of layer 1 (the generic f^l is abstract; the hidden
+    activation only decides the output form f'(z) = g(a) of the recursion).
+
+    >>> from symbp.model import network
+    >>> net = network([2, 2, 1], "tanh", "sigmoid", "bce", bias="unit", examples=4, l2=1)
+    >>> der = derive_generic_for(net)
+    >>> der.hidden, der.bias, der.examples, der.l2
+    ('tanh', 'unit', True, True)
+    """
+    return derive_generic(
+        net.activation(1),
+        net.activation(net.L),
+        net.loss,
+        net.bias,
+        examples=net.examples > 1,
+        l2=bool(net.l2),
+    )

@@ -69,7 +69,7 @@ def contract(expr: sympy.Expr, lower: dict[sympy.Symbol, int] | None = None) -> 
     """
     lower = lower or {}
     if isinstance(expr, sympy.Sum):
-        body = sympy.expand(contract(expr.function, lower))
+        body = sympy.expand(contract(expr.function, lower), multinomial=False, power_exp=False)
         (var, lo, hi), *rest = expr.limits
         out = []
         for term in sympy.Add.make_args(body):
@@ -156,10 +156,8 @@ def recognise(expr: sympy.Expr, free: tuple[sympy.Symbol, ...]) -> mx.Node:
         return mx.Add(*nodes)
     if isinstance(expr, sympy.Mul):
         coefficient, rest = expr.as_coeff_Mul()
-        if coefficient == -1:
-            return mx.Neg(recognise(rest, free))
         if coefficient != 1:
-            return mx.Scaled(coefficient, recognise(rest, free))
+            return _signed(coefficient, recognise(rest, free))
         return mx.Hadamard(*[recognise(x, free) for x in _ordered(rest)])
     if isinstance(expr, sympy.Sum):
         return _matrix_vector(expr, q)
@@ -226,6 +224,8 @@ def _signed(coefficient: sympy.Expr, node: mx.Node) -> mx.Node:
         return node
     if coefficient == -1:
         return mx.Neg(node)
+    if coefficient < 0:
+        return mx.Neg(mx.Scaled(-coefficient, node))
     return mx.Scaled(coefficient, node)
 
 

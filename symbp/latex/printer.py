@@ -331,6 +331,8 @@ class GenericPrinter:
     def _print_Scaled(self, node: mx.Scaled) -> str:
         num, den = sympy.fraction(node.coefficient)
         coefficient = f"{self.style.frac}{{{sympy.latex(num)}}}{{{sympy.latex(den)}}}"
+        if den == 1:
+            coefficient = sympy.latex(num) + " "
         inner = self.doprint(node.arg)
         if isinstance(node.arg, mx.Add):
             inner = f"\\left({inner}\\right)"
