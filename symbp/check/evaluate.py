@@ -76,6 +76,9 @@ class Reader:
     def _sympy(self, node):
         return node[1]
 
+    def _const(self, node):
+        return sympy.E if node[1] == "e" else sympy.pi
+
     def _num(self, node):
         return node[1]
 

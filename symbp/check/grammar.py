@@ -63,6 +63,11 @@ class _Parser:
     def group_tokens(self) -> list[Token]:
         """One TeX argument: the tokens of ``{...}`` or a single token."""
         tok = self.take()
+        if tok.kind == "num" and len(tok.text) > 1 and tok.text.isdigit():
+            # NOTE: TeX reads \frac12 as \frac{1}{2}: an unbraced argument is one character.
+            self.i -= 1
+            self.toks[self.i] = Token("num", tok.text[1:], tok.pos + 1)
+            return [Token("num", tok.text[0], tok.pos)]
         if tok.text != "{":
             return [tok]
         depth, start = 1, self.i
@@ -161,6 +166,9 @@ class _Parser:
             if self.text() == "_":
                 raise Unreadable("only the natural logarithm is supported", tok.pos)
             return ("exp" if t == "\\exp" else "log", self.argument())
+        if t in ("e", "\\pi") and self.text(1) != "^" or t == "\\pi":
+            self.take()
+            return ("const", t.lstrip("\\"))
         if t == "e" and self.text(1) == "^":
             self.take()
             self.take("^")

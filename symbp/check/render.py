@@ -33,6 +33,8 @@ def render(node: object) -> str:
         import sympy
 
         return sympy.latex(node[1])
+    if tag == "const":
+        return "e" if node[1] == "e" else "\\pi"
     if tag == "num":
         return str(node[1])
     if tag in ("sym", "param"):

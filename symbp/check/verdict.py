@@ -17,6 +17,7 @@ import sympy
 
 from symbp import notation as names
 from symbp.check.evaluate import Matrix, Reader, ShapeMismatch, _shape
+from symbp.check.grammar import QUANTITY
 from symbp.check.hints import find_hint
 from symbp.check.limits import TimeUp, time_limit
 from symbp.check.parse import read_side
@@ -234,6 +235,10 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
             trees.append(read_side(side.text, side.offset))
         except Unreadable as error:
             return _unreadable(step, str(error), error.pos, document)
+    loose = _loose_letters(trees)
+    if loose:
+        why = f"{loose} has no layer index here (write {loose}^{{l}} or {loose}^l_j)"
+        return _unreadable(step, why)
     if step.relation in (":=", "\\coloneqq") and _contains(trees[1], trees[0]):
         why = f"an assignment ({render(trees[0])} on both sides): an update rule, not an equation"
         return _unreadable(step, why)
@@ -317,6 +322,30 @@ def _as_vector(tree: object, value, other):
         if value.is_diagonal():
             return Matrix(value.diagonal()).T
     return value
+
+
+def _loose_letters(trees: list) -> str | None:
+    """A network letter without indices (``\\delta``, ``W``) in a step about the network: in an
+    identity such as sigma'(z) = ... a bare z is a variable, beside C it is a missing index."""
+    tags = [n[0] for tree in trees for n in _walk(tree)]
+    if not {"q", "cost", "grad"} & set(tags):
+        return None
+    for tree in trees:
+        for n in _walk(tree):
+            if n[0] == "sym" and n[1] in QUANTITY:
+                return n[1]
+    return None
+
+
+def _walk(tree: object):
+    if isinstance(tree, tuple) and tree and isinstance(tree[0], str):
+        yield tree
+    if isinstance(tree, tuple):
+        if tree and tree[0] == "grad" and tree[1][0] == "sym":  # Nielsen's \nabla_a C
+            tree = tree[:1] + tree[2:]
+        for child in tree:
+            if isinstance(child, tuple):
+                yield from _walk(child)
 
 
 def _contains(tree: object, part: object) -> bool:
