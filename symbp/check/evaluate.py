@@ -20,23 +20,20 @@ from __future__ import annotations
 
 import sympy
 
+from symbp.check.products import (
+    Matrix,
+    ShapeMismatch,
+    Value,
+    add,
+    as_scalar,
+    right_to_left,
+    shape_of,
+    tight_first,
+)
 from symbp.check.tokens import Unreadable
-from symbp.check.truth import Missing, Truth, Value, is_elementwise
+from symbp.check.truth import Missing, Truth, is_elementwise
 
-Matrix = sympy.ImmutableMatrix
 PARAMETERS = ("weight", "bias")
-
-
-class ShapeMismatch(Exception):
-    """The two operands of a matrix operation do not fit; the message names both shapes."""
-
-
-def _shape(v: Value) -> str:
-    return "x".join(map(str, v.shape)) if isinstance(v, Matrix) else "scalar"
-
-
-def _scalar(v: Value) -> Value:
-    return v[0, 0] if isinstance(v, Matrix) and v.shape == (1, 1) else v
 
 
 class Reader:
@@ -71,7 +68,7 @@ class Reader:
 
     # values -------------------------------------------------------------------------------------
     def value(self, node: object) -> Value:
-        return _scalar(getattr(self, "_" + node[0])(node))
+        return as_scalar(getattr(self, "_" + node[0])(node))
 
     def _sympy(self, node):
         return node[1]
@@ -127,13 +124,13 @@ class Reader:
         for sign, term in node[1]:
             v = self.value(term)
             v = -v if sign < 0 else v
-            total = v if total is None else _add(total, v)
+            total = v if total is None else add(total, v)
         return total
 
     def _frac(self, node):
         num, den = self.value(node[1]), self.value(node[2])
         if isinstance(den, Matrix):
-            raise ShapeMismatch(f"cannot divide by a {_shape(den)} matrix")
+            raise ShapeMismatch(f"cannot divide by a {shape_of(den)} matrix")
         return num / den
 
     def _pow(self, node):
@@ -143,7 +140,7 @@ class Reader:
             return sum((e**2 for e in v), sympy.Integer(0)) if isinstance(v, Matrix) else v**2
         base = self.value(base_node)
         if isinstance(base, Matrix) or isinstance(exponent, Matrix):
-            raise ShapeMismatch(f"power of a {_shape(base)} matrix")
+            raise ShapeMismatch(f"power of a {shape_of(base)} matrix")
         return base**exponent
 
     def _norm(self, node):
@@ -165,7 +162,7 @@ class Reader:
     def _diag(self, node):
         v = self.value(node[1])
         if not isinstance(v, Matrix) or v.shape[1] != 1:
-            raise ShapeMismatch(f"diag needs a column vector, got {_shape(v)}")
+            raise ShapeMismatch(f"diag needs a column vector, got {shape_of(v)}")
         return Matrix(sympy.diag(*v))
 
     def _sum(self, node):
@@ -187,7 +184,7 @@ class Reader:
             terms = [self._with(var, v, body) for v in range(first, int(last) + 1)]
         total = terms[0]
         for t in terms[1:]:
-            total = _add(total, t)
+            total = add(total, t)
         return total
 
     def _with(self, var: str, value: int, body: object) -> Value:
@@ -209,10 +206,10 @@ class Reader:
                 out = out / v if op == "/" else out * v
             return out
         try:
-            return _tight_first(items)
+            return tight_first(items)
         except ShapeMismatch as first_error:
             try:
-                return _right_to_left(items)
+                return right_to_left(items)
             except ShapeMismatch:
                 raise first_error from None
 
@@ -240,7 +237,7 @@ class Reader:
             return wrt.applyfunc(lambda s: partial(of, s))
         if of.shape[1] == 1 and wrt.shape[1] == 1:
             return Matrix(of.shape[0], wrt.shape[0], lambda i, j: partial(of[i], wrt[j]))
-        raise ShapeMismatch(f"derivative of a {_shape(of)} matrix by a {_shape(wrt)} matrix")
+        raise ShapeMismatch(f"derivative of a {shape_of(of)} matrix by a {shape_of(wrt)} matrix")
 
     def _fn(self, node):
         _, name, label, prime, arg = node
@@ -260,7 +257,7 @@ class Reader:
                 return Matrix(sympy.diag(*out)) if isinstance(out, Matrix) else out
             return out
         if not isinstance(v, Matrix) or v.shape[1] != 1:
-            raise ShapeMismatch(f"{act.name} needs a column vector, got {_shape(v)}")
+            raise ShapeMismatch(f"{act.name} needs a column vector, got {shape_of(v)}")
         outputs = act(list(v))
         if not prime:
             return Matrix(outputs)
@@ -301,57 +298,3 @@ def _first_layer_node(node: object) -> tuple | None:
                 if found is not None:
                     return found
     return None
-
-
-def _add(x: Value, y: Value) -> Value:
-    mx, my = isinstance(x, Matrix), isinstance(y, Matrix)
-    if mx and my:
-        if x.shape != y.shape:
-            raise ShapeMismatch(f"cannot add a {_shape(x)} and a {_shape(y)} matrix")
-        return x + y
-    if mx:
-        return x.applyfunc(lambda e: e + y)
-    if my:
-        return y.applyfunc(lambda e: x + e)
-    return x + y
-
-
-def _times(op: str, x: Value, y: Value) -> Value:
-    mx, my = isinstance(x, Matrix), isinstance(y, Matrix)
-    if op == "/":
-        if my:
-            raise ShapeMismatch(f"cannot divide by a {_shape(y)} matrix")
-        return x / y
-    if not (mx and my):
-        return x * y
-    if op == "circ":
-        if x.shape == y.shape:
-            return Matrix(x.multiply_elementwise(y))
-        if x.is_square and y.shape[1] == 1 and x.shape[0] == y.shape[0] and x.is_diagonal():
-            return x * y
-        if y.is_square and x.shape[1] == 1 and y.shape[0] == x.shape[0] and y.is_diagonal():
-            return y * x
-        raise ShapeMismatch(f"elementwise product of a {_shape(x)} and a {_shape(y)} matrix")
-    if x.shape[1] != y.shape[0]:
-        raise ShapeMismatch(f"matrix product of a {_shape(x)} and a {_shape(y)} matrix")
-    return _scalar(x * y)
-
-
-def _tight_first(items: list[tuple[str, Value]]) -> Value:
-    groups: list[tuple[str, Value]] = []
-    for op, v in items:
-        if op == "circ" or not groups:
-            groups.append((op, v))
-        else:
-            groups[-1] = (groups[-1][0], _times(op, groups[-1][1], v))
-    out = groups[0][1]
-    for op, v in groups[1:]:
-        out = _times(op, out, v)
-    return out
-
-
-def _right_to_left(items: list[tuple[str, Value]]) -> Value:
-    out = items[-1][1]
-    for i in range(len(items) - 2, -1, -1):
-        out = _times(items[i + 1][0], items[i][1], out)
-    return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sympy import Rational
 
+from symbp.check.indices import index_expr, index_list, paren_groups, strip_parens
 from symbp.check.tokens import Token, Unreadable, tokenize
 
 QUANTITY = {
@@ -270,14 +271,14 @@ class _Parser:
         if self.text() != "_":
             return ("sym", "s")
         self.take()
-        return ("size", index_expr(_strip_parens(self.group_tokens())))
+        return ("size", index_expr(strip_parens(self.group_tokens())))
 
     def function(self) -> object:
         name = self.take().text
         layer = None
         if self.text() == "^":
             self.take()
-            layer = index_expr(_strip_parens(self.group_tokens()))
+            layer = index_expr(strip_parens(self.group_tokens()))
         prime = False
         if self.text() == "'":
             self.take()
@@ -306,7 +307,7 @@ class _Parser:
             transposed, sup = True, sup[:-1]
         layer = example = None
         if sup:
-            groups = _paren_groups(sup)
+            groups = paren_groups(sup)
             if kind in ("input", "target"):
                 example = index_expr(groups[0])
             else:
@@ -324,7 +325,7 @@ class _Parser:
     def cost(self) -> object:
         tok = self.take()
         sup, sub = self.scripts()
-        example = index_expr(_strip_parens(sup)) if sup else None
+        example = index_expr(strip_parens(sup)) if sup else None
         if self.text() == "(":
             self.group_tokens_paren()
         return ("cost", tok.text, example)
@@ -340,83 +341,6 @@ class _Parser:
 
 _GREEK = {"\\alpha", "\\beta", "\\gamma", "\\epsilon", "\\eta", "\\mu", "\\theta", "\\tau"}
 _GREEK |= {"\\phi", "\\psi", "\\omega", "\\xi", "\\rho", "\\kappa", "\\nu", "\\zeta"}
-
-
-def _strip_parens(tokens: list[Token] | None) -> list[Token]:
-    tokens = list(tokens or [])
-    if len(tokens) >= 2 and tokens[0].text == "(" and tokens[-1].text == ")":
-        return tokens[1:-1]
-    return tokens
-
-
-def _paren_groups(tokens: list[Token]) -> list[list[Token]]:
-    """``(l)(t)`` -> [[l], [t]]; anything else is one group."""
-    if not tokens or tokens[0].text != "(":
-        return [tokens]
-    groups, current, depth = [], [], 0
-    for t in tokens:
-        if t.text == "(":
-            depth += 1
-            if depth == 1:
-                continue
-        elif t.text == ")":
-            depth -= 1
-            if depth == 0:
-                groups.append(current)
-                current = []
-                continue
-        current.append(t)
-    if depth or current:
-        return [tokens]
-    return groups
-
-
-def index_expr(tokens: list[Token]) -> object:
-    """``l+1``, ``L-1``, ``2``, ``j`` -> an index node (sums and differences of letters/ints)."""
-    if not tokens:
-        raise Unreadable("empty index", 0)
-    node, sign, expect_term = None, 1, True
-    for t in tokens:
-        if not expect_term and t.text in ("+", "-"):
-            sign, expect_term = (1 if t.text == "+" else -1), True
-            continue
-        if not expect_term:
-            raise Unreadable(f"cannot read index '{t.text}'", t.pos)
-        if t.kind == "num" and t.text.isdigit():
-            term = ("n", int(t.text))
-        elif t.kind == "char" and t.text.isalpha():
-            term = ("i", t.text)
-        else:
-            raise Unreadable(f"cannot read index '{t.text}'", t.pos)
-        node = term if node is None else ("+" if sign > 0 else "-", node, term)
-        expect_term = False
-    if expect_term:
-        raise Unreadable("incomplete index", tokens[-1].pos)
-    return node
-
-
-def index_list(tokens: list[Token]) -> list[object]:
-    """Unit subscripts: ``jk``, ``j,k``, ``13``, ``i,j+1`` -> one index node per unit."""
-    if any(t.text == "," for t in tokens):
-        parts, current = [], []
-        for t in tokens:
-            if t.text == ",":
-                parts.append(current)
-                current = []
-            else:
-                current.append(t)
-        return [index_expr(p) for p in parts + [current]]
-    if any(t.text in ("+", "-") for t in tokens):
-        return [index_expr(tokens)]
-    out = []
-    for t in tokens:
-        if t.kind == "num" and t.text.isdigit():
-            out += [("n", int(c)) for c in t.text]
-        elif t.kind == "char" and t.text.isalpha():
-            out.append(("i", t.text))
-        else:
-            raise Unreadable(f"cannot read unit index '{t.text}'", t.pos)
-    return out
 
 
 def parse_side(text: str, offset: int = 0) -> object:

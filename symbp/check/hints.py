@@ -12,9 +12,9 @@ import itertools
 import random
 from collections.abc import Iterator
 
-import sympy
-
-from symbp.check.evaluate import Matrix, Reader, ShapeMismatch
+from symbp.check.evaluate import Reader
+from symbp.check.products import Matrix, ShapeMismatch
+from symbp.check.proof import agree, numbers
 from symbp.check.render import index, render
 from symbp.check.tokens import Unreadable
 from symbp.check.truth import Missing, Truth
@@ -111,8 +111,6 @@ def _left_quantity(tree: object) -> tuple | None:
 
 
 def _agrees(value, target, point) -> bool:
-    from symbp.check.verdict import agree, numbers
-
     try:
         return agree(numbers(value, point), numbers(target, point)) is None
     except (Unreadable, TypeError, ValueError):
@@ -170,6 +168,3 @@ def find_hint(trees, reader: Reader, left, point, truth: Truth, notation: str, r
             )
         return f"an activation derivative {shown} too many"
     return None
-
-
-__all__ = ["find_hint", "repairs", "sympy"]

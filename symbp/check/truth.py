@@ -26,8 +26,6 @@ from symbp.activations import Activation, Elementwise
 from symbp.derive.concrete import Derivation, derive
 from symbp.model import Network
 
-Value = sympy.Expr | sympy.ImmutableMatrix
-
 
 class Missing(Exception):
     """The statement names a unit or layer this network does not have (for these index values)."""

@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 import sympy
 
 from symbp import notation as names
-from symbp.check.evaluate import Matrix, Reader, ShapeMismatch, _shape
+from symbp.check.evaluate import Reader
 from symbp.check.grammar import QUANTITY
 from symbp.check.hints import find_hint
+from symbp.check.indices import index_roles
 from symbp.check.limits import TimeUp, time_limit
 from symbp.check.parse import read_side
+from symbp.check.products import Matrix, ShapeMismatch, shape_of
+from symbp.check.proof import agree, numbers, prove
 from symbp.check.render import render
 from symbp.check.split import Step
 from symbp.check.tokens import Unreadable
@@ -28,8 +31,6 @@ from symbp.check.truth import Missing, Truth
 
 POINTS = 3
 STEP_SECONDS = 10.0
-PROOF_SECONDS = 0.5
-TOLERANCE = 1e-8
 CHECKER_ERROR = "checker error (please report): "
 
 
@@ -57,58 +58,6 @@ class Verdict:
         }
 
 
-def index_roles(node: object, roles: dict[str, str] | None = None) -> dict[str, str]:
-    """Free index letters of a syntax tree and what they number: layer, unit or example."""
-    roles = {} if roles is None else roles
-    bound: set[str] = set()
-
-    def letters(index: object, role: str) -> None:
-        if index is None:
-            return
-        if index[0] == "i":
-            if index[1] != "L":
-                roles.setdefault(index[1], role)
-        elif index[0] in ("+", "-"):
-            letters(index[1], role)
-            letters(index[2], role)
-
-    def walk(n: object) -> None:
-        if not isinstance(n, tuple) or not n:
-            return
-        tag = n[0]
-        if tag == "q":
-            letters(n[3], "layer")
-            for u in n[4]:
-                letters(u, "unit")
-            letters(n[5], "example")
-            return
-        if tag == "fn":
-            letters(n[2], "layer")
-        if tag == "size":
-            letters(n[1], "layer")
-            return
-        if tag == "index":
-            letters(n[1], "unit")
-            return
-        if tag == "cost":
-            letters(n[2], "example")
-            return
-        if tag == "sum":
-            bound.add(n[1])
-        for child in n[1:]:
-            if isinstance(child, tuple):
-                if child and isinstance(child[0], tuple):
-                    for c in child:
-                        walk(c[1] if len(c) == 2 and isinstance(c[0], (str, int)) else c)
-                else:
-                    walk(child)
-
-    walk(node)
-    for b in bound:
-        roles.pop(b, None)
-    return roles
-
-
 def instances(roles: dict[str, str], truth: Truth) -> list[dict[str, int]]:
     net = truth.network
     ranges = {"layer": range(0, net.L + 2), "unit": range(0, max(net.sizes) + 1)}
@@ -118,66 +67,6 @@ def instances(roles: dict[str, str], truth: Truth) -> list[dict[str, int]]:
         dict(zip(letters, vs, strict=True))
         for vs in itertools.product(*(ranges[roles[x]] for x in letters))
     ]
-
-
-def _number(expr: sympy.Expr, point: dict) -> complex:
-    value = expr.xreplace(point).evalf(15)
-    try:
-        return complex(value)
-    except TypeError:
-        missing = sorted(str(s) for s in value.free_symbols)
-        raise Unreadable(f"no value for {', '.join(missing)}") from None
-
-
-def numbers(value, point: dict) -> list[complex]:
-    entries = list(value) if isinstance(value, Matrix) else [value]
-    return [_number(e, point) for e in entries]
-
-
-def agree(left: list[complex], right: list[complex]) -> int | None:
-    """Index of the first entry where the two differ (None if all agree)."""
-    for i, (a, b) in enumerate(zip(left, right, strict=True)):
-        if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)) or a != a or b != b:
-            return i
-    return None
-
-
-def prove(left, right, truth: Truth) -> bool:
-    """Is left - right identically zero, treating the symbols that remain as free?
-
-    Deltas are replaced by what the derivation says one layer at a time (a delta symbol left in
-    place is just a free symbol, so a proof with it is still a proof); at each depth the gap is
-    expanded, then, with activations written as functions of the pre-activations, cancelled.
-    """
-    pairs = zip(left, right, strict=True) if isinstance(left, Matrix) else [(left, right)]
-    gaps = [sympy.sympify(a - b) for a, b in pairs]
-    try:
-        with time_limit(PROOF_SECONDS):
-            return all(_zero(gap, truth) for gap in gaps)
-    except TimeUp:
-        return False
-
-
-def _zero(gap: sympy.Expr, truth: Truth) -> bool:
-    fwd, der = truth.forward, truth.derivation
-    z_def = {fwd.z[key]: value for key, value in fwd.z_def.items()}
-    for _ in range(truth.network.L + 1):
-        if sympy.expand(gap) == 0 or sympy.expand(gap.xreplace(z_def)) == 0:
-            return True
-        # NOTE: activations become functions of the pre-activations only for the units whose
-        # z appears in the gap, and cancel treats exp(-z) as one generator: together they settle
-        # the sigmoid and tanh identities at a fraction of simplify's cost.
-        zs = gap.free_symbols & set(fwd.z.values())
-        in_z = {fwd.a[k]: v for k, v in fwd.a_def.items() if fwd.z[k] in zs}
-        if in_z and sympy.cancel(sympy.expand(gap.xreplace(in_z))) == 0:
-            return True
-        deltas = [k for k, s in fwd.delta.items() if s in gap.free_symbols]
-        if not deltas:
-            break
-        lowest = min(k[0] for k in deltas)
-        gap = gap.xreplace({fwd.delta[k]: der.deltas[k] for k in deltas if k[0] == lowest})
-    in_z = {fwd.a[key]: value for key, value in fwd.a_def.items()}
-    return sympy.simplify(gap.xreplace(in_z)) == 0
 
 
 def _show(value: complex) -> float | str:
@@ -265,13 +154,14 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
             )
         except Unreadable as error:
             return _unreadable(step, str(error))
-        except (TypeError, ValueError, ZeroDivisionError, AttributeError) as error:
+        except (TypeError, ValueError, ZeroDivisionError) as error:
             return _unreadable(step, f"cannot evaluate: {type(error).__name__}")
         left, right = _as_vector(trees[0], left, right), _as_vector(trees[1], right, left)
         if isinstance(left, Matrix) != isinstance(right, Matrix) or (
             isinstance(left, Matrix) and left.shape != right.shape
         ):
-            why = f"shape mismatch: the left side is {_shape(left)}, the right side {_shape(right)}"
+            shapes = f"the left side is {shape_of(left)}, the right side {shape_of(right)}"
+            why = f"shape mismatch: {shapes}"
             return Verdict(
                 step.source,
                 step.line,
