@@ -20,7 +20,8 @@ import sympy
 from symbp.activations import Elementwise, get_activation
 from symbp.derive import indexform as ix
 from symbp.derive import matrix as mx
-from symbp.derive.matrix import DEPTH, ROW
+from symbp.derive.chains import diagonal_form
+from symbp.derive.matrix import COL, DEPTH, LAYER, ROW
 from symbp.losses import Loss, get_loss
 
 _A, _Y = sympy.Symbol("a"), sympy.Symbol("y")
@@ -85,4 +86,40 @@ def output_delta_steps(der) -> list[mx.Node]:
         mx.MatMul(mx.Diag(_entry(form)), gradient),
         multiplied,
         der.equations["delta_L_simplified"].rhs,
+    ]
+
+
+def _with_entries(node: mx.Node) -> mx.Node:
+    """diag((f^l)') written with its entries f'(z^l_j)."""
+    if isinstance(node, mx.Diag) and isinstance(node.of, mx.FPrime):
+        return mx.Diag(mx.FPrime(node.of.layer, ROW))
+    if isinstance(node, mx.MatMul):
+        return mx.MatMul(*[_with_entries(a) for a in node.args])
+    return node
+
+
+def hidden_delta_steps(der) -> list[mx.Node]:
+    """The right sides of delta^{l-1} = dJ/dz^{l-1} = ... = diag(f'(z^{l-1}_j)) (W^l)^T delta^l
+    with Ng's bias unit, in denominator layout: the chain rule through z^l = W^l (1; f(z^{l-1})),
+    the Jacobian entry by entry (row j: unit j of layer l-1; column k: row k of W^l), the bias
+    unit dropped (it is constant), and the chain rule through f. Empty for explicit biases."""
+    if der.bias != "unit":
+        return []
+    below, here = LAYER - 1, LAYER
+    z_below, z_here = mx.Vec("z", below), mx.Vec("z", here)
+    values = mx.Apply(mx.Fn("f", below), (z_below,))
+    stacked = mx.Stacked((mx.Scalar("1"), values))
+    delta = mx.Vec("delta", here)
+    row_k = mx.MatMul(mx.Elem("W", here, (COL,)), stacked)
+    entries = mx.Entries(mx.Partial(row_k, mx.Elem("z", below, (ROW,))), ROW, below, COL, here)
+    without_bias = mx.MatMul(mx.Mat("W", here), values)
+    final = _with_entries(diagonal_form(der.equations["delta_recursion"]).rhs)
+    return [
+        mx.Partial(mx.Cost(), z_below),
+        mx.MatMul(mx.Partial(z_here, z_below), mx.Partial(mx.Cost(), z_here)),
+        mx.MatMul(mx.Partial(mx.MatMul(mx.Mat("W", here), stacked), z_below), delta),
+        mx.MatMul(entries, delta),
+        mx.MatMul(mx.Partial(without_bias, z_below), delta),
+        mx.MatMul(mx.Partial(values, z_below), mx.Partial(without_bias, values), delta),
+        final,
     ]

@@ -207,6 +207,25 @@ class Equalities(Node):
 
 
 @dataclass(frozen=True)
+class Stacked(Node):
+    """A column made by stacking: (1; g(z)) puts Ng's bias unit on top of a layer's values."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Entries(Node):
+    """A matrix written by its entries: ``entry`` in the row index ``row`` (over the units of
+    layer ``rows_of``) and the column index ``col`` (over the units of layer ``cols_of``)."""
+
+    entry: Node
+    row: sympy.Symbol
+    rows_of: Layer
+    col: sympy.Symbol
+    cols_of: Layer
+
+
+@dataclass(frozen=True)
 class Ratio(Node):
     """``num / den`` of entries (1/a_j)."""
 
@@ -379,6 +398,10 @@ def _text(node: Node) -> str:  # noqa: C901 - one line per node class, on purpos
         return f"{node.coefficient} ({node.arg})"
     if isinstance(node, IndexSum):
         return f"sum_{node.index} {node.body}"
+    if isinstance(node, Stacked):
+        return "(" + "; ".join(map(str, node.items)) + ")"
+    if isinstance(node, Entries):
+        return f"[{node.entry}]_{node.row}{node.col}"
     if isinstance(node, Ratio):
         return f"{node.num}/({node.den})"
     if isinstance(node, Norm):

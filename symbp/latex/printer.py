@@ -131,6 +131,17 @@ def _layer_tex(layer: sympy.Expr, output: str = "L") -> str:
     return f"{_layer_tex(rest, output)}{sign}{abs(constant)}"
 
 
+def _is_activation(node: mx.Node) -> bool:
+    """a^l, or f^l(z^l) written out: the CSDN post parenthesises it in a derivative."""
+    if isinstance(node, mx.Vec):
+        return node.kind == "a"
+    return (
+        isinstance(node, mx.Apply)
+        and isinstance(node.function, mx.Fn)
+        and node.function.kind == "f"
+    )
+
+
 def _has_products(node: mx.Add) -> bool:
     """A sum of matrix products (a gradient written out), bracketed by the CSDN post."""
     return any(isinstance(a.arg if isinstance(a, mx.Neg) else a, mx.MatMul) for a in node.args)
@@ -239,6 +250,24 @@ class GenericPrinter:
             "\\end{pmatrix}"
         )
 
+    def _print_Stacked(self, node: mx.Stacked) -> str:
+        rows = "\\\\ ".join(self.doprint(item) for item in node.items)
+        return f"\\begin{{pmatrix}}{rows}\\end{{pmatrix}}"
+
+    def _width(self, layer: sympy.Expr) -> sympy.Symbol:
+        return sympy.Symbol(f"s_{{{self.label('a', layer)}}}")
+
+    def _print_Entries(self, node: mx.Entries) -> str:
+        rows = (sympy.Integer(1), self._width(node.rows_of))
+        cols = (sympy.Integer(1), self._width(node.cols_of))
+
+        def at(r: sympy.Expr, c: sympy.Expr) -> str:
+            return self.doprint(mx.substitute(node.entry, {node.row: r, node.col: c}))
+
+        top = f"{at(rows[0], cols[0])} & \\cdots & {at(rows[0], cols[1])}"
+        bottom = f"{at(rows[1], cols[0])} & \\cdots & {at(rows[1], cols[1])}"
+        return f"\\begin{{pmatrix}}{top}\\\\ \\vdots & & \\\\ {bottom}\\end{{pmatrix}}"
+
     def _print_Ratio(self, node: mx.Ratio) -> str:
         return f"\\frac{{{self.doprint(node.num)}}}{{{self.doprint(node.den)}}}"
 
@@ -253,11 +282,13 @@ class GenericPrinter:
         num, den = self.doprint(node.num), self.doprint(node.den)
         if self.style.paren_activation_in_partial:
             num, den = (
-                f"({tex})" if isinstance(part, mx.Vec) and part.kind == "a" else tex
+                f"({tex})" if _is_activation(part) else tex
                 for part, tex in ((node.num, num), (node.den, den))
             )
         if self.style.bracket_numerator and isinstance(node.num, mx.Add):
             return f"\\frac{{\\partial\\left[{num}\\right]}}{{\\partial {den}}}"
+        if self.style.bracket_numerator and isinstance(node.num, (mx.MatMul, mx.Apply)):
+            return f"\\frac{{\\partial {num}}}{{\\partial {den}}}"
         operator = not isinstance(node.num, (mx.Cost, mx.Vec, mx.Elem))
         if operator or (self.style.operator_derivative and isinstance(node.num, mx.Cost)):
             frac = "\\frac" if node.total else self.style.frac
@@ -288,8 +319,9 @@ class GenericPrinter:
         parts = [self._factor(a) for a in node.args]
         out = parts[0]
         joiner = f" {self.style.matmul} " if self.style.matmul else " "
-        for text in parts[1:]:
-            out += joiner + text
+        for arg, text in zip(node.args[1:], parts[1:], strict=True):
+            # W (1; g(z)): a matrix applied to a stacked column is written by juxtaposition
+            out += (" " if isinstance(arg, mx.Stacked) else joiner) + text
         return out
 
     def _print_Hadamard(self, node: mx.Hadamard) -> str:

@@ -1,11 +1,12 @@
 """A canonical form of LaTeX text, to compare symbp's output with the sources' TeX.
 
 It removes what does not change the rendered formula, and nothing else: the MediaWiki
-``{\\displaystyle ...}`` wrapper, whitespace (a control word keeps the one space it needs),
-braces that group nothing (``{\\frac {a}{b}}``, ``^{{l}}``), the order of a subscript and a
-superscript on one base (``x^a_b`` is ``x_b^a``), and punctuation that ends the formula or a
-line of an ``aligned`` block. An argument of ``^``, ``_``, ``\\frac`` and the like is always
-braced (``^l`` becomes ``^{l}``, ``\\frac \\partial {x}`` becomes ``\\frac{\\partial}{x}``).
+``{\\displaystyle ...}`` wrapper, whitespace and thin spaces (``\\,``; a control word keeps
+the one space it needs), braces that group nothing (``{\\frac {a}{b}}``, ``^{{l}}``), the order
+of a subscript and a superscript on one base (``x^a_b`` is ``x_b^a``), and punctuation that ends
+the formula or a line of an ``aligned`` block. An argument of ``^``, ``_``, ``\\frac`` and the
+like is always braced (``^l`` becomes ``^{l}``, ``\\frac \\partial {x}`` becomes
+``\\frac{\\partial}{x}``).
 
 >>> normalise(r"{\\displaystyle \\delta ^{l-1}:=(f^{l-1})'\\cdot (W^{l})^{T}\\cdot \\delta ^{l}.}")
 "\\\\delta^{l-1}:=(f^{l-1})'\\\\cdot(W^{l})^{T}\\\\cdot\\\\delta^{l}"
@@ -118,8 +119,11 @@ def _unwrap_displaystyle(text: str) -> str:
     return stripped
 
 
+_THIN_SPACES = {"\\,", "\\;", "\\:", "\\!"}
+
+
 def normalise(text: str) -> str:
     """The canonical form of ``text`` (see the module docstring)."""
-    tokens = _TOKEN.findall(_unwrap_displaystyle(text))
+    tokens = [t for t in _TOKEN.findall(_unwrap_displaystyle(text)) if t not in _THIN_SPACES]
     tree, _ = _parse(tokens)
     return _serialise(_strip_punctuation(_canonical(tree)))

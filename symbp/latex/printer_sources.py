@@ -3,7 +3,7 @@
 :func:`equations` is what the writeups call: ``equations(der, "wikipedia", hadamard="cdot")``
 gives Wikipedia's matrix section as in the source note's images (1A.1-1A.9), ``"circ"`` as in
 today's article (1B.1-1B.9), ``"nielsen"`` BP1-BP4 with equations 29-35 and 45, ``"ng"`` the
-lecture notes' 2B.4-2B.9 and the CSDN post's 2A.10, 2A.11, 2A.13-2A.16, ``"ufldl"`` the note's
+lecture notes' 2B.4-2B.9 and the CSDN post's 2A.10-2A.16, ``"ufldl"`` the note's
 appendix. Every equation is printed from the derivation's data (:mod:`symbp.derive.generic`,
 :mod:`symbp.derive.chains`); the labels match ``seed_equations.md``. :data:`DEVIATIONS` says
 where symbp's text deliberately differs from a source, and why.
@@ -23,7 +23,7 @@ import sympy
 
 from symbp.derive import chains
 from symbp.derive import matrix as mx
-from symbp.derive.diagform import output_delta_steps
+from symbp.derive.diagform import hidden_delta_steps, output_delta_steps
 from symbp.derive.generic import GenericDerivation
 from symbp.derive.matrix import DEPTH, LAYER
 from symbp.errors import SpecError
@@ -75,6 +75,24 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "\\circ \\cdots \\circ",
         "Today's article writes \\ldots here but \\cdots in its other products; symbp writes "
         "\\cdots in every product.",
+    ),
+    Deviation(
+        "ng",
+        "2A.12",
+        "\\partial\\left(\\Theta^{(l)}\\begin{pmatrix}1\\\\ g(z^{(l)})\\end{pmatrix}\\right)}",
+        "\\partial\\,\\Theta^{(l)}\\begin{pmatrix}1\\\\ g(z^{(l)})\\end{pmatrix}}",
+        "The post puts parentheses around the product Theta^{(l)} (1; g(z^{(l)})) where it "
+        "first differentiates it and leaves them out in the next steps; symbp writes a "
+        "differentiated product without them throughout.",
+    ),
+    Deviation(
+        "ng",
+        "2A.12",
+        "\\frac{\\partial(\\Theta^{(l)}\\cdot g(z^{(l)}))}{\\partial g(z^{(l)})}",
+        "\\frac{\\partial\\,\\Theta^{(l)}\\cdot g(z^{(l)})}{\\partial(g(z^{(l)}))}",
+        "In this factor the post parenthesises the product and not the activation g(z^{(l)}) "
+        "below the bar, the opposite of the factor before it; symbp parenthesises the "
+        "activation, as the post does in (a^{(L)}) and (g(z^{(l)})) elsewhere.",
     ),
     Deviation(
         "ng",
@@ -260,6 +278,13 @@ def _csdn_style() -> Style:
     )
 
 
+def _csdn_derivation() -> Style:
+    """The CSDN post's step-by-step derivations: activations parenthesised in derivatives."""
+    return replace(
+        _csdn_style(), hypothesis=False, paren_activation_in_partial=True, bracket_numerator=True
+    )
+
+
 def _ng(der: GenericDerivation) -> list[PrintedEquation]:
     notes = replace(style_for("ng"), target_example="^{(t)}" if der.examples else "")
     p = _printer(notes)
@@ -304,16 +329,14 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
     if der.loss == "binary_cross_entropy" and "loss" in eq:
         out.append(("2A.13", show(en["loss"], csdn), _CSDN_REF))
         out.append(("2A.14", show(eq["loss"], csdn), _CSDN_REF))
+    steps = hidden_delta_steps(der)
+    if steps:
+        chain = mx.Equalities(mx.Vec("delta", LAYER - 1), tuple(steps), (1, 3, 4, 6))
+        out.append(("2A.12", show(chain, _csdn_derivation()), _CSDN_REF))
     steps = output_delta_steps(der)
     if steps and der.loss == "binary_cross_entropy":
         chain = mx.Equalities(mx.Vec("delta", DEPTH), tuple(steps), (1, 3, 4, 5))
-        diagonal = replace(
-            csdn,
-            hypothesis=False,
-            plain_activation_entries=True,
-            paren_activation_in_partial=True,
-            bracket_numerator=True,
-        )
+        diagonal = replace(_csdn_derivation(), plain_activation_entries=True)
         out.append(("2A.15", show(chain, diagonal), _CSDN_REF))
     if "delta_L_simplified" in eq:
         out.append(("2A.16", show(eq["delta_L_simplified"], csdn), _CSDN_REF))
