@@ -70,7 +70,13 @@ def _shift(layer: object, by: int) -> object:
 
 
 def repairs(tree: object, notation: str) -> Iterator[tuple[str, object]]:
-    """(what was wrong, the repaired tree) for every one-place repair of ``tree``."""
+    """(what was wrong, the repaired tree) for every one-place repair of ``tree``.
+
+    >>> from symbp.check.grammar import parse_side
+    >>> whys = [why for why, _ in repairs(parse_side(r"(W^{l})^T x"), "wikipedia")]
+    >>> whys[0], whys[-1]
+    ('a transpose too many on W^{l}', 'sign error')
+    """
     shift_note = NG_SHIFT if notation == "ng" else ""
     for path, node in _nodes(tree):
         if node[0] == "T" and node[1][0] == "q":

@@ -44,6 +44,12 @@ def agree(left: list[complex], right: list[complex]) -> int | None:
 def prove(left, right, truth: Truth) -> bool:
     """Is left - right identically zero, treating the symbols that remain as free?
 
+    >>> from symbp.model import network
+    >>> truth = Truth.of(network([2, 1], "sigmoid", "sigmoid", "mse"))
+    >>> a, z = sympy.Symbol("a1_1", real=True), sympy.Symbol("z1_1", real=True)
+    >>> prove(a * (1 - a), sympy.exp(-z) / (1 + sympy.exp(-z)) ** 2, truth)
+    True
+
     Deltas are replaced by what the derivation says one layer at a time (a delta symbol left in
     place is just a free symbol, so a proof with it is still a proof); at each depth the gap is
     expanded, then, with activations written as functions of the pre-activations, cancelled.

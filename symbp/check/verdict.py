@@ -59,6 +59,12 @@ class Verdict:
 
 
 def instances(roles: dict[str, str], truth: Truth) -> list[dict[str, int]]:
+    """Every binding of the free indices to try (those naming missing units are skipped later).
+
+    >>> from symbp.model import network
+    >>> len(instances({"l": "layer", "j": "unit"}, Truth.of(network([2, 3, 2]))))
+    16
+    """
     net = truth.network
     ranges = {"layer": range(0, net.L + 2), "unit": range(0, max(net.sizes) + 1)}
     ranges["example"] = range(1, 2)
@@ -105,7 +111,15 @@ def _unreadable(step: Step, why: str, pos: int | None = None, document: str = ""
 
 
 def check_step(step: Step, truth: Truth, notation: str, document: str = "") -> Verdict:
-    """The verdict for one step (never raises for bad input; a stall ends as ``unreadable``)."""
+    """The verdict for one step (never raises for bad input; a stall ends as ``unreadable``).
+
+    >>> from symbp.check.split import extract_steps
+    >>> from symbp.model import network
+    >>> truth = Truth.of(network([2, 3, 2]))
+    >>> step = extract_steps(r"$$\\nabla_{b^{l}} C = \\delta^{l}$$")[0]
+    >>> check_step(step, truth, "wikipedia").method
+    'proved symbolically for all 2 index values'
+    """
     try:
         with time_limit(STEP_SECONDS):
             return _check(step, truth, notation, document)
