@@ -107,10 +107,21 @@ def test_style_and_notation_errors_are_one_clear_line():
         print_node(der.equations["grad_W"], "bishop")
 
 
+def _balanced(tex: str) -> bool:
+    depth = 0
+    for ch in tex.replace("\\{", "").replace("\\}", ""):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0 and tex.count("\\left") == tex.count("\\right")
+
+
 def test_deviations_are_printable_notes():
     assert {d.label for d in deviations("wikipedia", "cdot")} == {"1A.6"}
     for d in DEVIATIONS:
         assert d.note.endswith(".") and d.reference != d.symbp
+        assert _balanced(d.reference) and _balanced(d.symbp), d.label
+        assert not set(d.note) & set("\\^{}$"), d.note  # plain prose: writeups print it as text
 
 
 def test_equations_carry_source_references():
