@@ -258,3 +258,13 @@ def test_symbp_own_writeups_check_valid(notation):
     report = check_text(doc.text, net, notation)
     assert {s.verdict for s in report.steps if "update rule" not in s.method} == {"valid"}
     assert sum("update rule" in s.method for s in report.steps) == 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="\\{}^_()[]=+-*/.,'&$ 0123456789abcdeflmjkwxyzCJLT|", max_size=40))
+def test_fuzzed_raw_text_never_crashes(body):
+    try:
+        report = check_text("$$" + body + "$$", network([2, 2]), "ng")
+    except NothingToCheck:
+        return
+    assert not any(s.method.startswith(CHECKER_ERROR) for s in report.steps), report.steps
