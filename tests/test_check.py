@@ -268,3 +268,11 @@ def test_fuzzed_raw_text_never_crashes(body):
     except NothingToCheck:
         return
     assert not any(s.method.startswith(CHECKER_ERROR) for s in report.steps), report.steps
+
+
+def test_missing_l2_term_hint():
+    text = r"$$\frac{\partial J}{\partial \Theta^{(1)}_{21}} = a^{(1)}_1 \delta^{(2)}_2$$"
+    net = network([2, 3, 2], "sigmoid", "sigmoid", "bce", examples=2, l2="0.5")
+    step = check_text(text, net, "ng").steps[0]
+    assert step.verdict == "invalid"
+    assert step.hint == "missing the L2 term \\frac{\\lambda}{m}\\Theta^{(1)}_{2,1}"

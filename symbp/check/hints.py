@@ -80,20 +80,30 @@ def repairs(tree: object, notation: str) -> Iterator[tuple[str, object]]:
     shift_note = NG_SHIFT if notation == "ng" else ""
     for path, node in _nodes(tree):
         if node[0] == "T" and node[1][0] == "q":
-            yield f"a transpose too many on {render(node[1])}", _replace(tree, path, node[1])
+            yield (
+                f"a transpose too many on {render(node[1], notation)}",
+                _replace(tree, path, node[1]),
+            )
         if node[0] != "q":
             continue
         _, kind, letter, layer, units, example = node
         if not units and kind != "target":
-            yield f"missing transpose: write ({render(node)})^T", _replace(tree, path, ("T", node))
+            yield (
+                f"missing transpose: write ({render(node, notation)})^T",
+                _replace(tree, path, ("T", node)),
+            )
         if kind == "weight" and len(units) == 2:
             swapped = node[:4] + ((units[1], units[0]),) + node[5:]
             pair = f"{index(units[0])} and {index(units[1])}"
-            yield f"swapped indices {pair} of {render(node)}", _replace(tree, path, swapped)
+            yield (
+                f"swapped indices {pair} of {render(node, notation)}",
+                _replace(tree, path, swapped),
+            )
         if layer is not None:
             for by in (1, -1):
                 moved = node[:3] + (_shift(layer, by),) + node[4:]
-                what = f"off-by-one layer index: {render(node)} should be {render(moved)}"
+                was, should = render(node, notation), render(moved, notation)
+                what = f"off-by-one layer index: {was} should be {should}"
                 yield what + shift_note, _replace(tree, path, moved)
     letters = sorted({n[1] for _, n in _nodes(tree) if n[0] == "i" and n[1] != "L"})
     for a, b in itertools.combinations(letters, 2):
@@ -154,6 +164,15 @@ def find_hint(trees, reader: Reader, left, point, truth: Truth, notation: str, r
     net = truth.network
     if net.examples > 1 and _agrees(right / net.examples, left, point):
         return f"missing 1/m (m = {net.examples} examples)"
+    if net.l2:
+        for _, node in _nodes(trees[0]):
+            if node[0] == "q" and node[1] == "weight" and node[4]:
+                try:
+                    weight = reader.value(node)
+                except (Missing, Unreadable):
+                    continue
+                if _agrees(right + net.l2 / net.examples * weight, left, point):
+                    return f"missing the L2 term \\frac{{\\lambda}}{{m}}{render(node, notation)}"
     q = _left_quantity(trees[0])
     if q is None:
         return None
@@ -162,7 +181,7 @@ def find_hint(trees, reader: Reader, left, point, truth: Truth, notation: str, r
         slope = reader.value(fprime)
     except (ShapeMismatch, Missing, Unreadable):
         return None
-    shown = render(fprime)
+    shown = render(fprime, notation)
     with_slope, without = _times(right, slope, 1), _times(right, slope, -1)
     if with_slope is not None and _agrees(with_slope, left, point):
         return f"missing activation derivative {shown}"

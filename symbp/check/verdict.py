@@ -143,11 +143,12 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
         why = f"{loose} has no layer index here (write {loose}^{{l}} or {loose}^l_j)"
         return _unreadable(step, why)
     if step.relation in (":=", "\\coloneqq") and _contains(trees[1], trees[0]):
-        why = f"an assignment ({render(trees[0])} on both sides): an update rule, not an equation"
+        both = render(trees[0], notation)
+        why = f"an assignment ({both} on both sides): an update rule, not an equation"
         return _unreadable(step, why)
     if step.relation == "\\approx":
         return _unreadable(step, "an approximation (\\approx) is not an equation to check")
-    read_as = f"{render(trees[0])} = {render(trees[1])}"
+    read_as = f"{render(trees[0], notation)} = {render(trees[1], notation)}"
     roles = index_roles(trees[1], index_roles(trees[0]))
     checked, proved = 0, True
     for binding in instances(roles, truth):
