@@ -20,115 +20,16 @@ as ``PrintedEquation(label, latex, source_ref)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import sympy
 
 from symbp import notation as nt
 from symbp.derive import matrix as mx
-from symbp.derive.matrix import COL, DEPTH, LAYER, ROW, SUM
+from symbp.derive.matrix import DEPTH, LAYER, ROW
+from symbp.latex.printer_styles import Style, layer_tex, style_for
 
-_NG_INDEX = {ROW: "i", COL: "j", SUM: "k"}
-_WIKI_INDEX = {ROW: "j", COL: "k", SUM: "i"}
-
-
-@dataclass(frozen=True)
-class Style:
-    """How one source writes the generic equations.
-
-    ``ellipsis``: ``"spaced"`` (``X \\circ \\cdots \\circ Y``, today's Wikipedia), ``"old"``
-    (the source images: ``X\\cdots Y`` in a row product, ``X\\cdots \\cdot Y`` in a column
-    product) or ``"plain"`` (``X \\ldots Y``, Nielsen's juxtaposed products).
-    """
-
-    notation: str
-    hadamard: str
-    matmul: str = ""
-    ellipsis: str = "spaced"
-    ellipsis_tex: str = "\\cdots"
-    define: str = ":="
-    fprime_first: bool = False
-    fprime_argument: bool = True
-    paren_product_in_hadamard: bool = True
-    cost: str = "C"
-    mean_cost: str = "J"
-    frac: str = "\\frac"
-    operator_derivative: bool = False
-    delta_first: bool = False
-    transpose_merged: bool = False
-    sum_bounds: bool = False
-    sum_parens: bool = False
-    index_comma: bool = False
-    shorthand: bool = False
-    target_example: str = ""
-    output_layer: str = "L"
-    one: str = "1"
-    plain_activation_entries: bool = False
-    paren_activation_in_partial: bool = False
-    bracket_numerator: bool = False
-    product: str = ""
-    hypothesis: bool = False
-    sum_brackets: bool = False
-    indices: tuple[tuple[sympy.Symbol, str], ...] = tuple(_WIKI_INDEX.items())
-
-
-def style_for(notation: str, hadamard: str | None = None) -> Style:
-    """The default style of a notation; Wikipedia takes ``hadamard="circ"`` or ``"cdot"``.
-
-    >>> style_for("wikipedia", "cdot").hadamard
-    '\\\\cdot'
-    """
-    nt.check_generic_notation(notation)
-    if notation == "wikipedia":
-        old = (hadamard or "circ") == "cdot"
-        if hadamard not in (None, "circ", "cdot"):
-            raise nt.SpecError(f"unknown Hadamard style {hadamard!r}; known: cdot, circ")
-        return Style(
-            "wikipedia",
-            nt.HADAMARD_TEX["cdot" if old else "circ"],
-            matmul="\\cdot",
-            ellipsis="old" if old else "spaced",
-            fprime_first=True,
-            fprime_argument=False,
-            paren_product_in_hadamard=False,
-        )
-    if notation == "ng":
-        return Style(
-            "ng",
-            nt.HADAMARD_TEX["ng"],
-            cost="J",
-            frac="\\dfrac",
-            index_comma=True,
-            indices=tuple(_NG_INDEX.items()),
-        )
-    if notation == "nielsen":
-        return Style(
-            "nielsen",
-            nt.HADAMARD_TEX["nielsen"],
-            ellipsis="plain",
-            ellipsis_tex="\\ldots",
-            define="\\equiv",
-        )
-    return Style(
-        "ufldl",
-        nt.HADAMARD_TEX["ufldl"],
-        matmul="\\cdot",
-        cost="J(W,b;x,y)",
-        operator_derivative=True,
-        sum_bounds=True,
-        sum_parens=True,
-        output_layer="n_l",
-        indices=tuple(_NG_INDEX.items()),
-    )
-
-
-def _layer_tex(layer: sympy.Expr, output: str = "L") -> str:
-    """``l+1``, ``L-1``, ``2``: a layer label as the sources write it (no spaces)."""
-    if layer.is_Integer or layer.is_Symbol:
-        return output if layer == DEPTH else str(layer)
-    constant, rest = layer.as_coeff_Add()
-    sign = "+" if constant > 0 else "-"
-    return f"{_layer_tex(rest, output)}{sign}{abs(constant)}"
+__all__ = ["GenericPrinter", "Style", "lhs_layer_shift", "print_node", "style_for"]
 
 
 def _is_activation(node: mx.Node) -> bool:
@@ -175,7 +76,7 @@ class GenericPrinter:
         if layer is None:
             return ""
         shown = nt.generic_layer(kind, sympy.sympify(layer), self.style.notation)
-        return _layer_tex(shown, self.style.output_layer)
+        return layer_tex(shown, self.style.output_layer)
 
     def _indices(self, indices: tuple[sympy.Expr, ...]) -> str:
         names = [self.names.get(i, str(i)) for i in indices]

@@ -28,6 +28,9 @@ from symbp.derive.generic import GenericDerivation
 from symbp.derive.matrix import DEPTH, LAYER
 from symbp.errors import SpecError
 from symbp.latex.printer import GenericPrinter, Style, lhs_layer_shift, style_for
+from symbp.latex.printer_deviations import DEVIATIONS, Deviation, deviations
+
+__all__ = ["DEVIATIONS", "Deviation", "PrintedEquation", "deviations", "equations"]
 
 
 @dataclass(frozen=True)
@@ -37,115 +40,6 @@ class PrintedEquation:
     label: str
     latex: str
     source_ref: str
-
-
-@dataclass(frozen=True)
-class Deviation:
-    """Where symbp's LaTeX deliberately differs from a source: replacing ``reference`` by
-    ``symbp`` in the source's TeX gives symbp's text; ``note`` says why (for the writeups).
-    Both fragments are balanced TeX, so that a writeup can typeset them."""
-
-    notation: str
-    label: str
-    reference: str
-    symbp: str
-    note: str
-
-
-DEVIATIONS: tuple[Deviation, ...] = (
-    Deviation(
-        "wikipedia-cdot",
-        "1A.6",
-        "(W^{l+1})^{T}\\cdots \\cdot (W^{L-1})^{T}",
-        "(W^{l+1})^{T}\\cdot (f^{l+1})'\\cdots \\cdot (W^{L-1})^{T}",
-        "The old revision (the source note's image) leaves out the activation derivative of "
-        "layer l+1 after the transposed weights of layer l+1, a typo that today's article has "
-        "fixed; symbp derives that factor from the recursion.",
-    ),
-    Deviation(
-        "wikipedia-circ",
-        "1B.2",
-        "\\cdot \\ldots \\cdot",
-        "\\cdot \\cdots \\cdot",
-        "Today's article writes a low ellipsis (ldots) here and in the gradient of the input "
-        "but a centred one (cdots) in its other products; symbp writes the centred one in "
-        "every product.",
-    ),
-    Deviation(
-        "wikipedia-circ",
-        "1B.4",
-        "\\circ \\ldots \\circ",
-        "\\circ \\cdots \\circ",
-        "Today's article writes a low ellipsis (ldots) here but a centred one (cdots) in its "
-        "other products; symbp writes the centred one in every product.",
-    ),
-    Deviation(
-        "ng",
-        "2A.12",
-        "\\partial\\left(\\Theta^{(l)}\\begin{pmatrix}1\\\\ g(z^{(l)})\\end{pmatrix}\\right)",
-        "\\partial\\,\\Theta^{(l)}\\begin{pmatrix}1\\\\ g(z^{(l)})\\end{pmatrix}",
-        "The post puts parentheses around the product of Theta and the stacked column (1, "
-        "g(z)) where it first differentiates it, and leaves them out in the next steps; symbp "
-        "writes a differentiated product without them throughout.",
-    ),
-    Deviation(
-        "ng",
-        "2A.12",
-        "\\frac{\\partial(\\Theta^{(l)}\\cdot g(z^{(l)}))}{\\partial g(z^{(l)})}",
-        "\\frac{\\partial\\,\\Theta^{(l)}\\cdot g(z^{(l)})}{\\partial(g(z^{(l)}))}",
-        "In this factor the post parenthesises the product and not the activation g(z) below "
-        "the fraction bar, the opposite of the factor before it; symbp parenthesises the "
-        "activation, as the post does elsewhere.",
-    ),
-    Deviation(
-        "ng",
-        "2A.15",
-        "(1-y)",
-        "(\\vec{1}-y)",
-        "In this derivation the post writes the vector of ones as a plain 1; in its vector "
-        "form of the cost (2A.14) it writes it with an arrow. symbp writes the arrow for the "
-        "vector throughout.",
-    ),
-    Deviation(
-        "ng",
-        "2A.15",
-        "\\log(1-a^{(L)})",
-        "\\log(\\vec{1}-a^{(L)})",
-        "The same vector of ones inside the logarithm, written with an arrow as in 2A.14.",
-    ),
-    Deviation(
-        "ufldl",
-        "U1",
-        "\\frac{\\partial}{\\partial z_i^{n_l}}",
-        "\\frac{\\partial}{\\partial z_i^{(n_l)}}",
-        "The slide writes the layer of z_i as a bare n_l in its first two steps and in "
-        "parentheses everywhere else; symbp writes the parentheses throughout.",
-    ),
-    Deviation(
-        "ng",
-        "2B.7",
-        "(\\Theta^{(3)})^T\\delta^{(4)}\\ .*\\ g'(z^{(3)}),\\quad "
-        "\\delta^{(2)} = (\\Theta^{(2)})^T\\delta^{(3)}\\ .*",
-        "((\\Theta^{(3)})^T\\delta^{(4)})\\ .*\\ g'(z^{(3)}),\\quad "
-        "\\delta^{(2)} = ((\\Theta^{(2)})^T\\delta^{(3)})\\ .*",
-        "The slide's four-layer instance drops the parentheses around the matrix-vector "
-        "product that the notes' general rule has; symbp keeps them.",
-    ),
-    Deviation(
-        "ng",
-        "2B.9c",
-        "\\frac \\partial {\\partial \\Theta_{ij}^{(l)}} J(\\Theta) = D_{ij}^{(l)}",
-        "\\frac \\partial {\\partial \\Theta_{i,j}^{(l)}} J(\\Theta) = D_{i,j}^{(l)}",
-        "The notes write the indices i,j with a comma in Delta and D and without one in this "
-        "last line; symbp writes the comma throughout.",
-    ),
-)
-
-
-def deviations(notation: str, hadamard: str | None = None) -> list[Deviation]:
-    """The documented differences for one notation (Wikipedia: per Hadamard style)."""
-    key = f"wikipedia-{hadamard or 'circ'}" if notation == "wikipedia" else notation
-    return [d for d in DEVIATIONS if d.notation == key]
 
 
 _WIKI_REF = {
