@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sympy
 
+from symbp.check.indices import index_roles
 from symbp.check.products import (
     Matrix,
     ShapeMismatch,
@@ -34,6 +35,7 @@ from symbp.check.tokens import Unreadable
 from symbp.check.truth import Missing, Truth, is_elementwise
 
 PARAMETERS = ("weight", "bias")
+MAX_TERMS = 10_000
 
 
 class Reader:
@@ -178,9 +180,18 @@ class Reader:
                 raise Missing(f"no term of the sum over {var}")
         else:
             first = 1 if lo is None else self.index(lo)
-            last = self.value(hi) if hi is not None else None
-            if last is None:
+            if hi is None:
                 raise Unreadable(f"the sum over {var} needs an upper limit")
+            last = self.value(hi)
+            if not isinstance(last, sympy.Integer):
+                raise Unreadable(f"the upper limit of the sum over {var} is not a whole number")
+            count = int(last) - first + 1
+            if count <= 0:
+                return sympy.Integer(0)
+            if count > MAX_TERMS:
+                raise Unreadable(f"the sum over {var} has more than {MAX_TERMS} terms")
+            if index_roles(body).get(var, "example") == "example":
+                return self._with(var, first, body) * count  # m copies of one example
             terms = [self._with(var, v, body) for v in range(first, int(last) + 1)]
         total = terms[0]
         for t in terms[1:]:
