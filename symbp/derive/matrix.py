@@ -31,7 +31,9 @@ class Node:
     """Base of every expression node; ``str`` gives a plain-text form for reports."""
 
     def __str__(self) -> str:
-        return _text(self)
+        from symbp.derive.matrix_text import text
+
+        return text(self)
 
 
 @dataclass(frozen=True)
@@ -345,89 +347,3 @@ def layers_in(node: Node) -> list[sympy.Expr]:
 
     walk(node)
     return found
-
-
-def _grouped(node: Node) -> str:
-    return f"({node})" if isinstance(node, (Add, Scaled)) else _text(node)
-
-
-_OP_TEXT = {"matmul": " ", "hadamard": " o "}
-
-
-def _sup(layer: Layer) -> str:
-    if layer is None:
-        return ""
-    return f"^{layer}" if layer.is_Atom else f"^({layer})"
-
-
-def _text(node: Node) -> str:  # noqa: C901 - one line per node class, on purpose
-    if isinstance(node, (Vec, Mat)):
-        return f"{node.kind}{_sup(node.layer)}"
-    if isinstance(node, Elem):
-        return f"{node.kind}{_sup(node.layer)}_{''.join(map(str, node.indices))}"
-    if isinstance(node, Cost):
-        return "J" if node.mean else "C"
-    if isinstance(node, Scalar):
-        return node.name
-    if isinstance(node, FPrime):
-        return f"(f{_sup(node.layer)})'" + ("" if node.index is None else f"(z_{node.index})")
-    if isinstance(node, Jacobian):
-        return f"J{_sup(node.layer)}"
-    if isinstance(node, Diag):
-        return f"diag({node.of})"
-    if isinstance(node, Grad):
-        return f"grad_{node.wrt} {node.cost}"
-    if isinstance(node, Partial):
-        return f"d{node.num}/d{node.den}"
-    if isinstance(node, T):
-        return f"({node.arg})^T"
-    if isinstance(node, (MatMul, Product)):
-        return " ".join(_grouped(a) for a in node.args)
-    if isinstance(node, Hadamard):
-        return " o ".join(_grouped(a) for a in node.args)
-    if isinstance(node, Outer):
-        return f"{node.left} ({node.right})^T"
-    if isinstance(node, Add):
-        out = _text(node.args[0])
-        for term in node.args[1:]:
-            out += f" - {term.arg}" if isinstance(term, Neg) else f" + {term}"
-        return out
-    if isinstance(node, Neg):
-        return f"-{node.arg}"
-    if isinstance(node, Scaled):
-        return f"{node.coefficient} ({node.arg})"
-    if isinstance(node, IndexSum):
-        return f"sum_{node.index} {node.body}"
-    if isinstance(node, Stacked):
-        return "(" + "; ".join(map(str, node.items)) + ")"
-    if isinstance(node, Entries):
-        return f"[{node.entry}]_{node.row}{node.col}"
-    if isinstance(node, Ratio):
-        return f"{node.num}/({node.den})"
-    if isinstance(node, Norm):
-        return f"||{node.arg}||"
-    if isinstance(node, Output):
-        return "a^L(x)"
-    if isinstance(node, Equalities):
-        return " = ".join(map(str, (node.lhs, *node.rhs)))
-    if isinstance(node, Power):
-        return f"({node.arg})^{node.exponent}"
-    if isinstance(node, Apply):
-        return f"{node.function}(" + ", ".join(map(str, node.args)) + ")"
-    if isinstance(node, Fn):
-        return f"{node.kind}{_sup(node.layer)}"
-    if isinstance(node, Column):
-        return f"({node.kind}{_sup(node.layer)}_1, ..., {node.kind}{_sup(node.layer)}_n)^T"
-    if isinstance(node, Elided):
-        return f"... {node.inner} ..."
-    if isinstance(node, Chain):
-        out = _text(node.items[0])
-        for op, item in zip(node.ops, node.items[1:], strict=True):
-            out += _OP_TEXT[op] + _text(item)
-        return out
-    if isinstance(node, Equation):
-        if node.relation == "update":
-            return f"{node.lhs}' = {node.rhs}"
-        rel = {"=": " = ", "def": " := ", "assign": " := "}[node.relation]
-        return f"{node.lhs}{rel}{node.rhs}"
-    return repr(node)
