@@ -10,7 +10,7 @@ generic derivation. Every entry below is computed here from the activation and l
 >>> from symbp.derive.generic import derive_generic
 >>> steps = output_delta_steps(derive_generic(output="sigmoid", loss="bce"))
 >>> [str(s) for s in steps[-2:]]
-['diag(a^L_j - 1) y + diag(a^L_j) (one - y)', 'a^L - y']
+['diag(a^L_j - 1) y + diag(a^L_j) (1 - y)', 'a^L - y']
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ def _sup(layer: mx.Layer) -> str:
 
 
 def text(node: mx.Node) -> str:  # noqa: C901 - one line per node class, on purpose
+    if isinstance(node, mx.Vec) and node.kind == "one":
+        return "1"
     if isinstance(node, (mx.Vec, mx.Mat)):
         return f"{node.kind}{_sup(node.layer)}"
     if isinstance(node, mx.Elem):
