@@ -276,3 +276,13 @@ def test_missing_l2_term_hint():
     step = check_text(text, net, "ng").steps[0]
     assert step.verdict == "invalid"
     assert step.hint == "missing the L2 term \\frac{\\lambda}{m}\\Theta^{(1)}_{2,1}"
+
+
+def test_named_activations_mean_that_activation():
+    text = r"""
+$$\delta^{l} = ((W^{l+1})^T \delta^{l+1}) \circ \tanh'(z^{l})$$
+$$\tanh'(z) = 1 - \tanh(z)^2$$
+$$a^{1}_j = \operatorname{ReLU}(z^1_j)$$
+"""
+    report = check_text(text, network([2, 3, 2], "tanh", "sigmoid"))
+    assert [s.verdict for s in report.steps] == ["valid", "valid", "invalid"]

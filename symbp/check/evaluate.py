@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sympy
 
+from symbp.activations import get_activation
 from symbp.check.indices import index_roles
 from symbp.check.products import (
     Matrix,
@@ -258,21 +259,29 @@ class Reader:
             if not prime:
                 raise Unreadable(f"{name} without an argument")
             return self.jacobian(layer)
-        v = self.value(arg)
         if name == "\\Sigma" and not prime:
             raise Unreadable("\\Sigma without a prime")
+        out = self.apply(act, prime, self.value(arg))
+        if name == "\\Sigma" and isinstance(out, Matrix) and out.shape[1] == 1:
+            return Matrix(sympy.diag(*out))
+        return out
+
+    def apply(self, act, prime: bool, v: Value) -> Value:
+        """f(v) or f'(v), elementwise, or softmax of a column and its Jacobian."""
         if is_elementwise(act):
             f = act.fprime if prime else act.f
-            out = v.applyfunc(f) if isinstance(v, Matrix) else f(v)
-            if name == "\\Sigma":
-                return Matrix(sympy.diag(*out)) if isinstance(out, Matrix) else out
-            return out
+            return v.applyfunc(f) if isinstance(v, Matrix) else f(v)
         if not isinstance(v, Matrix) or v.shape[1] != 1:
             raise ShapeMismatch(f"{act.name} needs a column vector, got {shape_of(v)}")
         outputs = act(list(v))
         if not prime:
             return Matrix(outputs)
         return Matrix(len(v), len(v), lambda i, j: sympy.diff(outputs[i], v[j]))
+
+    def _act_fn(self, node):
+        _, name, prime, arg = node
+        act = next((a for a in self.truth.network.activations if a.name == name), None)
+        return self.apply(act or get_activation(name), prime, self.value(arg))
 
     def jacobian(self, layer: int) -> Matrix:
         fwd, n = self.truth.forward, self.truth.size(layer)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sympy import Rational
 
+from symbp.activations import ACTIVATIONS, get_activation
 from symbp.check.indices import index_expr, index_list, paren_groups, strip_parens
 from symbp.check.tokens import Token, Unreadable, tokenize
 
@@ -33,6 +34,12 @@ QUANTITY = {
 FUNCTIONS = ("\\sigma", "g", "f", "\\Sigma")
 PRODUCT_OPS = {"\\cdot": "cdot", "\\times": "cdot", "*": "cdot", "\\circ": "circ"}
 PRODUCT_OPS |= {"\\odot": "circ", ".*": "circ", "/": "/"}
+NAMED_ACTIVATIONS = {  # \\tanh -> tanh, ReLU (from \\operatorname{ReLU}) -> relu, ...
+    get_activation(name).latex.removeprefix("\\operatorname{").rstrip("}"): name
+    for name in ACTIVATIONS.choices()
+    if name != "sigmoid"
+}
+NAMED_ACTIVATIONS["\\tanh"] = NAMED_ACTIVATIONS.pop("\\tanh", "tanh")
 ELLIPSES = ("\\cdots", "\\ldots", "\\vdots", "\\dots", "\\ddots")
 _STOP = {"+", "-", ")", "]", "}", "=", ",", "&", "\\\\", ";"}
 
@@ -176,6 +183,8 @@ class _Parser:
             return ("exp", self.sub(self.group_tokens()))
         if t in FUNCTIONS:
             return self.function()
+        if t in NAMED_ACTIVATIONS and (tok.kind == "name" or t == "\\tanh"):
+            return self.named_activation()
         if t == "\\nabla":
             self.take()
             self.take("_")
@@ -285,6 +294,16 @@ class _Parser:
             prime = True
         arg = self.argument() if self.text() in ("(", "[") else None
         return ("fn", name, layer, prime, arg)
+
+    def named_activation(self) -> object:
+        """``\\tanh(z)``, ``\\operatorname{ReLU}'(z^l_j)``: that activation, whatever the layer."""
+        tok = self.take()
+        prime = self.text() == "'"
+        if prime:
+            self.take()
+        if self.text() not in ("(", "["):
+            raise Unreadable(f"{tok.text} needs an argument in parentheses", tok.pos)
+        return ("act_fn", NAMED_ACTIVATIONS[tok.text], prime, self.argument())
 
     def scripts(self) -> tuple[list[Token] | None, list[Token] | None]:
         sup = sub = None

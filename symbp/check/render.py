@@ -99,6 +99,11 @@ class _Printer:
             return f"\\frac{{\\partial {self.wrap(node[1])}}}{{\\partial {self.print(node[2])}}}"
         if tag == "grad":
             return f"\\nabla_{{{self.print(node[1])}}} {self.print(node[2])}"
+        if tag == "act_fn":
+            from symbp.activations import get_activation
+
+            head = get_activation(node[1]).latex + "'" * node[2]
+            return f"{head}({self.print(node[3])})"
         if tag == "fn":
             _, name, layer, prime, arg = node
             head = name + ("" if layer is None else f"^{{{index(layer)}}}")
