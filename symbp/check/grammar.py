@@ -254,6 +254,8 @@ class _Parser:
                 if not lower or not lower[0].text.isalpha() or lower[0].kind != "char":
                     raise Unreadable("a sum needs one letter as its index", start)
                 var = lower[0].text
+                if var in QUANTITY:
+                    raise Unreadable(f"a sum over {var} (over examples?) cannot be checked", start)
                 if len(lower) > 2 and lower[1].text == "=":
                     lo = index_expr(lower[2:])
                 elif len(lower) != 1:

@@ -82,10 +82,10 @@ def _top_level(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
                     continue
             i += 2
             continue
-        if c in "{":
+        if c in "{([":
             depth += 1
-        elif c == "}":
-            depth -= 1
+        elif c in "})]":
+            depth = max(depth - 1, 0)
         elif depth == 0:
             m = pattern.match(text, i)
             if m and m.end() > i:
