@@ -286,3 +286,34 @@ $$a^{1}_j = \operatorname{ReLU}(z^1_j)$$
 """
     report = check_text(text, network([2, 3, 2], "tanh", "sigmoid"))
     assert [s.verdict for s in report.steps] == ["valid", "valid", "invalid"]
+
+
+def test_steps_of_every_display_kind_with_lines():
+    doc = "\n".join(
+        [
+            r"% symbp: --layers 2,2",
+            r"\[ a = b \]",
+            r"\begin{eqnarray} c &=& d \\ e &=& f \end{eqnarray}",
+            r"\begin{align*}",
+            r"g &= h \nonumber \\",
+            r"  &= i, \qquad j = k.",
+            r"\end{align*}",
+            r"```math",
+            r"m = n = o",
+            r"```",
+            r"$$ f(x = 1) $$",
+        ]
+    )
+    steps = [(s.source, s.line, s.chain) for s in extract_steps(doc)]
+    assert [(src, line) for src, line, _ in steps] == [
+        ("a = b", 2),
+        ("c = d", 3),
+        ("e = f", 3),
+        ("g = h", 5),
+        ("h = i", 6),
+        ("j = k", 6),
+        ("m = n", 9),
+        ("n = o", 9),
+    ]
+    chains = [chain for *_, chain in steps]
+    assert chains[3] == chains[4] != chains[5] and chains[6] == chains[7]
