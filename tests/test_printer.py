@@ -138,3 +138,35 @@ def test_no_sympy_default_latex_leaks():
     for notation in ("wikipedia", "ng", "nielsen", "ufldl"):
         for eq in equations(der, notation):
             assert "mapsto" not in eq.latex and "operatorname{Piecewise}" not in eq.latex
+
+
+def _fitting_pairs():
+    from symbp.activations import ACTIVATIONS, get_activation
+    from symbp.errors import SymbpError
+    from symbp.losses import LOSSES, get_loss
+
+    pairs = []
+    for output in ACTIVATIONS:
+        for loss in LOSSES:
+            try:
+                get_loss(loss).check_fits(get_activation(output))
+            except SymbpError:
+                continue
+            pairs.append((output, loss))
+    return pairs
+
+
+@pytest.mark.parametrize(("output", "loss"), _fitting_pairs())
+@pytest.mark.parametrize("hidden", ["sigmoid", "relu", "leaky_relu", "identity"])
+def test_every_registry_pair_derives_and_prints_in_every_notation(hidden, output, loss):
+    der = derive_generic(hidden, output, loss, bias="unit", examples=True, l2=True)
+    assert {"delta_L", "delta_recursion", "grad_W", "grad_x"} <= set(der.equations)
+    for notation, hadamard in [
+        ("wikipedia", "cdot"),
+        ("wikipedia", "circ"),
+        ("nielsen", None),
+        ("ng", None),
+        ("ufldl", None),
+    ]:
+        for eq in equations(der, notation, hadamard):
+            assert eq.latex and "None" not in eq.latex

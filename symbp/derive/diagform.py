@@ -40,6 +40,8 @@ def _loss_gradient_terms(loss_name: str | Loss) -> list[tuple[sympy.Expr, sympy.
         target, rest = term.as_independent(_A)
         factor = _positive_target(target)
         coefficient = sympy.cancel(target / factor) * sympy.diff(rest, _A)
+        if coefficient.has(_Y) or not factor.has(_Y):
+            return []  # not (function of a) x (target factor): squared error, say
         out.append((coefficient, factor))
     return out
 
@@ -67,7 +69,13 @@ def _sum(terms: list[tuple[bool, mx.Node]]) -> mx.Node:
 
 def output_delta_steps(der) -> list[mx.Node]:
     """The right sides of delta^L = dJ/dz^L = ... = (simplified delta^L), in order; empty when
-    the output activation is not elementwise or has no output form f'(z) = g(a)."""
+    the output activation is not elementwise or has no output form f'(z) = g(a), or when the
+    loss's terms are not (a function of a) times (a target factor), as cross-entropy's are.
+
+    >>> from symbp.derive.generic import derive_generic
+    >>> output_delta_steps(derive_generic(output="sigmoid", loss="mse"))
+    []
+    """
     act = der.spec[1] if der.spec else get_activation(der.output)
     if not isinstance(act, Elementwise) or "delta_L_simplified" not in der.equations:
         return []
@@ -77,6 +85,8 @@ def output_delta_steps(der) -> list[mx.Node]:
         return []
     a_L, z_L = mx.Vec("a", DEPTH), mx.Vec("z", DEPTH)
     terms = _loss_gradient_terms(der.spec[2] if der.spec else der.loss)
+    if not terms:
+        return []
     gradient = _sum([_signed(c, t) for c, t in terms])
     multiplied = _sum([_signed(form * c, t) for c, t in terms])
     return [

@@ -230,8 +230,8 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
     if steps:
         chain = mx.Equalities(mx.Vec("delta", LAYER - 1), tuple(steps), (1, 3, 4, 6))
         out.append(("2A.12", show(chain, _csdn_derivation()), _CSDN_REF))
-    steps = output_delta_steps(der)
-    if steps and der.loss == "binary_cross_entropy":
+    steps = output_delta_steps(der) if der.loss == "binary_cross_entropy" else []
+    if steps:
         chain = mx.Equalities(mx.Vec("delta", DEPTH), tuple(steps), (1, 3, 4, 5))
         diagonal = replace(_csdn_derivation(), plain_activation_entries=True)
         out.append(("2A.15", show(chain, diagonal), _CSDN_REF))
