@@ -156,6 +156,7 @@ def _fitting_pairs():
     return pairs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("output", "loss"), _fitting_pairs())
 @pytest.mark.parametrize("hidden", ["sigmoid", "relu", "leaky_relu", "identity"])
 def test_every_registry_pair_derives_and_prints_in_every_notation(hidden, output, loss):
