@@ -11,7 +11,7 @@ simplifying, within a time limit. Agreement without a proof is reported as such,
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy
 
@@ -45,7 +45,6 @@ class Verdict:
     counterexample: dict | None = None
     hint: str | None = None
     read_as: str = ""
-    extra: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return {
@@ -90,8 +89,9 @@ def counterexample(binding, point, left, right, entry, truth, notation) -> dict:
     shown = [*fwd.x, *fwd.y, *fwd.parameters] if symbols & network else []
     for s in shown:
         named[names.latex_name(*names.parse_name(s.name), notation)] = _show(complex(point[s]))
+    known = network | set(fwd.parameters)
     for s, v in point.items():
-        if not names._NAME.match(s.name):
+        if s not in known:  # the step's own plain variables (z in sigma'(z) = ...)
             named[s.name] = _show(complex(v))
     out = {"indices": dict(binding), "values": named}
     lv, rv = numbers(left, point), numbers(right, point)
