@@ -222,7 +222,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
 def _as_vector(tree: object, value, other):
     """A bare ``(f^l)'`` is the diagonal Jacobian, or its diagonal when the other side of the
     equation is a vector (Wikipedia's current article uses it both ways)."""
-    bare = tree[0] == "fn" and tree[3] and tree[4] is None
+    bare = tree[0] == "fn" and tree[3] and tree[4] is None and isinstance(value, Matrix)
     if bare and isinstance(other, Matrix) and other.shape == (value.shape[0], 1):
         if value.is_diagonal():
             return Matrix(value.diagonal()).T
