@@ -107,12 +107,14 @@ def latex_name(kind: str, indices: tuple[int, ...], notation: str) -> str:
     if kind == "target":
         return f"y_{{{indices[0]}}}"
     layer, *units = indices
-    sub = "".join(str(u) for u in units)
+    # w_{113} would be ambiguous (unit 11, 3 or unit 1, 13): commas once a unit reaches 10
+    wide = any(isinstance(u, int) and u >= 10 for u in units)
+    sub = ("," if wide else "").join(str(u) for u in units)
     if notation == "ng":
         if kind == "weight":
             return f"\\Theta^{{({layer})}}_{{{sub}}}"
         if kind == "bias":
-            return f"\\Theta^{{({layer})}}_{{{sub}0}}"
+            return f"\\Theta^{{({layer})}}_{{{sub}{',' if wide else ''}0}}"
         base = {"pre": "z", "act": "a", "delta": "\\delta"}[kind]
         return f"{base}^{{({layer + 1})}}_{{{sub}}}"
     base = {"weight": "w", "bias": "b", "pre": "z", "act": "a", "delta": "\\delta"}[kind]
