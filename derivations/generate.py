@@ -7,11 +7,13 @@ fails on any difference). Run from the repository root:
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import sys
 from pathlib import Path
 
-from symbp.cli import build_parser, network_from_args
+from symbp.cli import derive as derive_command
+from symbp.cli import network_from_args
 from symbp.latex import writeup_cli
 
 HERE = Path(__file__).resolve().parent
@@ -83,6 +85,13 @@ CASES = [
         "--layers 2,2,1 --hidden sigmoid --output sigmoid --loss bce --notation wikipedia",
     ),
 ]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``symbp``'s parser with only the ``derive`` subcommand (the one these files come from)."""
+    parser = argparse.ArgumentParser(prog="symbp")
+    derive_command.register(parser.add_subparsers(dest="command", required=True))
+    return parser
 
 
 def _argv(name: str, flags: str) -> list[str]:
