@@ -141,3 +141,14 @@ def test_softmax_output_costs_a_full_jacobian():
     elementwise = cost_comparison(network([3, 3, 3], "sigmoid", "sigmoid", "bce"))
     softmax = cost_comparison(network([3, 3, 3], "sigmoid", "softmax", "cce"))
     assert softmax.backprop - elementwise.backprop == 3 * 3 - 3
+
+
+@pytest.mark.parametrize("sizes", [[2, 2, 1], [3, 2, 2, 1], [4, 5, 3, 2, 2], [1, 1]])
+def test_generic_formulas_give_the_concrete_counts(sizes):
+    from symbp.derive.cost import cost_formulas, evaluate_formula
+
+    c = cost_comparison(network(sizes, "tanh", "sigmoid", "mse"))
+    formulas = cost_formulas()
+    assert evaluate_formula(formulas["backprop"], tuple(sizes)) == c.backprop
+    assert evaluate_formula(formulas["naive"], tuple(sizes)) == c.naive
+    assert evaluate_formula(formulas["forward"], tuple(sizes)) == c.forward

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sympy
+
 from symbp.model import Network
 
 
@@ -102,3 +104,32 @@ def cost_comparison(net: Network) -> CostComparison:
         f"change through every later layer while backprop carries the one gradient back once."
     )
     return CostComparison(sizes, net.parameter_count, backprop, naive, forward, passes, explanation)
+
+
+def cost_formulas() -> dict[str, sympy.Expr]:
+    """The same counts for any depth L and widths n_0 .. n_L (elementwise output activation),
+    as SymPy sums: the cost argument of Wikipedia's section, stated once for every network.
+
+    >>> formulas = cost_formulas()
+    >>> from symbp.model import network
+    >>> net = network([2, 2, 1], "sigmoid", "sigmoid", "bce")
+    >>> [int(evaluate_formula(formulas[k], net.sizes)) for k in ("backprop", "naive", "forward")]
+    [15, 16, 60]
+    """
+    n, L = sympy.IndexedBase("n"), sympy.Symbol("L", integer=True, positive=True)
+    k, m, s = (sympy.Symbol(name, integer=True) for name in ("k", "m", "s"))
+    step_back = n[m] * n[m - 1] + n[m - 1]
+    weights = sympy.Sum(n[k] * n[k - 1], (k, 1, L))
+    backprop = n[L] + sympy.Sum(step_back, (m, 2, L)) + weights + n[1] * n[0]
+    naive = weights + n[1] * n[0] + sympy.Sum(n[L] + sympy.Sum(step_back, (m, s + 1, L)), (s, 1, L))
+    tangent = sympy.Sum(n[m], (m, k, L)) + sympy.Sum(n[m + 1] * n[m], (m, k, L - 1)) + n[L]
+    forward = sympy.Sum(n[k] * n[k - 1] * (1 + tangent) + n[k] * tangent, (k, 1, L))
+    forward += n[0] * tangent.subs(k, 1)
+    return {"backprop": backprop, "naive": naive, "forward": forward}
+
+
+def evaluate_formula(formula: sympy.Expr, sizes: tuple[int, ...]) -> sympy.Integer:
+    """A formula of :func:`cost_formulas` for concrete layer sizes n_0 .. n_L."""
+    n, L = sympy.IndexedBase("n"), sympy.Symbol("L", integer=True, positive=True)
+    value = formula.subs(L, len(sizes) - 1).doit()
+    return value.xreplace({n[i]: size for i, size in enumerate(sizes)})
