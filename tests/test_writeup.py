@@ -231,3 +231,12 @@ def test_every_hidden_activation_writes_up(hidden):
     der = symbp.derive(symbp.network([2, 2, 1], hidden, "sigmoid", "bce"))
     text = writeup.render(der, notation="nielsen").text
     assert "## 5. The error of each hidden layer" in text
+
+
+def test_a_large_network_is_summarised_not_listed_in_full():
+    net = symbp.network([14, 8, 4], "relu", "softmax", "cce")  # 156 parameters, 4 outputs
+    text = writeup.render(symbp.derive(net), notation="wikipedia").text
+    assert "\\vdots" in text and "\\cdots" in text
+    assert "The other output units take the same steps" in text
+    assert "All 156 parameters" not in text and "each follows the same two rules" in text
+    assert len(text) < 40_000

@@ -30,6 +30,8 @@ def _elementwise(notation_name: str, hadamard: str) -> str:
 
 
 FULL_LISTING = 100  # list every parameter's gradient up to this many parameters
+FAN_IN = 12  # write a pre-activation out in full up to this many inputs
+WIDE = 3  # derive this many output units in full; a softmax written out up to this many
 
 
 def generic_name(kind: str, notation_name: str, units: tuple[sympy.Expr, ...] = ()) -> str:
@@ -118,37 +120,55 @@ def setting(
     return [Heading(2, "1. The setting"), Text(text), table, Items(items)]
 
 
+def _listed_units(net, layer: int) -> list[int]:
+    """Every unit of a small network; the first and last unit of a layer of a large one."""
+    n = net.sizes[layer]
+    if net.parameter_count <= FULL_LISTING or n <= 2:
+        return list(range(1, n + 1))
+    return [1, n]
+
+
 def forward_pass(der: Derivation, notation_name: str) -> list[Block]:
-    """Every unit's pre-activation and activation, layer by layer."""
+    """Each unit's pre-activation and activation, layer by layer (a large network: the first
+    and last unit of each layer, a sum sign where a unit has more than FAN_IN inputs)."""
     fwd, net = der.forward, der.network
     rows = []
     for layer in range(1, net.L + 1):
         act = net.activation(layer)
-        for j in range(1, net.sizes[layer] + 1):
+        for j in _listed_units(net, layer):
             z, a = fwd.z[(layer, j)], fwd.a[(layer, j)]
-            rows.append(
-                (
-                    to_latex(z, notation_name),
-                    "= " + to_latex(fwd.z_def[(layer, j)], notation_name),
-                    "",
-                )
-            )
+            if net.sizes[layer - 1] <= FAN_IN:
+                value = to_latex(fwd.z_def[(layer, j)], notation_name)
+            else:
+                value = _long_sum(der, layer, j, notation_name)
+            rows.append((to_latex(z, notation_name), "= " + value, ""))
             if isinstance(act, Elementwise):
                 value = _activation_latex(der, layer, z, notation_name)
-            else:
+            elif net.sizes[layer] <= WIDE:
                 value = to_latex(fwd.a_def[(layer, j)], notation_name)
+            else:
+                value = f"{act.latex}\\left(z\\right)_{{{j}}}"
             rows.append((to_latex(a, notation_name), "= " + value, ""))
+        if len(_listed_units(net, layer)) < net.sizes[layer]:
+            rows.append(("", "\\vdots", ""))
     return [Heading(2, "2. The forward pass"), Math(rows)]
+
+
+def _long_sum(der: Derivation, layer: int, j: int, notation_name: str) -> str:
+    """``w_{j1} a_1 + w_{j2} a_2 + \\cdots + w_{jn} a_n + b_j`` for a unit of wide fan-in."""
+    terms = sympy.Add.make_args(der.forward.z_def[(layer, j)])
+    shown = [to_latex(t, notation_name) for t in terms]
+    return " + ".join(shown[:2]) + " + \\cdots + " + " + ".join(shown[-2:])
 
 
 def loss(der: Derivation, notation_name: str) -> list[Block]:
     """The loss of one example, and the mean (with L2) when there are m examples."""
-    net, fwd = der.network, der.forward
+    net = der.network
     cost = cost_name(notation_name, has_mean(der))
     blocks: list[Block] = [
         Heading(2, "3. The loss"),
         Text(f"For one example, with the loss ${net.loss.latex}$ written out:"),
-        Math([(cost, "= " + to_latex(fwd.loss, notation_name), "")]),
+        Math([(cost, "= " + _loss_latex(der, notation_name), "")]),
     ]
     if has_mean(der):
         w = generic_name("weight", notation_name, (GENERIC_ROW, GENERIC_COL))
@@ -159,13 +179,38 @@ def loss(der: Derivation, notation_name: str) -> list[Block]:
     return blocks
 
 
+def _loss_latex(der: Derivation, notation_name: str) -> str:
+    """The loss written out; with many outputs, its first two and last terms."""
+    fwd = der.forward
+    if der.network.sizes[-1] <= WIDE + 1:
+        return to_latex(fwd.loss, notation_name)
+    outputs, y = fwd.previous(der.network.L), fwd.y
+    terms = [der.network.loss([a], [t]) for a, t in zip(outputs, y, strict=True)]
+    shown = [to_latex(t, notation_name) for t in (terms[0], terms[1], terms[-1])]
+    return f"{shown[0]} + {shown[1]} + \\cdots + {shown[2]}".replace("+ - ", "- ")
+
+
 def output_error(der: Derivation, notation_name: str) -> list[Block]:
     """Each output unit's delta, derived step by step with each step's rule."""
     net, fwd = der.network, der.forward
     blocks: list[Block] = [Heading(2, "4. The output error, step by step")]
-    for j in range(1, net.sizes[-1] + 1):
+    K = net.sizes[-1]
+    for j in range(1, min(K, WIDE) + 1):
         name = fwd.delta[(net.L, j)].name
         blocks.append(Math(_rows(der, name, notation_name)))
+    if K > WIDE:  # the other units follow the same steps
+        rows = [
+            (
+                to_latex(fwd.delta[(net.L, j)], notation_name),
+                "= " + to_latex(der.deltas[(net.L, j)], notation_name),
+                "",
+            )
+            for j in range(1, K + 1)
+        ]
+        blocks += [
+            Text(f"Units {WIDE + 1} to {K} take the same steps; every output unit:"),
+            Math(rows),
+        ]
     return blocks
 
 
@@ -181,6 +226,8 @@ def hidden_errors(der: Derivation, notation_name: str) -> list[Block]:
             Text(f"Layer {notation.layer_label(layer, notation_name)}, unit 1 in full:"),
             Math(_rows(der, first.name, notation_name)),
         ]
+    if net.parameter_count > FULL_LISTING:
+        return blocks
     rows = [
         (to_latex(fwd.delta[key], notation_name), "= " + to_latex(value, notation_name), "")
         for key, value in sorted(der.deltas.items(), key=lambda kv: (-kv[0][0], kv[0][1]))
