@@ -208,7 +208,7 @@ def output_error(der: Derivation, notation_name: str) -> list[Block]:
             for j in range(1, K + 1)
         ]
         blocks += [
-            Text(f"Units {WIDE + 1} to {K} take the same steps; every output unit:"),
+            Text("The other output units take the same steps; every output unit:"),
             Math(rows),
         ]
     return blocks
