@@ -137,10 +137,7 @@ def forward_pass(der: Derivation, notation_name: str) -> list[Block]:
         act = net.activation(layer)
         for j in _listed_units(net, layer):
             z, a = fwd.z[(layer, j)], fwd.a[(layer, j)]
-            if net.sizes[layer - 1] <= FAN_IN:
-                value = to_latex(fwd.z_def[(layer, j)], notation_name)
-            else:
-                value = _long_sum(der, layer, j, notation_name)
+            value = _z_latex(der, layer, j, notation_name)
             rows.append((to_latex(z, notation_name), "= " + value, ""))
             if isinstance(act, Elementwise):
                 value = _activation_latex(der, layer, z, notation_name)
@@ -154,11 +151,28 @@ def forward_pass(der: Derivation, notation_name: str) -> list[Block]:
     return [Heading(2, "2. The forward pass"), Math(rows)]
 
 
-def _long_sum(der: Derivation, layer: int, j: int, notation_name: str) -> str:
-    """``w_{j1} a_1 + w_{j2} a_2 + \\cdots + w_{jn} a_n + b_j`` for a unit of wide fan-in."""
-    terms = sympy.Add.make_args(der.forward.z_def[(layer, j)])
-    shown = [to_latex(t, notation_name) for t in terms]
-    return " + ".join(shown[:2]) + " + \\cdots + " + " + ".join(shown[-2:])
+def _z_latex(der: Derivation, layer: int, j: int, notation_name: str) -> str:
+    """``w_{j1} a_1 + ... + b_j`` in the sources' order (weight, then input; the bias last,
+    Ng's bias column first); with more than FAN_IN inputs the middle terms are elided."""
+    fwd, net = der.forward, der.network
+    previous = fwd.previous(layer - 1)
+    first = 0 if net.bias == "unit" else 1
+    factors = [
+        (fwd.weights[(layer, j, k)], None if k == 0 else previous[k - 1])
+        for k in range(first, net.sizes[layer - 1] + 1)
+    ]
+    if net.bias == "explicit":
+        factors.append((fwd.biases[(layer, j)], None))
+    rebuilt = sympy.Add(*[p if q is None else p * q for p, q in factors])
+    if rebuilt != fwd.z_def[(layer, j)]:  # a forward equation of another shape: print it as is
+        return to_latex(fwd.z_def[(layer, j)], notation_name)
+    terms = [
+        to_latex(p, notation_name) + ("" if q is None else " " + to_latex(q, notation_name))
+        for p, q in factors
+    ]
+    if len(terms) > FAN_IN:
+        terms = [*terms[:2], "\\cdots", *terms[-2:]]
+    return " + ".join(terms)
 
 
 def loss(der: Derivation, notation_name: str) -> list[Block]:
