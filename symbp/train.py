@@ -137,26 +137,28 @@ def train(
     rng = np.random.default_rng(seed)
     history = History()
     size = batch or len(X)
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(len(X)) if size < len(X) else np.arange(len(X))
-        for start in range(0, len(X), size):
-            rows = order[start : start + size]
-            if momentum:
-                grads = trainer.gradients(params, X[rows], Y[rows])
-                for key, value in params.items():
-                    velocity[key] *= momentum
-                    velocity[key] -= lr * grads[key]
-                    value += velocity[key]
-            else:
-                trainer.step(params, X[rows], Y[rows], lr)
-        history.train_loss.append(trainer.loss(params, X, Y))
-        history.test_loss.append(trainer.loss(params, Xt, Yt))
-        history.train_accuracy.append(accuracy(trainer.forward(params, X), train_set.labels))
-        history.test_accuracy.append(accuracy(trainer.forward(params, Xt), test_set.labels))
-        if not np.isfinite(history.train_loss[-1]):
-            raise SymbpError(f"training diverged at epoch {epoch}; try a smaller --lr")
-        if progress is not None:
-            progress(epoch, epochs, history.train_loss[-1])
+    # overflow on the way to divergence is reported once, below, not as NumPy warnings
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(len(X)) if size < len(X) else np.arange(len(X))
+            for start in range(0, len(X), size):
+                rows = order[start : start + size]
+                if momentum:
+                    grads = trainer.gradients(params, X[rows], Y[rows])
+                    for key, value in params.items():
+                        velocity[key] *= momentum
+                        velocity[key] -= lr * grads[key]
+                        value += velocity[key]
+                else:
+                    trainer.step(params, X[rows], Y[rows], lr)
+            history.train_loss.append(trainer.loss(params, X, Y))
+            history.test_loss.append(trainer.loss(params, Xt, Yt))
+            history.train_accuracy.append(accuracy(trainer.forward(params, X), train_set.labels))
+            history.test_accuracy.append(accuracy(trainer.forward(params, Xt), test_set.labels))
+            if not np.isfinite(history.train_loss[-1]):
+                raise SymbpError(f"training diverged at epoch {epoch}; try a smaller --lr")
+            if progress is not None:
+                progress(epoch, epochs, history.train_loss[-1])
     final = {
         "train_loss": history.train_loss[-1],
         "test_loss": history.test_loss[-1],
