@@ -155,25 +155,29 @@ def write(document: Document, path: str | os.PathLike, force: bool = False) -> l
     return targets
 
 
-def repr_markdown(der: Derivation) -> str:
+def repr_markdown(der: Derivation | GenericDerivation) -> str:
     """What a notebook shows for a derivation: the whole writeup, Wikipedia's notation."""
     return render(der, fmt="markdown", style="jupyter").text
 
 
-def repr_latex(der: Derivation) -> str:
-    """The deltas and gradients as one display-math block (for LaTeX-only frontends)."""
-    rows = writeup_concrete.results_rows(der, "wikipedia")
+def repr_latex(der: Derivation | GenericDerivation) -> str:
+    """The deltas and gradients (generic: the matrix form) as one display-math block."""
+    if isinstance(der, GenericDerivation):
+        rows = writeup_generic.matrix_rows(der, "wikipedia")
+    else:
+        rows = writeup_concrete.results_rows(der, "wikipedia")
     body = " \\\\\n".join(f"{lhs} &{rhs}" for lhs, rhs, _ in rows)
     return f"$$\\begin{{aligned}}\n{body}\n\\end{{aligned}}$$"
 
 
 def install_jupyter_hooks() -> None:
-    """Make a :class:`Derivation` show itself as rendered math in Jupyter.
+    """Make a :class:`Derivation` (and a generic one) show itself as rendered math in Jupyter.
 
     >>> install_jupyter_hooks()
     >>> import symbp
     >>> symbp.derive(symbp.network([1, 1])).__class__._repr_latex_ is not None
     True
     """
-    Derivation._repr_markdown_ = repr_markdown
-    Derivation._repr_latex_ = repr_latex
+    for cls in (Derivation, GenericDerivation):
+        cls._repr_markdown_ = repr_markdown
+        cls._repr_latex_ = repr_latex
