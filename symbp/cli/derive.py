@@ -8,10 +8,9 @@ import json
 from symbp.cli import add_network_flags, network_from_args
 from symbp.derive.concrete import derive
 from symbp.derive.export import to_json, to_text
-from symbp.derive.generic import GenericDerivation, derive_generic
+from symbp.derive.generic import derive_generic_for
 from symbp.derive.proof import prove
 from symbp.latex import writeup_cli
-from symbp.model import Network
 
 FORMATS = ("text", "json", *writeup_cli.FORMATS)
 
@@ -37,24 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def generic_from_network(net: Network) -> GenericDerivation:
-    """The any-depth derivation with the network's activations, loss and options."""
-    return derive_generic(
-        hidden=net.activations[0].name,
-        output=net.activations[-1].name,
-        loss=net.loss.name,
-        bias=net.bias,
-        examples=net.examples > 1,
-        l2=bool(net.l2),
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     net = network_from_args(args)
     if args.format in writeup_cli.FORMATS:
         return writeup_cli.run(args, net)
     if args.generic:
-        print(generic_from_network(net))
+        print(derive_generic_for(net))
         return 0
     der = derive(net)
     report = None if args.proof == "none" else prove(der, method=args.proof)
