@@ -83,3 +83,13 @@ def test_console_entry_point_runs_as_a_module():
     )
     assert run.returncode == 0, run.stderr
     assert "dC/dw1_1_1 = delta1_1*x1" in run.stdout
+
+
+def test_generic_prints_the_matrix_equations_naive_products_and_cost(capsys):
+    argv = ["derive", "--generic", "--layers", "2,2,1", "--loss", "bce"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "grad_W: grad_W^l C = delta^l (a^(l - 1))^T" in out
+    assert "delta_L_simplified: delta^L = a^L - y" in out
+    assert "  delta^L = (f^L)' o grad_a^L C" in out
+    assert "cost for 2-2-1: Per example, backprop needs 15 multiplications" in out

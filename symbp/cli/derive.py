@@ -7,8 +7,10 @@ import json
 
 from symbp.cli import add_network_flags, network_from_args
 from symbp.derive.concrete import derive
+from symbp.derive.cost import cost_comparison
 from symbp.derive.export import to_json, to_text
 from symbp.derive.generic import derive_generic_for
+from symbp.derive.matrix_text import text
 from symbp.derive.proof import prove
 from symbp.latex import writeup_cli
 
@@ -41,7 +43,13 @@ def run(args: argparse.Namespace) -> int:
     if args.format in writeup_cli.FORMATS:
         return writeup_cli.run(args, net)
     if args.generic:
-        print(derive_generic_for(net))
+        generic = derive_generic_for(net)
+        print(generic)
+        print("\nnaively computing forwards (every delta written out in full):")
+        for head, chain in generic.naive_deltas():
+            print(f"  {text(head)}" + ("" if chain is None else f" = {text(chain)}"))
+        cost = cost_comparison(net)
+        print(f"\ncost for {'-'.join(map(str, net.sizes))}: {cost.explanation}")
         return 0
     der = derive(net)
     report = None if args.proof == "none" else prove(der, method=args.proof)
