@@ -22,8 +22,8 @@ import re
 import sympy
 
 from symbp.check.grammar import QUANTITY, parse_side
-from symbp.check.limits import TimeUp, time_limit
 from symbp.check.tokens import Unreadable, tokenize
+from symbp.limits import TimeUp, time_limit
 
 BACKEND = "latex2sympy2_extended"
 BACKEND_SECONDS = 2.0

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sympy
 
-from symbp.check.limits import TimeUp, time_limit
 from symbp.check.products import Matrix
 from symbp.check.tokens import Unreadable
 from symbp.check.truth import Truth
+from symbp.limits import TimeUp, time_limit
 
 PROOF_SECONDS = 0.5
 TOLERANCE = 1e-8

@@ -20,7 +20,6 @@ from symbp.check.evaluate import Reader
 from symbp.check.grammar import QUANTITY
 from symbp.check.hints import find_hint
 from symbp.check.indices import index_roles
-from symbp.check.limits import TimeUp, time_limit
 from symbp.check.parse import read_side
 from symbp.check.products import Matrix, ShapeMismatch, shape_of
 from symbp.check.proof import agree, numbers, prove
@@ -28,6 +27,7 @@ from symbp.check.render import render
 from symbp.check.split import Step
 from symbp.check.tokens import Unreadable
 from symbp.check.truth import Missing, Truth
+from symbp.limits import TimeUp, time_limit
 
 POINTS = 3
 STEP_SECONDS = 10.0

@@ -26,9 +26,6 @@ allows, and falls back to the numeric comparison otherwise.
 from __future__ import annotations
 
 import random
-import signal
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -36,6 +33,7 @@ import mpmath
 import sympy
 from sympy.printing.pycode import MpmathPrinter
 
+from symbp import limits
 from symbp.activations import Elementwise
 from symbp.derive.concrete import Derivation, _output_identity_holds
 from symbp.errors import SymbpError
@@ -84,29 +82,6 @@ class ProofReport:
             verdict = "ok  " if line.holds else "FAIL"
             out.append(f"  {verdict} {line.quantity:>12}  {line.method:8}  {line.detail}")
         return "\n".join(out)
-
-
-class _Timeout(Exception):
-    pass
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """SIGALRM-based limit; a no-op off the main thread (SymPy cannot be interrupted otherwise)."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _raise(signum, frame):
-        raise _Timeout
-
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 class _Objective:
@@ -190,7 +165,7 @@ def _prove_symbolic(der: Derivation, quantities, time_limit: float) -> dict[str,
     lines = {}
     for name, symbol, backprop in quantities:
         try:
-            with _time_limit(time_limit):
+            with limits.time_limit(time_limit):
                 direct = sympy.diff(loss, symbol)
                 at_kinks = _kink_convention(direct)
                 gap = (at_kinks - backprop.xreplace(full)).xreplace(fix)
@@ -201,7 +176,7 @@ def _prove_symbolic(der: Derivation, quantities, time_limit: float) -> dict[str,
                 )
                 if sympy.simplify(l2_gap) != 0:
                     continue
-        except _Timeout:
+        except limits.TimeUp:
             continue
         how = "sympy.diff of the composed loss minus the backprop form simplifies to 0"
         if at_kinks != direct:
