@@ -32,6 +32,7 @@ from symbp import notation
 from symbp.compile.matrix import LayerForm, MatrixForm, matrix_form, unit_equation
 from symbp.compile.numeric import inplace, printed, stable_form
 from symbp.errors import SpecError
+from symbp.losses import TARGETS_SUM_TO_ONE
 from symbp.model import Network
 
 DTYPES = ("float64", "float32")
@@ -44,8 +45,9 @@ class _Writer:
         self.form, self.style = form, style
         self.buffers: dict[str, str] = {}
 
-    def buffer(self, name: str, shape: str) -> str:
-        self.buffers.setdefault(name, shape)
+    def buffer(self, name: str, shape: str, fill: str = "empty") -> str:
+        """Register a buffer; ``fill="ones"`` for the vectors that sum by matrix product."""
+        self.buffers.setdefault(name, f"np.{fill}({shape}, DTYPE)")
         return name
 
     def emit(self, code: str, out: str, shape: str) -> list[str]:
@@ -95,12 +97,37 @@ def _softmax_lines(w: _Writer, layer: int) -> list[str]:
     s = w.buffer(f"S{layer}", "(m, 1)")
     return [
         "# softmax via log-sum-exp: exp(z - max z) cannot overflow",
-        f"np.max(Z{layer}, axis=1, keepdims=True, out={mx})",
+        *_row_max(w, layer, mx),
         f"np.subtract(Z{layer}, {mx}, out=A{layer})",
         f"np.exp(A{layer}, out=A{layer})",
-        f"np.sum(A{layer}, axis=1, keepdims=True, out={s})",
+        f"np.matmul(A{layer}, {_ones_column(w, layer)}, out={s})  # row sums",
         f"np.divide(A{layer}, {s}, out=A{layer})",
     ]
+
+
+UNROLLED_MAX = 16
+"""Row maxima of at most this many columns are taken column by column (NumPy's reduction
+along a short row costs more than the few elementwise maxima)."""
+
+
+def _row_max(w: _Writer, layer: int, mx: str) -> list[str]:
+    n = w.form.network.sizes[layer]
+    z = f"Z{layer}"
+    if n > UNROLLED_MAX:
+        return [f"np.maximum.reduce({z}, axis=1, keepdims=True, out={mx})"]
+    lines = [f"np.maximum({z}[:, 0:1], {z}[:, 1:2], out={mx})"]
+    lines += [f"np.maximum({mx}, {z}[:, {j}:{j + 1}], out={mx})" for j in range(2, n)]
+    return lines
+
+
+def _ones_column(w: _Writer, layer: int) -> str:
+    """A column of ones: ``X @ ones`` sums rows as one BLAS call."""
+    return w.buffer(f"ONES{layer}", f"({w.form.network.sizes[layer]}, 1)", fill="ones")
+
+
+def _ones_row(w: _Writer) -> str:
+    """A row of m ones: ``ones @ D`` sums the batch as one BLAS call."""
+    return w.buffer("ONES", "(m,)", fill="ones")
 
 
 def _loss_lines(w: _Writer) -> list[str]:
@@ -110,12 +137,15 @@ def _loss_lines(w: _Writer) -> list[str]:
     shape, t = _shape(net, L), f"T{L}"
     if lf.activation.name == "softmax" and net.loss.name == "categorical_cross_entropy":
         s, mx = f"S{L}", f"MX{L}"
-        return [
+        lines = [
             "# C = -sum_j y_j log a_j = sum_j y_j (logsumexp(z) - z_j): from z, never log(0)",
             f"np.log({s}, out={s})",
             f"np.add({s}, {mx}, out={s})",
-            f"total = float(np.dot({s}[:, 0], Y.sum(axis=1)) - np.vdot(Y, Z{L}))",
         ]
+        if TARGETS_SUM_TO_ONE in form.derivation.assumptions:
+            lines.append("# sum_j y_j = 1, as the derivation of delta assumed")
+            return [*lines, f"total = float({s}.sum() - np.vdot(Y, Z{L}))"]
+        return [*lines, f"total = float(np.dot({s}[:, 0], Y.sum(axis=1)) - np.vdot(Y, Z{L}))"]
     w.buffer(t, shape)
     if lf.loss_code is not None:
         code = stable_form(lf.loss_code, Z=f"Z{L}")
@@ -194,7 +224,7 @@ def _softmax_backward(w: _Writer, layer: int) -> list[str]:
     d, a = f"D{layer}", f"A{layer}"
     return [
         f"np.multiply({d}, {a}, out={t})",
-        f"np.sum({t}, axis=1, keepdims=True, out={s})",
+        f"np.matmul({t}, {_ones_column(w, layer)}, out={s})  # row sums",
         f"np.subtract({d}, {s}, out={d})",
         f"np.multiply({d}, {a}, out={d})",
     ]
@@ -212,7 +242,7 @@ def _gradient_lines(w: _Writer, layer: int) -> list[str]:
         f"# dC/d{weight} = {delta} {ak}    (dW{layer} = D{layer}^T {prev}, summed over rows)",
         f"np.matmul(D{layer}.T, {prev}, out=dW{layer})",
         f"# dC/d{bias} = {delta}    (db{layer} = column sums of D{layer})",
-        f"np.sum(D{layer}, axis=0, out=db{layer})",
+        f"np.matmul({_ones_row(w)}, D{layer}, out=db{layer})",
     ]
 
 
@@ -242,7 +272,7 @@ def trainer_source(net: Network, dtype: str = "float64", style: str = "wikipedia
     unpack_params = f"{', '.join(names)} = ({', '.join(f'params[{n!r}]' for n in names)},)"
     buffer_names = list(w.buffers)
     unpack_buffers = f"({', '.join(buffer_names)},) = buf"
-    allocate = ",\n".join(f"        np.empty({shape}, DTYPE)" for shape in w.buffers.values())
+    allocate = ",\n".join(f"        {made}" for made in w.buffers.values())
     grads = ", ".join(f"{n!r}: d{n}" for n in names)
     penalty = " + ".join(f"np.vdot(W{layer}, W{layer})" for layer in range(1, L + 1))
     l2 = float(net.l2)
