@@ -1,10 +1,10 @@
 """One training step (forward, loss, backward, update) of the compiled trainer against
 hand-written NumPy backprop and PyTorch eager on the CPU, each framework in its own process.
 
-Run: ``python benchmarks/bench_step.py`` (``--quick`` for fewer repeats). Prints, per network and
-dtype, the median and best step time and their ratios to hand-written NumPy, the minor page
-faults per step (``resource.getrusage``), GFLOP/s of the matrix products at the median, and the
-compile time of each network.
+Run: ``python benchmarks/bench_step.py`` (about two minutes; ``--quick`` for fewer repeats).
+Prints, per network and dtype, the median and best step time and their ratios to hand-written
+NumPy, the minor page faults per step (``resource.getrusage``), GFLOP/s of the matrix products
+at the median, and the compile time of each network.
 Hidden layers are sigmoid; the output is softmax + cross-entropy (sigmoid + binary
 cross-entropy for a single output unit).
 """
@@ -66,39 +66,34 @@ def _time(step, params, X, Y, budget: float) -> dict:
     return {"median_s": median, "best_s": times[0], "faults": faults / steps, "steps": steps}
 
 
-def worker(framework: str, budget: float) -> None:
-    import numpy as np
+def worker(framework: str, budget: float, index: int, dtype: str) -> None:
+    """Time one case in this process and print it as one JSON line."""
+    sizes, m = NETWORKS[index]
+    X, Y = _data(sizes, m, dtype)
+    row = {"framework": framework, "sizes": sizes, "m": m, "dtype": dtype}
+    sys.path.insert(0, str(HERE))
+    if framework == "symbp":
+        from symbp.compile import load_trainer
+        from symbp.model import network
 
-    for sizes, m in NETWORKS:
-        for dtype in DTYPES:
-            X, Y = _data(sizes, m, dtype)
-            row = {"framework": framework, "sizes": sizes, "m": m, "dtype": dtype}
-            if framework == "symbp":
-                from symbp.compile import load_trainer
-                from symbp.model import network
+        output, loss = ("sigmoid", "bce") if sizes[-1] == 1 else ("softmax", "cce")
+        t = time.perf_counter()
+        trainer = load_trainer(network(list(sizes), "sigmoid", output, loss), dtype)
+        row["compile_s"] = time.perf_counter() - t
+        params, step = trainer.init_params(0), trainer.step
+    elif framework == "numpy":
+        from step_baselines import numpy_params, numpy_step
 
-                output, loss = ("sigmoid", "bce") if sizes[-1] == 1 else ("softmax", "cce")
-                t = time.perf_counter()
-                trainer = load_trainer(network(list(sizes), "sigmoid", output, loss), dtype)
-                row["compile_s"] = time.perf_counter() - t
-                params, step = trainer.init_params(0), trainer.step
-            elif framework == "numpy":
-                sys.path.insert(0, str(HERE))
-                from step_baselines import numpy_params, numpy_step
+        params, step = numpy_params(sizes, dtype), numpy_step
+    else:
+        import torch
+        from step_baselines import torch_setup, torch_step
 
-                params, step = numpy_params(sizes, dtype), numpy_step
-            else:
-                import torch
-
-                sys.path.insert(0, str(HERE))
-                from step_baselines import torch_setup, torch_step
-
-                params, step = torch_setup(sizes, dtype), torch_step
-                X, Y = torch.from_numpy(X), torch.from_numpy(Y)
-                row["torch_threads"] = torch.get_num_threads()
-            row.update(_time(step, params, X, Y, budget))
-            print(json.dumps(row), flush=True)
-    del np
+        params, step = torch_setup(sizes, dtype), torch_step
+        X, Y = torch.from_numpy(X), torch.from_numpy(Y)
+        row["torch_threads"] = torch.get_num_threads()
+    row.update(_time(step, params, X, Y, budget))
+    print(json.dumps(row), flush=True)
 
 
 def machine() -> str:
@@ -133,18 +128,19 @@ def machine() -> str:
 def main() -> None:
     budget = 0.3 if "--quick" in sys.argv else 1.0
     results = {}
-    for framework in FRAMEWORKS:
-        done = subprocess.run(
-            [sys.executable, __file__, "--worker", framework, str(budget)],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            print(f"{framework}: skipped ({done.stderr.strip().splitlines()[-1]})")
-            continue
-        for line in done.stdout.splitlines():
-            row = json.loads(line)
-            results[(framework, tuple(row["sizes"]), row["dtype"])] = row
+    # one process per framework and case, the three frameworks back to back for each case, so
+    # that a change in the load of a shared machine falls on all three alike
+    for index in range(len(NETWORKS)):
+        for dtype in DTYPES:
+            for framework in FRAMEWORKS:
+                command = [sys.executable, __file__, "--worker", framework, str(budget)]
+                done = subprocess.run([*command, str(index), dtype], capture_output=True, text=True)
+                if done.returncode != 0:
+                    print(f"{framework}: skipped ({done.stderr.strip().splitlines()[-1]})")
+                    continue
+                for line in done.stdout.splitlines():
+                    row = json.loads(line)
+                    results[(framework, tuple(row["sizes"]), row["dtype"])] = row
     print(f"machine: {machine()}")
     header = "| network | m | dtype | framework | median step | vs NumPy | best step | vs NumPy |"
     print(header + " faults/step | GFLOP/s |")
@@ -177,6 +173,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--worker":
-        worker(sys.argv[2], float(sys.argv[3]))
+        worker(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     else:
         main()

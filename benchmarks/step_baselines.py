@@ -77,4 +77,4 @@ def torch_step(params, X, Y, lr):
         for p in params.values():
             p -= lr * p.grad
             p.grad = None
-    return float(loss)
+    return loss.item()

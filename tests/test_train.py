@@ -82,3 +82,13 @@ def test_cli_train_bad_settings_are_one_line(capsys, flags, message) -> None:
     assert main([*argv, "moons", *flags]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_progress_bar_draws_on_stderr(capsys) -> None:
+    from symbp.train import _progress
+
+    _progress(5, 10, 0.25)
+    _progress(10, 10, 0.125)
+    err = capsys.readouterr().err
+    assert "\r[###############---------------] epoch 5/10 loss 0.2500" in err
+    assert err.endswith("epoch 10/10 loss 0.1250\n")
