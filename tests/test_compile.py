@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import subprocess
 import sys
 import warnings
@@ -204,21 +205,32 @@ def test_a_custom_activation_compiles_from_its_derived_formulas() -> None:
     assert_close(got, sympy_diff_gradients(net, params, X, Y))
 
 
-def test_an_unsupported_structure_is_a_compile_error() -> None:
-    t = sympy.Symbol("t")
-    # a loss whose derivative mixes units cannot be a softmax/elementwise template
-    from symbp.losses import Loss
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda der: der.deltas.__setitem__((1, 2), 2 * der.deltas[(1, 2)]), "one formula"),
+        (lambda der: der.deltas.__setitem__((2, 1), der.deltas[(2, 2)]), "mixes units"),
+        (lambda der: der.deltas.__setitem__((1, 1), der.forward.a[(1, 1)]), "W^T delta"),
+        (lambda der: der.gradients.__setitem__(der.forward.biases[(1, 1)], 0), "is not delta"),
+        (
+            lambda der: der.gradients.__setitem__(der.forward.weights[(2, 1, 1)], 1),
+            "is not delta * a",
+        ),
+    ],
+)
+def test_a_derivation_without_the_matrix_structure_is_a_compile_error(
+    monkeypatch, tamper, message
+) -> None:
+    import symbp.compile.matrix as matrix
 
-    mixed = Loss("mixed", "C", term=lambda a, y: a * y)
-    net = network([2, 2], "identity", "identity", mixed)
-    der = derive(net)
-    assert der.deltas  # it derives
-    odd = Loss("odd", "C", term=lambda a, y: sympy.sin(a * y))
-    assert load_trainer(network([2, 2], "tanh", "tanh", odd)).step  # elementwise: compiles
-    with pytest.raises(CompileError):
-        from symbp.compile.matrix import _one_template
+    def tampered(net):
+        der = derive(net)
+        tamper(der)
+        return der
 
-        _one_template([t, 2 * t], {t}, "demo")
+    monkeypatch.setattr(matrix, "derive", tampered)
+    with pytest.raises(CompileError, match=re.escape(message)):
+        matrix_form(network([2, 2, 2], "tanh", "sigmoid", "mse"))
 
 
 def test_unit_bias_compiles_to_the_same_interface_and_values() -> None:
