@@ -115,8 +115,11 @@ def _finite(X: np.ndarray, source: str) -> np.ndarray:
 
 
 def _read_csv(path: Path, label: str | None) -> Dataset:
-    with path.open(newline="") as handle:
-        rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+    try:
+        with path.open(newline="") as handle:
+            rows = [row for row in csv.reader(handle) if row and any(c.strip() for c in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise DataError(f"{path}: cannot read it as CSV text ({error})") from None
     if not rows:
         raise DataError(f"{path}: the file is empty")
     header = None
@@ -153,7 +156,10 @@ def _read_npz(path: Path, label: str | None) -> Dataset:
     key = label or next((k for k in ("y", "labels", "target") if k in archive.files), None)
     if "X" not in archive.files or key is None or key not in archive.files:
         raise DataError(f"{path}: needs arrays 'X' and 'y'; found {', '.join(archive.files)}")
-    X, raw = archive["X"], archive[key]
+    try:
+        X, raw = archive["X"], archive[key]
+    except ValueError as error:  # object arrays need pickle, which is never loaded
+        raise DataError(f"{path}: cannot read its arrays ({error})") from None
     if X.size == 0:
         raise DataError(f"{path}: the file is empty")
     if X.ndim != 2 or raw.ndim != 1 or len(raw) != len(X):

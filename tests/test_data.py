@@ -88,3 +88,14 @@ def test_missing_file_and_bad_npz_are_one_line(tmp_path, capsys) -> None:
     assert main(["train", *IRIS, "--data", str(path), "--epochs", "1", "--lr", "0.1"]) == 2
     assert "NaN or infinite value at row 1, column 1" in capsys.readouterr().err
     assert main(["train", *IRIS, "--data", "bad.csv", "--label", "x", "--epochs", "1"]) == 2
+
+
+def test_binary_and_pickled_files_are_one_line(tmp_path, capsys) -> None:
+    png = tmp_path / "image.csv"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    assert main(["train", *IRIS, "--data", str(png), "--epochs", "1", "--lr", "0.1"]) == 2
+    assert "cannot read it as CSV text" in capsys.readouterr().err
+    pickled = tmp_path / "p.npz"
+    np.savez(pickled, X=np.array([[1, "a"]], dtype=object), y=np.zeros(1))
+    assert main(["train", *IRIS, "--data", str(pickled), "--epochs", "1", "--lr", "0.1"]) == 2
+    assert "cannot read its arrays" in capsys.readouterr().err
