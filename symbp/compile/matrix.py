@@ -257,7 +257,8 @@ def unit_equation(form: MatrixForm, layer: int, style: str) -> str:
     d = notation.latex_name("delta", (layer + 1, "i"), style)
     backprop = f"\\sum_i {w} {d}"
     if lf.kind == "softmax":
-        return f"{lhs} = a_j (g_j - \\sum_i g_i a_i), g_j = {backprop}"
+        a = names[arr["A"]]
+        return f"{lhs} = {a} (g_j - \\sum_i g_i a_i), g_j = {backprop}"
     factor = sympy.latex(lf.delta_template, symbol_names=names)
     if isinstance(lf.delta_template, sympy.Add):
         factor = f"\\left({factor}\\right)"

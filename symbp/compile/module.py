@@ -205,6 +205,9 @@ def _backward_lines(w: _Writer) -> list[str]:
             out += _softmax_backward(w, layer)
         else:
             rule = f"D{layer} = (D{layer + 1} W{layer + 1}) * F{layer}"
+            if lf.kind == "softmax":
+                a = f"A{layer}"
+                rule = f"G = D{layer + 1} W{layer + 1}; D{layer} = {a} * (G - rowsum(G * {a}))"
             out.append(f"# {rule}    [{lf.delta_source}]")
             out.append(f"np.matmul(D{layer + 1}, W{layer + 1}, out={d})")
             if lf.kind == "softmax":
