@@ -1,7 +1,8 @@
 """One training step (forward, loss, backward, update) of the compiled trainer against
 hand-written NumPy backprop and PyTorch eager on the CPU, each framework in its own process.
 
-Run: ``python benchmarks/bench_step.py`` (about two minutes; ``--quick`` for fewer repeats).
+Run: ``python benchmarks/bench_step.py`` (about two minutes; ``--quick`` for fewer repeats,
+``--threads N`` to pin the BLAS libraries and torch to N threads).
 Prints, per network and dtype, the median and best step time and their ratios to hand-written
 NumPy, the minor page faults per step (``resource.getrusage``), GFLOP/s of the matrix products
 at the median, and the compile time of each network.
@@ -125,8 +126,19 @@ def machine() -> str:
     )
 
 
+def _worker_environment() -> dict[str, str]:
+    """``--threads N`` pins NumPy's BLAS and torch to N threads (steadier on a shared machine)."""
+    env = dict(os.environ)
+    if "--threads" in sys.argv:
+        threads = sys.argv[sys.argv.index("--threads") + 1]
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = threads
+    return env
+
+
 def main() -> None:
     budget = 0.3 if "--quick" in sys.argv else 1.0
+    env = _worker_environment()
     results = {}
     # one process per framework and case, the three frameworks back to back for each case, so
     # that a change in the load of a shared machine falls on all three alike
@@ -134,14 +146,16 @@ def main() -> None:
         for dtype in DTYPES:
             for framework in FRAMEWORKS:
                 command = [sys.executable, __file__, "--worker", framework, str(budget)]
-                done = subprocess.run([*command, str(index), dtype], capture_output=True, text=True)
+                command += [str(index), dtype]
+                done = subprocess.run(command, capture_output=True, text=True, env=env)
                 if done.returncode != 0:
                     print(f"{framework}: skipped ({done.stderr.strip().splitlines()[-1]})")
                     continue
                 for line in done.stdout.splitlines():
                     row = json.loads(line)
                     results[(framework, tuple(row["sizes"]), row["dtype"])] = row
-    print(f"machine: {machine()}")
+    pinned = env.get("OPENBLAS_NUM_THREADS")
+    print(f"machine: {machine()}" + (f"; workers pinned to {pinned} threads" if pinned else ""))
     header = "| network | m | dtype | framework | median step | vs NumPy | best step | vs NumPy |"
     print(header + " faults/step | GFLOP/s |")
     print("|" + "---|" * 10)
