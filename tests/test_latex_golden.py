@@ -131,6 +131,7 @@ REFERENCE = {
 &=a^{(L)}-y
 \end{aligned}""",
     ("ng", None, "2A.16"): r"\delta^{(L)}=a^{(L)}-y",
+    ("ng", None, "2B.1"): r"z^{(j+1)} = \Theta^{(j)}a^{(j)}",
     ("ng", None, "2B.4"): r"\delta^{(L)} = a^{(L)} - y^{(t)}",
     ("ng", None, "2B.5a"): r"\delta^{(l)} = ((\Theta^{(l)})^T \delta^{(l+1)})\ .*\ g'(z^{(l)})",
     (
@@ -195,7 +196,8 @@ REQUIRED = (
     [f"1A.{i}" for i in range(1, 10)]
     + [f"1B.{i}" for i in range(1, 10)]
     + [f"2A.{i}" for i in range(10, 17)]
-    + ["2B.4", "2B.5a", "2B.5b", "2B.6", "2B.7", "2B.8a", "2B.8b", "2B.9a", "2B.9b", "2B.9c"]
+    + ["2B.1", "2B.4", "2B.5a", "2B.5b", "2B.6", "2B.7"]
+    + ["2B.8a", "2B.8b", "2B.9a", "2B.9b", "2B.9c"]
     + ["29", "BP1", "BP1a", "30", "BP2", "BP3", "31", "BP4", "32", "33", "34", "35", "45"]
     + ["U1", "U2", "U3", "U4"]
 )

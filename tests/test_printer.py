@@ -171,3 +171,97 @@ def test_every_registry_pair_derives_and_prints_in_every_notation(hidden, output
     ]:
         for eq in equations(der, notation, hadamard):
             assert eq.latex and "None" not in eq.latex
+
+
+def _pairs_that_fit():
+    """Every (output activation, loss) of the registries that a network accepts, built as
+    tests/test_derive_oracles.py builds its PAIRS."""
+    from symbp.activations import ACTIVATIONS
+    from symbp.losses import LOSSES
+    from symbp.model import network
+
+    for output in ACTIVATIONS:
+        for loss in LOSSES:
+            try:
+                network([2, 2, 2], "tanh", output, loss)
+            except SpecError:
+                continue
+            yield output, loss
+
+
+NOTATION_STYLES = [
+    ("wikipedia", "cdot"),
+    ("wikipedia", "circ"),
+    ("nielsen", None),
+    ("ng", None),
+    ("ufldl", None),
+]
+
+
+@pytest.mark.parametrize("bias", ["explicit", "unit"])
+@pytest.mark.parametrize(("notation", "hadamard"), NOTATION_STYLES)
+@pytest.mark.parametrize(("output", "loss"), list(_pairs_that_fit()))
+def test_every_fitting_pair_prints_its_equations_in_every_notation(
+    output, loss, notation, hadamard, bias
+):
+    printed = equations(derive_generic("tanh", output, loss, bias=bias), notation, hadamard)
+    assert printed
+    assert all(e.latex and e.label and e.source_ref for e in printed)
+
+
+def _labels(der, notation="ng"):
+    return [e.label for e in equations(der, notation)]
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "tanh"])
+def test_ng_squared_error_prints_its_own_output_error_not_the_sources(output):
+    printed = equations(derive_generic("sigmoid", output, "mse"), "ng")
+    labels = [e.label for e in printed]
+    assert not {"2B.4", "2B.7", "2A.16", "2A.13", "2A.15"} & set(labels)
+    first = printed[0]
+    assert first.label == "this network: output error" and not first.from_source
+    assert first.latex == "\\delta^{(L)} = (a^{(L)} - y)\\ .*\\ g'(z^{(L)})"
+    assert all(e.from_source for e in printed if not e.label.startswith("this network"))
+
+
+@pytest.mark.parametrize(("output", "loss"), [("identity", "mse"), ("softmax", "cce")])
+def test_ng_output_error_a_minus_y_is_printed_wherever_it_holds(output, loss):
+    labels = _labels(derive_generic("sigmoid", output, loss))
+    assert {"2B.4", "2B.7", "2A.16"} <= set(labels)
+
+
+def test_ng_sigmoid_forms_are_the_sources_only_for_a_sigmoid_hidden_layer():
+    assert {"2B.5b", "2B.6"} <= set(_labels(derive_generic("sigmoid", "sigmoid", "bce")))
+    tanh = equations(derive_generic("tanh", "sigmoid", "bce"), "ng")
+    assert not {"2B.5b", "2B.6"} & {e.label for e in tanh}
+    own = [e for e in tanh if e.label == "this network: g' in a"]
+    assert own[0].latex == "g'(z^{(l)}) = 1 - a^{(l)}\\ .*\\ a^{(l)}"
+
+
+def test_weight_entries_are_lowercase_in_wikipedia_only():
+    entry = mx.Elem("W", LAYER, (mx.ROW, mx.COL))
+    assert print_node(entry, "wikipedia", shift=False) == "w_{jk}^{l}"
+    assert print_node(mx.Mat("W", LAYER), "wikipedia", shift=False) == "W^{l}"
+    assert print_node(entry, "nielsen", shift=False) == "w^{l+1}_{jk}"  # input is layer 1
+    assert print_node(entry, "ng", shift=False) == "\\Theta_{i,j}^{(l)}"
+    assert print_node(entry, "ufldl", shift=False) == "W_{ij}^{(l)}"
+
+
+@pytest.mark.parametrize(
+    ("notation", "rate"),
+    [("wikipedia", "\\eta"), ("nielsen", "\\eta"), ("ng", "\\alpha"), ("ufldl", "\\eta")],
+)
+def test_update_uses_each_sources_learning_rate(notation, rate):
+    update = print_node(derive_generic().equations["update_W"], notation)
+    assert f" - {rate} \\nabla_" in update
+
+
+def test_ng_forward_step_shows_the_bias_unit_and_2b1_counts_it_in():
+    unit = derive_generic(bias="unit")
+    forward = print_node(unit.equations["forward_z"], "ng", shift=False)
+    assert forward == "z^{(l+1)} = \\Theta^{(l)} \\begin{pmatrix}1\\\\ a^{(l)}\\end{pmatrix}"
+    printed = {e.label: e.latex for e in equations(unit, "ng")}
+    assert printed["2B.1"] == "z^{(j+1)} = \\Theta^{(j)} a^{(j)}"
+    assert "2B.1" not in _labels(derive_generic(bias="explicit"))
+    explicit = print_node(derive_generic().equations["forward_z"], "ng", shift=False)
+    assert explicit == "z^{(l+1)} = \\Theta^{(l)} a^{(l)} + b^{(l)}"

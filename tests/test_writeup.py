@@ -245,3 +245,50 @@ def test_a_large_network_is_summarised_not_listed_in_full():
     assert "The other output units take the same steps" in text
     assert "All 156 parameters" not in text and "each follows the same two rules" in text
     assert len(text) < 40_000
+
+
+def test_generic_ng_writeup_with_squared_error_prints_the_equations_that_hold():
+    from symbp.derive.generic import derive_generic
+
+    text = writeup.render(derive_generic(loss="mse"), notation="ng").text
+    assert "does not fit" not in text and "\\text{2B.4}" not in text
+    assert (
+        "&\\delta^{(L)} = (a^{(L)} - y)\\ .*\\ g'(z^{(L)}) && \\text{this network: output error}"
+        in text
+    )
+    assert "The rows labelled 'this network' are not the source's" in text
+    assert "labels as in Ng, Coursera Machine Learning, week 5 lecture notes." in text
+
+
+def test_generic_ng_writeup_says_the_notes_count_the_bias_unit_in():
+    from symbp.derive.generic import derive_generic
+
+    text = writeup.render(derive_generic(loss="bce", bias="unit"), notation="ng").text
+    assert "z^{(l)} &= \\Theta^{(l-1)} \\begin{pmatrix}1\\\\ a^{(l-1)}\\end{pmatrix}" in text
+    assert "\\text{2B.1}" in text and "includes the bias unit $`a_0^{(l)} = 1`$" in text
+    assert "\\Theta^{(l)} &:= \\Theta^{(l)} - \\alpha \\nabla_{\\Theta^{(l)}}J" in text
+
+
+def test_generic_wikipedia_writeup_names_weight_entries_lowercase():
+    from symbp.derive.generic import derive_generic
+
+    text = writeup.render(derive_generic(examples=True, l2=True), notation="wikipedia").text
+    assert "\\left(w_{jk}^{l}\\right)^2" in text and "W_{jk}" not in text
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_ng_latex_with_a_tanh_hidden_layer_and_squared_error_compiles(tmp_path):
+    from symbp.derive.generic import derive_generic
+
+    der = derive_generic("tanh", "sigmoid", "mse", bias="unit")
+    doc = writeup.render(der, notation="ng", fmt="latex")
+    assert not re.search(r"\^\{[^{}]*\}\^\{", doc.text)  # a_i^{(l)}^{2}: a double superscript
+    (tmp_path / "w.tex").write_text(doc.text)
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "w.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]

@@ -61,10 +61,13 @@ def derive_generic(
         spec[0].name, spec[1].name, spec[2].name, bias, bool(examples), bool(l2), spec=spec
     )
     fa = mx.Apply(mx.Fn("f", LAYER), (mx.Vec("z", LAYER),))
-    wa = mx.MatMul(mx.Mat("W", LAYER), mx.Vec("a", LAYER - 1))
-    der.equations["forward_z"] = mx.Equation(
-        mx.Vec("z", LAYER), wa if bias == "unit" else mx.Add(wa, mx.Vec("b", LAYER))
-    )
+    if bias == "unit":
+        # the bias unit a_0 = 1 sits on top of the layer's values: W^l has a column 0 for it
+        inputs = mx.Stacked((mx.Scalar("1"), mx.Vec("a", LAYER - 1)))
+        forward = mx.MatMul(mx.Mat("W", LAYER), inputs)
+    else:
+        forward = mx.Add(mx.MatMul(mx.Mat("W", LAYER), mx.Vec("a", LAYER - 1)), mx.Vec("b", LAYER))
+    der.equations["forward_z"] = mx.Equation(mx.Vec("z", LAYER), forward)
     der.equations["forward_a"] = mx.Equation(mx.Vec("a", LAYER), fa)
     W = mx.Mat("W", LAYER)
     step = mx.Product(mx.Scalar("eta"), mx.Grad(W))

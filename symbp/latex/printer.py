@@ -101,10 +101,11 @@ class GenericPrinter:
             return nt.generic_name(node.kind, "", self.style.notation, idx)
         if node.kind in ("x", "y"):
             return f"{node.kind}_{{{idx}}}"
+        kind = self.style.weight_entry if node.kind == "W" else node.kind
         if self.style.shorthand:
-            return nt.generic_name(node.kind, "", self.style.notation)
+            return nt.generic_name(kind, "", self.style.notation)
         label = self.label(node.kind, node.layer)
-        return nt.generic_name(node.kind, label, self.style.notation, idx)
+        return nt.generic_name(kind, label, self.style.notation, idx)
 
     def _print_Cost(self, node: mx.Cost) -> str:
         return self.style.mean_cost if node.mean else self.style.cost
@@ -112,7 +113,9 @@ class GenericPrinter:
     def _print_Scalar(self, node: mx.Scalar) -> str:
         if node == mx.ELLIPSIS:
             return self.style.ellipsis_tex
-        return {"lambda": "\\lambda", "eta": "\\eta"}.get(node.name, node.name)
+        if node.name == "eta":
+            return self.style.learning_rate
+        return {"lambda": "\\lambda"}.get(node.name, node.name)
 
     def _fprime_argument(self, node: mx.FPrime) -> str:
         if node.index is None:

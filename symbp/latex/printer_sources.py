@@ -3,10 +3,13 @@
 :func:`equations` is what the writeups call: ``equations(der, "wikipedia", hadamard="cdot")``
 gives Wikipedia's matrix section as in the source note's images (1A.1-1A.9), ``"circ"`` as in
 today's article (1B.1-1B.9), ``"nielsen"`` BP1-BP4 with equations 29-35 and 45, ``"ng"`` the
-lecture notes' 2B.4-2B.9 and the CSDN post's 2A.10-2A.16, ``"ufldl"`` the note's
+lecture notes' 2B.1 and 2B.4-2B.9 and the CSDN post's 2A.10-2A.16, ``"ufldl"`` the note's
 appendix. Every equation is printed from the derivation's data (:mod:`symbp.derive.generic`,
 :mod:`symbp.derive.chains`); the labels match ``seed_equations.md``. :data:`DEVIATIONS` says
-where symbp's text deliberately differs from a source, and why.
+where symbp's text deliberately differs from a source, and why. Only a source's equations that
+hold for the network are listed: where Ng's assume his sigmoid with cross-entropy and the
+network has another activation or loss, the equation that holds instead is listed with a label
+that starts "this network" and ``from_source=False``.
 
 >>> from symbp.derive.generic import derive_generic
 >>> [e.label for e in equations(derive_generic(loss="mse"), "nielsen")][:4]
@@ -30,7 +33,14 @@ from symbp.errors import SpecError
 from symbp.latex.printer import GenericPrinter, Style, lhs_layer_shift, style_for
 from symbp.latex.printer_deviations import DEVIATIONS, Deviation, deviations
 
-__all__ = ["DEVIATIONS", "Deviation", "PrintedEquation", "deviations", "equations"]
+__all__ = [
+    "DEVIATIONS",
+    "Deviation",
+    "PrintedEquation",
+    "bias_unit_counted_in",
+    "deviations",
+    "equations",
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,9 @@ class PrintedEquation:
     label: str
     latex: str
     source_ref: str
+    from_source: bool = True
+    """False for an equation that holds for this network in place of a source's own that
+    does not (Ng's delta^{(L)} = a^{(L)} - y under the squared error)."""
 
 
 _WIKI_REF = {
@@ -182,22 +195,94 @@ def _csdn_derivation() -> Style:
     )
 
 
+_NG_LAYER = sympy.Symbol("j", integer=True)
+"""The notes' forward step (2B.1) names the layer j; their other equations name it l."""
+
+
+def bias_unit_counted_in(node: mx.Node) -> mx.Node:
+    """Ng's convention: a^{(l)} includes the bias unit a_0 = 1, so the stacked column
+    (1; a^{(l)}) is written a^{(l)}.
+
+    >>> from symbp.derive.generic import derive_generic
+    >>> print(bias_unit_counted_in(derive_generic(bias="unit").equations["forward_z"]))
+    z^l = W^l a^(l - 1)
+    """
+    if isinstance(node, mx.Stacked) and node.items[0] == mx.Scalar("1"):
+        rest = node.items[1:]
+        return rest[0] if len(rest) == 1 else mx.Stacked(rest)
+    if isinstance(node, (mx.MatMul, mx.Add, mx.Hadamard, mx.Product)):
+        return type(node)(*[bias_unit_counted_in(a) for a in node.args])
+    if isinstance(node, mx.Equation):
+        return replace(node, rhs=bias_unit_counted_in(node.rhs))
+    return node
+
+
+def _output_error_is_a_minus_y(der: GenericDerivation) -> bool:
+    """Does delta^{(L)} = a^{(L)} - y (Ng's 2B.4, the post's 2A.16) hold for this network?
+    It does where the derivation simplified delta^L to it: sigmoid with cross-entropy, as in
+    the sources, but also softmax with categorical cross-entropy and identity with squared
+    error."""
+    simplified = der.equations.get("delta_L_simplified")
+    a_minus_y = mx.Add(mx.Vec("a", DEPTH), mx.Neg(mx.Vec("y")))
+    return simplified is not None and simplified.rhs == a_minus_y
+
+
+_THIS_NETWORK = "this network"
+_OUTPUT_REF = (
+    "symbp, for this network: the sources' delta^(L) = a^(L) - y (2B.4, 2A.16) does not hold "
+    "for this output activation and loss"
+)
+_OUTPUT_FORM_REF = (
+    "symbp, for this network: the notes' g'(z) = a .* (1 - a) (2B.5b, 2B.6) is the sigmoid's; "
+    "this is the hidden activation's own"
+)
+
+
+def _output_error(der: GenericDerivation, show) -> list[tuple[str, str, str]]:
+    """delta^{(L)}: the notes' 2B.4 where it holds, else what holds for this loss."""
+    eq = der.equations
+    if _output_error_is_a_minus_y(der):
+        return [("2B.4", show(eq["delta_L_simplified"]), _NG_NOTES_REF)]
+    first = eq.get("delta_L_loss", eq["delta_L"])
+    out = [(f"{_THIS_NETWORK}: output error", show(first), _OUTPUT_REF)]
+    simplified = eq.get("delta_L_simplified")
+    if simplified is not None and simplified != first:
+        out.append((f"{_THIS_NETWORK}: simplified", show(simplified), _OUTPUT_REF))
+    return out
+
+
+def _recursion_output_form(der: GenericDerivation, show) -> list[tuple[str, str, str]]:
+    """2B.5b and 2B.6, g'(z) = a .* (1 - a): the sigmoid's; another activation's own form."""
+    eq = der.equations
+    if "delta_recursion_output_form" not in eq:
+        return []
+    pairs = (
+        ("2B.5b", eq["delta_recursion_output_form"], "recursion in a"),
+        ("2B.6", eq["fprime_output_form"], "g' in a"),
+    )
+    if der.hidden == "sigmoid":
+        return [(label, show(node), _NG_NOTES_REF) for label, node, _ in pairs]
+    return [(f"{_THIS_NETWORK}: {what}", show(node), _OUTPUT_FORM_REF) for _, node, what in pairs]
+
+
 def _ng(der: GenericDerivation) -> list[PrintedEquation]:
+    """The notes' and the post's equations that hold for this network; where one of them
+    assumes the sources' sigmoid with cross-entropy and this network has another activation
+    or loss, the equation that holds here instead, labelled as symbp's."""
     notes = replace(style_for("ng"), target_example="^{(t)}" if der.examples else "")
-    p = _printer(notes)
     eq, en = der.equations, der.entries
 
     def show(node: mx.Node, style: Style = notes) -> str:
         return GenericPrinter(style).doprint(_shifted(node, style))
 
     out: list[tuple[str, str, str]] = []
-    if "delta_L_simplified" in eq:
-        out.append(("2B.4", show(eq["delta_L_simplified"]), _NG_NOTES_REF))
+    if der.bias == "unit":  # the notes count the bias unit in a^{(j)}; without it, z = W a + b
+        forward = mx.substitute(bias_unit_counted_in(eq["forward_z"]), {LAYER: _NG_LAYER})
+        out.append(("2B.1", GenericPrinter(notes).doprint(forward), _NG_NOTES_REF))
+    out += _output_error(der, show)
     out.append(("2B.5a", show(eq["delta_recursion"]), _NG_NOTES_REF))
-    if "delta_recursion_output_form" in eq:
-        out.append(("2B.5b", show(eq["delta_recursion_output_form"]), _NG_NOTES_REF))
-        out.append(("2B.6", show(eq["fprime_output_form"]), _NG_NOTES_REF))
-    if "delta_L_simplified" in eq:
+    out += _recursion_output_form(der, show)
+    if _output_error_is_a_minus_y(der):
         slide = replace(notes, target_example="")
         four = {DEPTH: sympy.Integer(3)}
         parts = [show(mx.substitute(eq["delta_L_simplified"], four), slide)]
@@ -235,10 +320,14 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
         chain = mx.Equalities(mx.Vec("delta", DEPTH), tuple(steps), (1, 3, 4, 5))
         diagonal = replace(_csdn_derivation(), plain_activation_entries=True)
         out.append(("2A.15", show(chain, diagonal), _CSDN_REF))
-    if "delta_L_simplified" in eq:
+    if _output_error_is_a_minus_y(der):
         out.append(("2A.16", show(eq["delta_L_simplified"], csdn), _CSDN_REF))
-    del p
-    return [PrintedEquation(label, tex, f"{ref}, {label}") for label, tex, ref in out]
+    return [
+        PrintedEquation(label, tex, ref, False)
+        if label.startswith(_THIS_NETWORK)
+        else PrintedEquation(label, tex, f"{ref}, {label}")
+        for label, tex, ref in out
+    ]
 
 
 def _residual(node: mx.Node) -> mx.Node:

@@ -24,6 +24,8 @@ class Style:
     ``ellipsis``: ``"spaced"`` (``X \\circ \\cdots \\circ Y``, today's Wikipedia), ``"old"``
     (the source images: ``X\\cdots Y`` in a row product, ``X\\cdots \\cdot Y`` in a column
     product) or ``"plain"`` (``X \\ldots Y``, Nielsen's juxtaposed products).
+    ``weight_entry``: the letter of one weight (Wikipedia's matrix is ``W^{l}``, its entry
+    ``w_{jk}^{l}``). ``learning_rate``: the step size of the update (Ng's ``\\alpha``).
     """
 
     notation: str
@@ -54,6 +56,8 @@ class Style:
     product: str = ""
     hypothesis: bool = False
     sum_brackets: bool = False
+    weight_entry: str = "W"
+    learning_rate: str = "\\eta"
     indices: tuple[tuple[sympy.Symbol, str], ...] = tuple(_WIKI_INDEX.items())
 
 
@@ -76,6 +80,7 @@ def style_for(notation: str, hadamard: str | None = None) -> Style:
             fprime_first=True,
             fprime_argument=False,
             paren_product_in_hadamard=False,
+            weight_entry="w",
         )
     if notation == "ng":
         return Style(
@@ -85,6 +90,7 @@ def style_for(notation: str, hadamard: str | None = None) -> Style:
             frac="\\dfrac",
             index_comma=True,
             indices=tuple(_NG_INDEX.items()),
+            learning_rate="\\alpha",
         )
     if notation == "nielsen":
         return Style(

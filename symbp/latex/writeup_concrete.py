@@ -18,10 +18,10 @@ from symbp.activations import Elementwise
 from symbp.derive.concrete import Derivation
 from symbp.derive.steps import Rule
 from symbp.latex.concrete import cost_name, example_cost, steps_block, to_latex
+from symbp.latex.printer_styles import style_for
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Table, Text
 
 GENERIC_LAYER, GENERIC_ROW, GENERIC_COL = sympy.symbols("l j k")
-LEARNING_RATE = {"wikipedia": "\\eta", "ng": "\\alpha", "nielsen": "\\eta"}
 
 
 def _elementwise(notation_name: str, hadamard: str) -> str:
@@ -292,7 +292,7 @@ def results_rows(der: Derivation, notation_name: str) -> list[tuple[str, str, st
 def update(der: Derivation, notation_name: str) -> list[Block]:
     """Gradient descent: every parameter moves against its gradient."""
     net = der.network
-    rate = LEARNING_RATE[notation_name]
+    rate = style_for(notation_name).learning_rate
     cost = "J" if has_mean(der) else cost_name(notation_name)
     rows = []
     for kind in ("weight", "bias"):

@@ -16,11 +16,14 @@ from symbp.activations import ACTIVATIONS, get_activation
 from symbp.derive import matrix as mx
 from symbp.derive.cost import cost_comparison
 from symbp.derive.generic import GenericDerivation, derive_generic
-from symbp.derive.indexform import NotRecognised
-from symbp.errors import SymbpError
 from symbp.latex import picture
 from symbp.latex.printer import GenericPrinter, print_node, style_for
-from symbp.latex.printer_sources import deviations, equations
+from symbp.latex.printer_sources import (
+    PrintedEquation,
+    bias_unit_counted_in,
+    deviations,
+    equations,
+)
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Picture, Table, Text
 from symbp.latex.writeup_steps import step_rows
 from symbp.losses import get_loss
@@ -154,21 +157,15 @@ def source_equations(
     """The source's own chain of equations, each printed from the derivation and labelled as
     in seed_equations.md, with every deliberate difference from the source noted."""
     style = _wikipedia_style(notation_name, hadamard)
-    heading = Heading(2, f"{number}. The derivation as the source writes it")
-    try:
-        printed = equations(gder, notation_name, hadamard=style)
-    except (NotRecognised, SymbpError) as error:
-        # NOTE: some sources state their steps for their own setting only (Ng's CSDN steps
-        # for sigmoid with cross-entropy); the results above still hold.
-        note = f"The source's own chain of equations does not fit this network ({error})."
-        return [heading, Text(note)]
-    source = printed[0].source_ref.rsplit(",", 1)[0]
+    printed = equations(gder, notation_name, hadamard=style)
+    source = next(e for e in printed if e.from_source).source_ref.rsplit(",", 1)[0]
     text = f"Every equation below is printed from symbp's derivation; labels as in {source}."
     blocks: list[Block] = [
-        heading,
+        Heading(2, f"{number}. The derivation as the source writes it"),
         Text(text),
         Math([("", e.latex, e.label) for e in printed]),
     ]
+    blocks += [Text(t) for t in _source_prose(gder, notation_name, printed)]
     notes = [
         f"{d.label}: the source has ${d.reference}$ where symbp writes ${d.symbp}$. {d.note}"
         for d in deviations(notation_name, style)
@@ -176,6 +173,30 @@ def source_equations(
     if notes:
         blocks += [Text("Where symbp deliberately differs from the source:"), Items(notes)]
     return blocks
+
+
+def _source_prose(
+    gder: GenericDerivation, notation_name: str, printed: list[PrintedEquation]
+) -> list[str]:
+    """What a reader needs to read the source's equations against this network."""
+    out = []
+    if notation_name == "ng" and gder.bias == "unit":
+        forward = gder.equations["forward_z"]
+        explicit = print_node(forward, "ng", shift=False)
+        counted = print_node(bias_unit_counted_in(forward), "ng", shift=False)
+        out.append(
+            f"The lecture notes' $a^{{(l)}}$ includes the bias unit $a_0^{{(l)}} = 1$, so their "
+            f"${counted}$ (2B.1) is the forward step ${explicit}$, the bias unit stacked on "
+            "top of the layer's activations as the post writes it."
+        )
+    ours = sorted({e.source_ref for e in printed if not e.from_source})
+    if ours:
+        out.append(
+            "The rows labelled 'this network' are not the source's: "
+            + "; ".join(r.removeprefix("symbp, for this network: ") for r in ours)
+            + ", so symbp prints what holds here instead."
+        )
+    return out
 
 
 def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) -> list[Block]:
@@ -189,17 +210,19 @@ def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) 
         f"{hidden.name} (${hidden.latex}$), output activation {output.name} (${output.latex}$) "
         f"and the {loss.name.replace('_', ' ')} loss ${loss.latex}$."
     )
+    columns = "(n_{l-1} + 1)" if gder.bias == "unit" else "n_{l-1}"
     items = [
         f"The forward pass of layer $l$ is ${forward_z}$: the weights into a layer of $n_l$ units "
-        "form an $n_l \\times n_{l-1}$ matrix whose row $j$ is the unit it feeds and whose "
+        f"form an $n_l \\times {columns}$ matrix whose row $j$ is the unit it feeds and whose "
         "column $k$ is the unit it reads.",
         "Vectors are columns; the transpose goes on the weight matrix in the backward pass and "
         "on the activation in the weight gradient, which has the shape of the weights.",
     ]
     if gder.bias == "unit":
         items.append(
-            "The bias is a unit $a_0 = 1$ on every layer but the output, so each weight "
-            "matrix has one more column (column 0), which is not regularised."
+            "The bias is a unit $a_0 = 1$ on every layer but the output, stacked on top of the "
+            "layer's activations, so each weight matrix has one more column (column 0), which "
+            "is not regularised."
         )
     if gder.examples:
         items.append(
@@ -244,8 +267,7 @@ def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> 
         Math([(cost, f"= {loss.latex}", "one example; a is the output layer's activation")]),
     ]
     if gder.examples:
-        kind = "w" if notation_name == "wikipedia" else "W"  # Wikipedia's entries are w_{jk}
-        weight = GenericPrinter(style).doprint(mx.Elem(kind, mx.LAYER, (mx.ROW, mx.COL)))
+        weight = GenericPrinter(style).doprint(mx.Elem("W", mx.LAYER, (mx.ROW, mx.COL)))
         mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {cost}^{{(t)}}"
         if gder.l2:
             mean += f" + \\frac{{\\lambda}}{{2m}} \\sum_{{l,j,k}} \\left({weight}\\right)^2"

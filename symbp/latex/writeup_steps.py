@@ -47,9 +47,7 @@ class IndexPrinter(LatexPrinter):
     def _print_Indexed(self, expr: sympy.Indexed) -> str:
         name, args = expr.base.name, expr.indices
         if name == "w":
-            # Wikipedia names the matrix W^l but its entries w^l_{jk}
-            kind = "w" if self.entries.style.notation == "wikipedia" else "W"
-            return self._entry(kind, args[0], args[1:])
+            return self._entry("W", args[0], args[1:])
         if name in ("y", "x"):
             return self._entry(name, None, args)
         if name == "n":  # a layer's width: n_l (Ng: s_l)
@@ -62,6 +60,13 @@ class IndexPrinter(LatexPrinter):
             num, den = self._entry("a", layer, (i,)), self._entry("z", layer, (q,))
             return f"\\frac{{\\partial {num}}}{{\\partial {den}}}"
         return self._entry(_KIND.get(name, name), args[0], args[1:])
+
+    def _print_Pow(self, expr: sympy.Pow) -> str:
+        # NOTE: an entry already carries a superscript (a_j^{l}); squaring it needs brackets,
+        # or TeX stops at "Double superscript"
+        if isinstance(expr.base, sympy.Indexed) and expr.exp.is_Integer and expr.exp > 0:
+            return f"\\left({self._print(expr.base)}\\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
 
     def _print_fprime(self, expr: sympy.Function) -> str:
         layer, z = expr.args
