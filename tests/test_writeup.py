@@ -292,3 +292,18 @@ def test_ng_latex_with_a_tanh_hidden_layer_and_squared_error_compiles(tmp_path):
         timeout=120,
     )
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+@pytest.mark.parametrize("notation", ["wikipedia", "ng", "nielsen"])
+def test_generic_writeup_of_custom_activation_and_loss(notation):
+    import sympy
+
+    from symbp.derive.generic import derive_generic_for
+
+    t, a, y = sympy.symbols("t a y")
+    swish = symbp.custom_activation(t / (1 + sympy.exp(-t)), t, name="swish")
+    quartic = symbp.custom_loss((a - y) ** 4 / 4, a, y)
+    gder = derive_generic_for(symbp.network([2, 3, 1], swish, "identity", quartic))
+    for fmt in ("markdown", "latex"):
+        text = writeup.render(gder, notation=notation, fmt=fmt).text
+        assert "swish" in text

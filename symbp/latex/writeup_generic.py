@@ -199,12 +199,18 @@ def _source_prose(
     return out
 
 
+def _spec(gder: GenericDerivation):
+    """(hidden, output, loss) objects: the derivation's own (custom ones are in no registry)."""
+    if gder.spec is not None:
+        return gder.spec
+    return get_activation(gder.hidden), get_activation(gder.output), get_loss(gder.loss)
+
+
 def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) -> list[Block]:
     """Widths, activations, loss, layout conventions and shapes for a network of depth L."""
     style = _wikipedia_style(notation_name, hadamard)
     forward_z = print_node(gder.equations["forward_z"], notation_name, style)
-    hidden, output = get_activation(gder.hidden), get_activation(gder.output)
-    loss = get_loss(gder.loss)
+    hidden, output, loss = _spec(gder)
     text = (
         f"A network of any depth $L$ with layer widths $n_0, \\ldots, n_L$, hidden activation "
         f"{hidden.name} (${hidden.latex}$), output activation {output.name} (${output.latex}$) "
@@ -233,14 +239,15 @@ def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) 
 
 def assumption_items(gder: GenericDerivation) -> list[str]:
     """The generic derivation's assumptions, with the loss's own LaTeX where it has one."""
-    latex = {a.name: a.latex for a in get_loss(gder.loss).assumptions}
+    hidden, _, loss = _spec(gder)
+    latex = {a.name: a.latex for a in loss.assumptions}
     items = []
     for text in gder.assumptions:
         if text in latex:
             items.append(f"{text.split(':')[0]}: ${latex[text]}$")
         else:
             items.append(text)
-    kink = get_activation(gder.hidden).kink
+    kink = hidden.kink
     if kink:
         items.append(f"{gder.hidden} has a kink; convention: `{kink}`")
     return items or ["none beyond the definitions above"]
@@ -259,7 +266,7 @@ def _steps_section(
 
 def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> list[Block]:
     """The loss of one example and, with m examples, the mean with its L2 term."""
-    loss = get_loss(gder.loss)
+    _, _, loss = _spec(gder)
     style = style_for(notation_name, _wikipedia_style(notation_name, hadamard))
     cost = "J" if style.cost == "J" else "C"
     blocks: list[Block] = [
@@ -352,7 +359,5 @@ def cost_section(nets: list[Network], number: int) -> list[Block]:
 
 def example_networks(gder: GenericDerivation) -> list[Network]:
     """:data:`EXAMPLE_SIZES` with the generic derivation's activations, loss and bias."""
-    out = []
-    for sizes in EXAMPLE_SIZES:
-        out.append(network(list(sizes), gder.hidden, gder.output, gder.loss, bias=gder.bias))
-    return out
+    hidden, output, loss = _spec(gder)
+    return [network(list(s), hidden, output, loss, bias=gder.bias) for s in EXAMPLE_SIZES]
