@@ -98,7 +98,7 @@ def plot(rows: list[dict], path: Path) -> None:
         )
     ax.set_xlabel("parameters")
     ax.set_ylabel("seconds to derive every gradient")
-    ax.set_title("symbp derive: time grows linearly with the parameters", fontsize=9)
+    ax.set_title("symbp derive, sigmoid hidden layers, softmax + cross-entropy", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
