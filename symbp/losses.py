@@ -56,13 +56,19 @@ class Loss:
     def __call__(self, outputs: Sequence[Expr], targets: Sequence[Expr]) -> Expr:
         return sympy.Add(*[self.term(a, y) for a, y in zip(outputs, targets, strict=True)])
 
-    def check_fits(self, activation: Activation) -> None:
-        """Raise SpecError if the output activation can leave the interval the loss needs."""
+    def fits(self, activation: Activation) -> bool:
+        """Do the activation's outputs stay inside the interval the loss needs?"""
         if self.needs_range is None:
-            return
+            return True
         lo, hi = self.needs_range
         have = activation.output_range
-        if have is None or have[0] < lo or have[1] > hi:
+        return have is not None and have[0] >= lo and have[1] <= hi
+
+    def check_fits(self, activation: Activation) -> None:
+        """Raise SpecError if the output activation can leave the interval the loss needs."""
+        if not self.fits(activation):
+            lo, hi = self.needs_range
+            have = activation.output_range
             shown = "unknown" if have is None else f"({have[0]}, {have[1]})"
             fitting = ", ".join(_fitting_activations(self))
             raise SpecError(
@@ -74,13 +80,18 @@ class Loss:
 def _fitting_activations(loss: Loss) -> list[str]:
     from symbp.activations import ACTIVATIONS, get_activation
 
-    fitting = []
-    for name in ACTIVATIONS:
-        have = get_activation(name).output_range
-        lo, hi = loss.needs_range
-        if have is not None and have[0] >= lo and have[1] <= hi:
-            fitting.append(name)
-    return fitting
+    return [name for name in ACTIVATIONS if loss.fits(get_activation(name))]
+
+
+def fitting_pairs() -> list[tuple[str, str]]:
+    """Every (output activation, loss) pair of the registries that fits: what tests sweep.
+
+    >>> ("sigmoid", "binary_cross_entropy") in fitting_pairs()
+    True
+    >>> ("tanh", "categorical_cross_entropy") in fitting_pairs()
+    False
+    """
+    return [(act, name) for name in LOSSES for act in _fitting_activations(LOSSES.get(name))]
 
 
 LOSSES: Registry[Loss] = Registry("loss")

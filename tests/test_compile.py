@@ -22,28 +22,14 @@ from symbp.compile import CompileError, load_trainer, matrix_form, scalar_gradie
 from symbp.compile.matrix import FROM_PRE_ACTIVATIONS, skeleton
 from symbp.compile.scalar import _select, parameter_entry
 from symbp.derive.concrete import derive
-from symbp.errors import SpecError
-from symbp.losses import LOSSES, get_loss
+from symbp.losses import fitting_pairs, get_loss
 from symbp.model import forward, network
 from symbp.train import gradient_check
 
 RELATIVE = 1e-10
 
 
-def _pairs() -> list[tuple[str, str]]:
-    """Every (output activation, loss) pair the model accepts, from the registries."""
-    out = []
-    for act in ACTIVATIONS:
-        for loss in LOSSES:
-            try:
-                get_loss(loss).check_fits(get_activation(act))
-            except SpecError:
-                continue
-            out.append((act, loss))
-    return out
-
-
-PAIRS = _pairs()
+PAIRS = fitting_pairs()
 HIDDEN = list(ACTIVATIONS)
 
 

@@ -12,6 +12,7 @@ from symbp.errors import SpecError
 from symbp.latex.printer import GenericPrinter, print_node, style_for
 from symbp.latex.printer_normalise import normalise
 from symbp.latex.printer_sources import DEVIATIONS, deviations, equations
+from symbp.losses import fitting_pairs
 
 
 @pytest.mark.parametrize(
@@ -140,24 +141,8 @@ def test_no_sympy_default_latex_leaks():
             assert "mapsto" not in eq.latex and "operatorname{Piecewise}" not in eq.latex
 
 
-def _fitting_pairs():
-    from symbp.activations import ACTIVATIONS, get_activation
-    from symbp.errors import SymbpError
-    from symbp.losses import LOSSES, get_loss
-
-    pairs = []
-    for output in ACTIVATIONS:
-        for loss in LOSSES:
-            try:
-                get_loss(loss).check_fits(get_activation(output))
-            except SymbpError:
-                continue
-            pairs.append((output, loss))
-    return pairs
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(("output", "loss"), _fitting_pairs())
+@pytest.mark.parametrize(("output", "loss"), fitting_pairs())
 @pytest.mark.parametrize("hidden", ["sigmoid", "relu", "leaky_relu", "identity"])
 def test_every_registry_pair_derives_and_prints_in_every_notation(hidden, output, loss):
     der = derive_generic(hidden, output, loss, bias="unit", examples=True, l2=True)

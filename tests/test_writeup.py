@@ -13,6 +13,7 @@ from symbp.cli import main
 from symbp.errors import SymbpError
 from symbp.latex import writeup
 from symbp.latex.concrete import to_latex
+from symbp.losses import fitting_pairs
 from symbp.notation import NOTATIONS
 
 XOR = symbp.network([2, 2, 1], "sigmoid", "sigmoid", "bce")
@@ -197,23 +198,8 @@ def test_latex_reasons_with_tex_characters_are_escaped():
     assert "sum\\_j y\\_j = 1" in text
 
 
-def _fitting_pairs():
-    from symbp.activations import ACTIVATIONS, get_activation
-    from symbp.losses import LOSSES, get_loss
-
-    pairs = []
-    for loss in LOSSES:
-        for output in ACTIVATIONS:
-            try:
-                get_loss(loss).check_fits(get_activation(output))
-            except SymbpError:
-                continue
-            pairs.append((output, loss))
-    return pairs
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(("output", "loss"), _fitting_pairs())
+@pytest.mark.parametrize(("output", "loss"), fitting_pairs())
 @pytest.mark.parametrize("generic", [False, True])
 def test_every_output_and_loss_in_the_registries_writes_up_in_every_notation(output, loss, generic):
     from symbp.derive.generic import derive_generic
