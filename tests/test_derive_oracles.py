@@ -128,3 +128,20 @@ def test_random_architectures_match_finite_differences(sizes, hidden, pair, seed
     fd = finite_difference_values(der, point)
     for v, value in got.items():
         assert close(value, fd[v], 1e-4, 1e-6), (v, value, fd[v])
+
+
+def test_direct_gradient_is_sympy_diff_of_the_composed_loss():
+    der = derive(network([2, 2, 1], "tanh", "sigmoid", "bce"))
+    w = sympy.Symbol("w1_2_1", real=True)
+    assert der.direct_gradient("w1_2_1") == sympy.diff(der.forward.composed_loss(), w)
+
+
+def test_a_custom_pair_goes_through_the_same_path_to_a_minus_y():
+    from symbp.activations import custom_activation
+    from symbp.losses import custom_loss
+
+    t, a, y = sympy.symbols("t a y")
+    sig = custom_activation(1 / (1 + sympy.exp(-t)), t, name="mysig", output_range=(0, 1))
+    bce = custom_loss(-y * sympy.log(a) - (1 - y) * sympy.log(1 - a), a, y)
+    der = _check_against_oracles(network([2, 2, 1], "tanh", sig, bce))
+    assert der.deltas[(2, 1)] == sympy.Symbol("a2_1", real=True) - sympy.Symbol("y1", real=True)

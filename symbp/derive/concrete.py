@@ -59,6 +59,7 @@ class Derivation:
     uses: dict[sympy.Symbol, list[tuple[Key, sympy.Expr]]] = field(default_factory=dict)
     output_steps: dict[Key, list[Step]] = field(default_factory=dict)
     assumptions: list[Assumption] = field(default_factory=list)
+    _composed: sympy.Expr | None = field(default=None, repr=False)
 
     @property
     def network(self) -> Network:
@@ -68,6 +69,20 @@ class Derivation:
         """dC/d(parameter) of one example, by ASCII name or symbol."""
         key = name if isinstance(name, sympy.Symbol) else sympy.Symbol(name, real=True)
         return self.gradients[key]
+
+    def direct_gradient(self, name: str | sympy.Symbol) -> sympy.Expr:
+        """dC/d(parameter or input) by sympy.diff of the fully composed loss: the oracle the
+        backprop form is proved against. Its size grows fast with depth and width.
+
+        >>> from symbp.model import network
+        >>> der = derive(network([1, 1], "identity", "identity", "mse"))
+        >>> der.direct_gradient("w1_1_1")
+        x1*(b1_1 + w1_1_1*x1 - y1)
+        """
+        key = name if isinstance(name, sympy.Symbol) else sympy.Symbol(name, real=True)
+        if self._composed is None:
+            self._composed = self.forward.composed_loss()
+        return sympy.diff(self._composed, key)
 
     def regularisation(self, parameter: sympy.Symbol) -> sympy.Expr:
         """The L2 term's derivative lambda/m * w (0 for biases and without L2)."""
