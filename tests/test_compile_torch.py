@@ -11,7 +11,7 @@ from symbp.model import network
 from tests.test_compile import PAIRS, assert_close, batch, random_params
 
 torch = pytest.importorskip(
-    "torch", reason="torch is not installed (pip install torch): the autograd oracle is skipped"
+    "torch", reason="torch is not installed (pip install torch==2.13.0): autograd oracle skipped"
 )
 F = torch.nn.functional
 
