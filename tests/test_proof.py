@@ -64,3 +64,15 @@ def test_a_wrong_gradient_fails(method):
 def test_unknown_method_is_an_error():
     with pytest.raises(SymbpError, match="unknown proof method 'guess'"):
         prove(derive(network([1, 1])), method="guess")
+
+
+def test_softmax_networks_are_proved_symbolically_and_a_wrong_softmax_gradient_fails():
+    net = network([2, 3, 3], "softmax", "softmax", "cross-entropy")
+    der = derive(net)
+    report = prove(der)
+    assert report.ok and report.count("symbolic") == len(report.lines) == 23
+    w = sympy.Symbol("w1_2_1", real=True)
+    der.gradients[w] = der.gradients[w] + sympy.Symbol("a1_1", real=True) * 1e-3
+    failed = [line for line in prove(der).lines if not line.holds]
+    assert [line.quantity for line in failed] == ["w1_2_1"]
+    assert failed[0].method == "numeric"

@@ -7,8 +7,10 @@ For each parameter (and each input x_k) one of two methods, named in the report:
   used, such as sum_j y_j = 1, are substituted first and listed). Activations whose derivative
   has an output form (sigmoid' = a(1 - a), tanh' = 1 - a^2) enter the composed loss as SymPy
   functions carrying that identity, which is itself proved against SymPy's derivative of the
-  definition; this keeps the expressions small. The mean over m examples and the L2 term follow
-  by linearity of the derivative; the L2 term's derivative is checked separately.
+  definition; this keeps the expressions small. Softmax enters the same way, as functions whose
+  partial derivatives are its Jacobian a_i (delta_ij - a_j), proved at the layer's width. The
+  mean over m examples and the L2 term follow by linearity of the derivative; the L2 term's
+  derivative is checked separately.
 - ``numeric``: at several random points, in 60-digit arithmetic, the backprop form agrees with a
   central difference of the composed objective (step 1e-25, truncation error ~1e-50). This is
   evidence, not a proof, and the report says so.
@@ -34,7 +36,7 @@ import sympy
 from sympy.printing.pycode import MpmathPrinter
 
 from symbp import limits
-from symbp.activations import Elementwise
+from symbp.activations import Activation, Elementwise
 from symbp.derive.concrete import Derivation, _output_identity_holds
 from symbp.errors import SymbpError
 
@@ -106,6 +108,35 @@ def _opaque(act: Elementwise) -> type[sympy.Function]:
     return type(act.name, (sympy.Function,), {"fdiff": fdiff, "is_real": True})
 
 
+@cache
+def _vector_identity_holds(act: Activation, width: int) -> bool:
+    """Is the activation's stated Jacobian da_i/dz_j (in its outputs) SymPy's, at this width?"""
+    zs = sympy.symbols(f"t1:{width + 1}", real=True)
+    outs = act(zs)
+    pairs = [(i, j) for i in range(width) for j in range(width)]
+    for i, j in pairs:
+        stated = act.jacobian_in_outputs(outs, i, j)
+        if stated is None or sympy.cancel(sympy.diff(outs[i], zs[j]) - stated) != 0:
+            return False
+    return True
+
+
+@cache
+def _opaque_vector(act: Activation, width: int) -> list[type[sympy.Function]]:
+    """a_1..a_n of a vector activation (softmax) as unevaluated SymPy functions of z_1..z_n whose
+    partial derivatives are the activation's Jacobian written with its outputs."""
+    family: list[type[sympy.Function]] = []
+
+    def fdiff(self, argindex=1):
+        outputs = [member(*self.args) for member in family]
+        return act.jacobian_in_outputs(outputs, family.index(type(self)), argindex - 1)
+
+    for i in range(1, width + 1):
+        attributes = {"fdiff": fdiff, "is_real": True, "nargs": width}
+        family.append(type(f"{act.name}_{i}", (sympy.Function,), attributes))
+    return family
+
+
 def _composed(der: Derivation) -> tuple[sympy.Expr, dict[sympy.Symbol, sympy.Expr]]:
     """The composed loss of one example, and every named intermediate as a composed expression."""
     fwd, net = der.forward, der.network
@@ -114,9 +145,13 @@ def _composed(der: Derivation) -> tuple[sympy.Expr, dict[sympy.Symbol, sympy.Exp
         act = net.activation(layer)
         for j in range(1, net.sizes[layer] + 1):
             full[fwd.z[(layer, j)]] = fwd.z_def[(layer, j)].xreplace(full)
-        for j in range(1, net.sizes[layer] + 1):
+        width = net.sizes[layer]
+        zs = [full[fwd.z[(layer, j)]] for j in range(1, width + 1)]
+        for j in range(1, width + 1):
             if isinstance(act, Elementwise) and _output_identity_holds(act):
-                full[fwd.a[(layer, j)]] = _opaque(act)(full[fwd.z[(layer, j)]])
+                full[fwd.a[(layer, j)]] = _opaque(act)(zs[j - 1])
+            elif not act.elementwise and _vector_identity_holds(act, width):
+                full[fwd.a[(layer, j)]] = _opaque_vector(act, width)[j - 1](*zs)
             else:
                 full[fwd.a[(layer, j)]] = fwd.a_def[(layer, j)].xreplace(full)
     for layer in range(net.L, 0, -1):
