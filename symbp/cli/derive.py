@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="auto",
         choices=("auto", "symbolic", "numeric", "none"),
         help="how to check each gradient against direct differentiation (default auto: "
-        "symbolic on small networks, 60-digit numeric otherwise)",
+        "symbolic up to 100 parameters, 60-digit numeric otherwise)",
     )
     parser.add_argument("--generic", action="store_true", help="any depth L, symbolic widths")
     writeup_cli.add_arguments(parser)

@@ -40,7 +40,7 @@ from symbp.activations import Activation, Elementwise
 from symbp.derive.concrete import Derivation, _output_identity_holds
 from symbp.errors import SymbpError
 
-SYMBOLIC_PARAMETER_LIMIT = 40
+SYMBOLIC_PARAMETER_LIMIT = 100
 """``auto`` tries the symbolic method on networks with at most this many parameters."""
 
 _DIGITS = 60
