@@ -113,6 +113,19 @@ def test_cli_prints_latex_to_stdout(capsys):
     assert text.rstrip().endswith("\\end{document}")
 
 
+def _compile(folder, text: str) -> None:
+    """pdflatex must compile the document without an error."""
+    (folder / "w.tex").write_text(text)
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "w.tex"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 @pytest.mark.parametrize("notation", NOTATIONS)
 @pytest.mark.parametrize("generic", [False, True])
@@ -125,15 +138,7 @@ def test_latex_compiles_with_pdflatex(tmp_path, notation, generic):
     else:
         der = symbp.derive(net)
     doc = writeup.render(der, notation=notation, fmt="latex", hadamard="cdot")
-    (tmp_path / "w.tex").write_text(doc.text)
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "w.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout[-2000:]
+    _compile(tmp_path, doc.text)
     assert (tmp_path / "w.pdf").stat().st_size > 10_000
 
 
@@ -269,15 +274,7 @@ def test_ng_latex_with_a_tanh_hidden_layer_and_squared_error_compiles(tmp_path):
     der = derive_generic("tanh", "sigmoid", "mse", bias="unit")
     doc = writeup.render(der, notation="ng", fmt="latex")
     assert not re.search(r"\^\{[^{}]*\}\^\{", doc.text)  # a_i^{(l)}^{2}: a double superscript
-    (tmp_path / "w.tex").write_text(doc.text)
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "w.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout[-2000:]
+    _compile(tmp_path, doc.text)
 
 
 @pytest.mark.parametrize("notation", ["wikipedia", "ng", "nielsen"])

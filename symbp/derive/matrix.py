@@ -122,21 +122,21 @@ class T(Node):
 
 
 @dataclass(frozen=True)
-class MatMul(Node):
+class _Variadic(Node):
+    """A node of any number of operands, built as ``Kind(a, b, c)``."""
+
     args: tuple[Node, ...]
 
     def __init__(self, *args: Node) -> None:
         object.__setattr__(self, "args", tuple(args))
 
 
-@dataclass(frozen=True)
-class Hadamard(Node):
+class MatMul(_Variadic):
+    """Matrix product, left to right."""
+
+
+class Hadamard(_Variadic):
     """Elementwise product, in the order the chain rule produced it."""
-
-    args: tuple[Node, ...]
-
-    def __init__(self, *args: Node) -> None:
-        object.__setattr__(self, "args", tuple(args))
 
 
 @dataclass(frozen=True)
@@ -147,22 +147,12 @@ class Outer(Node):
     right: Node
 
 
-@dataclass(frozen=True)
-class Product(Node):
+class Product(_Variadic):
     """A product of scalars (entries), in the order given."""
 
-    args: tuple[Node, ...]
 
-    def __init__(self, *args: Node) -> None:
-        object.__setattr__(self, "args", tuple(args))
-
-
-@dataclass(frozen=True)
-class Add(Node):
-    args: tuple[Node, ...]
-
-    def __init__(self, *args: Node) -> None:
-        object.__setattr__(self, "args", tuple(args))
+class Add(_Variadic):
+    """A sum, in the order given."""
 
 
 @dataclass(frozen=True)
@@ -310,7 +300,7 @@ def substitute(node: Node, mapping: dict[sympy.Expr, sympy.Expr]) -> Node:
     if not isinstance(node, Node):
         return node
     changes = {f.name: substitute(getattr(node, f.name), mapping) for f in fields(node)}
-    if isinstance(node, (MatMul, Hadamard, Product, Add)):
+    if isinstance(node, _Variadic):
         return type(node)(*changes["args"])
     return replace(node, **changes)
 
@@ -324,7 +314,7 @@ def replace_nodes(node: Node, mapping: dict[Node, Node]) -> Node:
     if node in mapping:
         return mapping[node]
     changes = {f.name: replace_nodes(getattr(node, f.name), mapping) for f in fields(node)}
-    if isinstance(node, (MatMul, Hadamard, Product, Add)):
+    if isinstance(node, _Variadic):
         return type(node)(*changes["args"])
     return replace(node, **changes)
 
