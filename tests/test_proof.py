@@ -76,3 +76,16 @@ def test_softmax_networks_are_proved_symbolically_and_a_wrong_softmax_gradient_f
     failed = [line for line in prove(der).lines if not line.holds]
     assert [line.quantity for line in failed] == ["w1_2_1"]
     assert failed[0].method == "numeric"
+
+
+def test_auto_checks_a_seeded_sample_of_a_large_network_and_says_so(monkeypatch):
+    from symbp.derive import proof
+
+    monkeypatch.setattr(proof, "AUTO_SAMPLE_ABOVE", 10)
+    monkeypatch.setattr(proof, "AUTO_SAMPLE", 4)
+    der = derive(network([2, 3, 2], "tanh", "sigmoid", "mse"))
+    report = prove(der)
+    assert len(report.lines) == 4 and report.total == 19 and report.ok
+    assert "a seeded random sample of 4 of the network's 19 quantities" in report.summary()
+    assert [line.quantity for line in prove(der).lines] == [line.quantity for line in report.lines]
+    assert len(prove(der, method="numeric").lines) == 19

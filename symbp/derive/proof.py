@@ -42,6 +42,10 @@ from symbp.errors import SymbpError
 
 SYMBOLIC_PARAMETER_LIMIT = 100
 """``auto`` tries the symbolic method on networks with at most this many parameters."""
+AUTO_SAMPLE_ABOVE = 1000
+AUTO_SAMPLE = 300
+"""Past AUTO_SAMPLE_ABOVE quantities, ``auto`` checks a seeded sample of AUTO_SAMPLE of them, so
+that a large network's report takes seconds, not hours."""
 
 _DIGITS = 60
 _STEP = mpmath.mpf("1e-25")
@@ -62,6 +66,8 @@ class ProofReport:
     network_description: str
     lines: list[ProofLine] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    total: int = 0
+    """How many quantities the network has; more than ``len(lines)`` when only a sample ran."""
 
     def count(self, method: str, holds: bool = True) -> int:
         return sum(1 for line in self.lines if line.method == method and line.holds == holds)
@@ -72,10 +78,16 @@ class ProofReport:
 
     def summary(self) -> str:
         failed = sum(1 for line in self.lines if not line.holds)
-        return (
+        text = (
             f"{self.count('symbolic')} of {len(self.lines)} quantities proved symbolically, "
             f"{self.count('numeric')} agreed numerically, {failed} failed"
         )
+        if self.total > len(self.lines):
+            text += (
+                f" (a seeded random sample of {len(self.lines)} of the network's {self.total:,} "
+                "quantities; --proof numeric checks them all)"
+            )
+        return text
 
     def __str__(self) -> str:
         out = [f"proof report for {self.network_description}", self.summary()]
@@ -352,13 +364,24 @@ def prove(
     points: int = 3,
     seed: int = 0,
     time_limit: float = 5.0,
+    sample: int | None = None,
 ) -> ProofReport:
-    """Compare every parameter's (and input's) backprop gradient with direct differentiation."""
+    """Compare every parameter's (and input's) backprop gradient with direct differentiation.
+
+    ``sample`` checks a seeded random subset of that many quantities; ``method="auto"`` does so
+    by itself (:data:`AUTO_SAMPLE`) past :data:`AUTO_SAMPLE_ABOVE` quantities, and says so.
+    """
     if method not in ("auto", "symbolic", "numeric"):
         raise SymbpError(f"unknown proof method {method!r}; known: auto, numeric, symbolic")
     fwd = der.forward
     quantities = [(p.name, p, der.gradients[p]) for p in fwd.parameters]
     quantities += [(x.name, x, der.grad_x[k]) for k, x in enumerate(fwd.x, start=1)]
+    total = len(quantities)
+    if sample is None and method == "auto" and total > AUTO_SAMPLE_ABOVE:
+        sample = AUTO_SAMPLE
+    if sample is not None and sample < total:
+        chosen = set(random.Random(seed).sample(range(total), sample))
+        quantities = [q for i, q in enumerate(quantities) if i in chosen]
     symbolic: dict[str, ProofLine] = {}
     small = der.network.parameter_count <= SYMBOLIC_PARAMETER_LIMIT
     if method == "symbolic" or (method == "auto" and small):
@@ -366,5 +389,6 @@ def prove(
     rest = [q for q in quantities if q[0] not in symbolic]
     numeric = _prove_numeric(der, rest, points, seed) if rest else {}
     report = ProofReport(der.network.describe(), assumptions=[a.name for a in der.assumptions])
+    report.total = total
     report.lines = [symbolic.get(name) or numeric[name] for name, _, _ in quantities]
     return report
