@@ -48,11 +48,10 @@ def _hidden_delta(der: Derivation, layer: int, j: int) -> list[Step]:
     z_j, a_j = fwd.z[(layer, j)], fwd.a[(layer, j)]
     act = der.network.activation(layer)
     steps = [Step(fwd.delta[(layer, j)], d(C, z_j), Rule.DEFINITION)]
-    outs = [fwd.a[(layer, i)] for i in range(1, der.network.sizes[layer] + 1)]
-    depends = [
-        a for a in outs if z_j in fwd.a_def[(layer, int(a.name.split("_")[-1]))].free_symbols
-    ]
-    chain = sympy.Add(*[d(C, a) * d(a, z_j) for a in depends])
+    units = range(1, der.network.sizes[layer] + 1)
+    depends = [i for i in units if z_j in fwd.a_def[(layer, i)].free_symbols]
+    outs = fwd.previous(layer)
+    chain = sympy.Add(*[d(C, outs[i - 1]) * d(outs[i - 1], z_j) for i in depends])
     steps.append(Step(d(C, z_j), chain, Rule.CHAIN_RULE, f"a^{layer} = {act.name}(z^{layer})"))
     if act.elementwise:
         steps.append(
@@ -61,8 +60,12 @@ def _hidden_delta(der: Derivation, layer: int, j: int) -> list[Step]:
         in_outputs = act.fprime_in_output(a_j)
         if in_outputs is not None and _output_identity_holds(act) and act.name != "identity":
             steps.append(Step(d(C, z_j), d(C, a_j) * in_outputs, Rule.OUTPUT_FORM))
-    for step in _through_units(der, a_j, None):
-        steps.append(step)
+    else:
+        jacobian = [act.jacobian_in_outputs(outs, i - 1, j - 1) for i in depends]
+        local = sympy.Add(*[d(C, outs[i - 1]) * e for i, e in zip(depends, jacobian, strict=True)])
+        steps.append(Step(d(C, z_j), local, Rule.ACTIVATION_DERIVATIVE, f"{act.name} Jacobian"))
+    for i in depends:
+        steps += _through_units(der, outs[i - 1], None)
     steps.append(Step(fwd.delta[(layer, j)], der.deltas[(layer, j)], Rule.SUBSTITUTE))
     return steps
 
