@@ -33,11 +33,11 @@ from functools import cache
 
 import mpmath
 import sympy
-from sympy.printing.pycode import MpmathPrinter
 
 from symbp import limits
 from symbp.activations import Activation, Elementwise
 from symbp.derive.concrete import Derivation, _output_identity_holds
+from symbp.derive.proof_numeric import Backprop, Composed
 from symbp.errors import SymbpError
 
 SYMBOLIC_PARAMETER_LIMIT = 100
@@ -234,21 +234,6 @@ def _prove_symbolic(der: Derivation, quantities, time_limit: float) -> dict[str,
     return lines
 
 
-def _compile_mpmath(der: Derivation, outputs: list[sympy.Expr]):
-    """A Python function of (data, parameters) evaluating the definitions in order with mpmath."""
-    fwd = der.forward
-    printer = MpmathPrinter({"fully_qualified_modules": True, "inline": True})
-    names = [s.name for s in (*fwd.x, *fwd.y, *fwd.parameters)]
-    body = []
-    for symbol, value in der.definitions():
-        body.append(f"    {symbol.name} = {printer.doprint(value)}")
-    body.append(f"    return [{', '.join(printer.doprint(o) for o in outputs)}]")
-    source = f"def _f({', '.join(names)}):\n" + "\n".join(body)
-    namespace = {"mpmath": mpmath}
-    exec(compile(source, "<symbp proof>", "exec"), namespace)  # our own printed expressions
-    return namespace["_f"]
-
-
 def _random_targets(der: Derivation, rng: random.Random) -> list[mpmath.mpf]:
     ys = [mpmath.mpf(rng.uniform(0.05, 1.0)) for _ in der.forward.y]
     if der.assumptions:
@@ -259,57 +244,11 @@ def _random_targets(der: Derivation, rng: random.Random) -> list[mpmath.mpf]:
     return ys
 
 
-class _MpForward:
-    """The composed loss evaluated in mpmath unit by unit from the forward equations only, so that
-    moving one parameter recomputes just its unit and the layers after it."""
-
-    def __init__(self, der: Derivation) -> None:
-        fwd, net = der.forward, der.network
-        self.fwd, self.L = fwd, net.L
-        self.units: dict[int, list] = {layer: [] for layer in range(1, net.L + 1)}
-        self.containing: dict[sympy.Symbol, list] = {}
-        for unit, z_def in fwd.z_def.items():
-            args = sorted(z_def.free_symbols, key=lambda s: s.name)
-            entry = (fwd.z[unit], args, sympy.lambdify(args, z_def, "mpmath"))
-            self.units[unit[0]].append(entry)
-            for symbol in args:
-                self.containing.setdefault(symbol, []).append((unit[0], entry))
-        self.layers = {}
-        for layer in range(1, net.L + 1):
-            units = range(1, net.sizes[layer] + 1)
-            zs = [fwd.z[(layer, j)] for j in units]
-            outs = [fwd.a[(layer, j)] for j in units]
-            values = [fwd.a_def[(layer, j)] for j in units]
-            self.layers[layer] = (zs, outs, sympy.lambdify(zs, values, "mpmath"))
-        targets = [*fwd.previous(net.L), *fwd.y]
-        self.loss_args = targets
-        self.loss_fn = sympy.lambdify(targets, fwd.loss, "mpmath")
-
-    def _activate(self, env: dict, layer: int) -> None:
-        zs, outs, fn = self.layers[layer]
-        for symbol, value in zip(outs, fn(*[env[z] for z in zs]), strict=True):
-            env[symbol] = value
-
-    def loss(self, env: dict, moved: sympy.Symbol | None = None) -> mpmath.mpf:
-        """C at ``env`` (filled in place); with ``moved``, ``env`` already holds every value
-        upstream of the units containing ``moved``, which alone are recomputed in their layer."""
-        start, only = 1, None
-        if moved is not None and moved in self.containing:
-            layers = {layer for layer, _ in self.containing[moved]}
-            start = min(layers)
-            only = [entry for layer, entry in self.containing[moved] if layer == start]
-        for layer in range(start, self.L + 1):
-            for z, args, fn in only if (layer == start and only) else self.units[layer]:
-                env[z] = fn(*[env[a] for a in args])
-            self._activate(env, layer)
-        return self.loss_fn(*[env[s] for s in self.loss_args])
-
-
 def _prove_numeric(der: Derivation, quantities, points: int, seed: int) -> dict[str, ProofLine]:
     fwd, net = der.forward, der.network
     m = net.examples
-    backprop = _compile_mpmath(der, [q[2] for q in quantities])
-    composed = _MpForward(der)
+    backprop = Backprop(der, [q[2] for q in quantities])
+    composed = Composed(der)
     params = list(fwd.parameters)
     worst = {q[0]: mpmath.mpf(0) for q in quantities}
     ok = {q[0]: True for q in quantities}
@@ -324,8 +263,7 @@ def _prove_numeric(der: Derivation, quantities, points: int, seed: int) -> dict[
                 env.update(zip(fwd.y, _random_targets(der, rng), strict=True))
                 composed.loss(env)
                 bases.append(env)
-            data = [[env[s] for s in (*fwd.x, *fwd.y)] for env in bases]
-            forms = [backprop(*row, *[theta[p] for p in params]) for row in data]
+            forms = [backprop(env) for env in bases]
 
             def shifted(symbol, step, bases=bases, theta=theta):
                 """The objective J with ``symbol`` moved by ``step`` (in every example)."""

@@ -1,0 +1,121 @@
+"""60-digit evaluation for the proof report's numeric method.
+
+:class:`Composed` evaluates the composed loss from the forward equations only (never a
+derivative), unit by unit, so that moving one parameter recomputes just its unit and the layers
+after it. :class:`Backprop` evaluates the backprop form (deltas, then the chosen gradients) at
+the same point. Sums of products of symbols, the shape of every pre-activation and most
+gradients, are evaluated by a loop; anything else through ``lambdify(..., "mpmath")``.
+
+>>> import sympy
+>>> a, b = sympy.symbols("a b")
+>>> with mpmath.workdps(30):
+...     print(Evaluator(2 * a * b - a)({a: mpmath.mpf(3), b: mpmath.mpf(5)}))
+27.0
+"""
+
+from __future__ import annotations
+
+import mpmath
+import sympy
+
+from symbp.activations import Elementwise
+from symbp.derive.concrete import Derivation
+
+
+def _monomials(expr: sympy.Expr) -> list[tuple[sympy.Rational, tuple]] | None:
+    """(coefficient, symbols) for each term when ``expr`` is a sum of products of symbols."""
+    terms = []
+    for term in sympy.Add.make_args(expr):
+        coefficient, rest = term.as_coeff_Mul()
+        factors = sympy.Mul.make_args(rest)
+        if not coefficient.is_Rational or not all(isinstance(f, sympy.Symbol) for f in factors):
+            return None
+        terms.append((coefficient, factors))
+    return terms
+
+
+class Evaluator:
+    """A SymPy expression as a function of ``env`` (symbol -> mpf)."""
+
+    def __init__(self, expr: sympy.Expr) -> None:
+        self.terms = _monomials(expr)
+        if self.terms is None:
+            self.args = sorted(expr.free_symbols, key=lambda s: s.name)
+            self.fn = sympy.lambdify(self.args, expr, "mpmath")
+        else:
+            self.terms = [(mpmath.mpf(c.p) / c.q, factors) for c, factors in self.terms]
+
+    def __call__(self, env: dict) -> mpmath.mpf:
+        if self.terms is None:
+            return self.fn(*[env[a] for a in self.args])
+        return mpmath.fsum(c * mpmath.fprod([env[s] for s in f]) for c, f in self.terms)
+
+
+class Composed:
+    """The composed loss C(x, y, parameters), from the forward equations alone."""
+
+    def __init__(self, der: Derivation) -> None:
+        fwd, net = der.forward, der.network
+        self.fwd, self.net = fwd, net
+        self.units: dict[int, list] = {layer: [] for layer in range(1, net.L + 1)}
+        self.containing: dict[sympy.Symbol, list] = {}
+        for (layer, j), z_def in fwd.z_def.items():
+            entry = (j, fwd.z[(layer, j)], Evaluator(z_def))
+            self.units[layer].append(entry)
+            for symbol in z_def.free_symbols:
+                self.containing.setdefault(symbol, []).append((layer, entry))
+        self.activations = {}
+        for layer in range(1, net.L + 1):
+            act = net.activation(layer)
+            if isinstance(act, Elementwise):
+                t = sympy.Symbol("t", real=True)
+                self.activations[layer] = sympy.lambdify(t, act.f(t), "mpmath")
+            else:
+                zs = [fwd.z[(layer, j)] for j in range(1, net.sizes[layer] + 1)]
+                values = [fwd.a_def[(layer, j)] for j in range(1, net.sizes[layer] + 1)]
+                self.activations[layer] = sympy.lambdify(zs, values, "mpmath")
+        self.loss_args = [*fwd.previous(net.L), *fwd.y]
+        self.loss_fn = sympy.lambdify(self.loss_args, fwd.loss, "mpmath")
+
+    def _activate(self, env: dict, layer: int, units: list) -> None:
+        fwd, fn = self.fwd, self.activations[layer]
+        if isinstance(self.net.activation(layer), Elementwise):
+            for j, z, _ in units:
+                env[fwd.a[(layer, j)]] = fn(env[z])
+            return
+        width = self.net.sizes[layer]
+        values = fn(*[env[fwd.z[(layer, j)]] for j in range(1, width + 1)])
+        for j, value in enumerate(values, start=1):
+            env[fwd.a[(layer, j)]] = value
+
+    def loss(self, env: dict, moved: sympy.Symbol | None = None) -> mpmath.mpf:
+        """C at ``env`` (filled in place); with ``moved``, ``env`` already holds every value
+        upstream of the units containing ``moved``, which alone are recomputed in their layer."""
+        start, only = 1, None
+        if moved is not None and moved in self.containing:
+            start = min(layer for layer, _ in self.containing[moved])
+            only = [entry for layer, entry in self.containing[moved] if layer == start]
+        for layer in range(start, self.net.L + 1):
+            units = only if layer == start and only else self.units[layer]
+            for _, z, evaluate in units:
+                env[z] = evaluate(env)
+            self._activate(env, layer, units)
+        return self.loss_fn(*[env[s] for s in self.loss_args])
+
+
+class Backprop:
+    """The deltas (in the derivation's order) and the chosen gradients at a point."""
+
+    def __init__(self, der: Derivation, outputs: list[sympy.Expr]) -> None:
+        fwd = der.forward
+        self.deltas = [
+            (s, Evaluator(v)) for s, v in der.definitions() if s in set(fwd.delta.values())
+        ]
+        self.outputs = [Evaluator(o) for o in outputs]
+
+    def __call__(self, env: dict) -> list[mpmath.mpf]:
+        """Values of the outputs; ``env`` holds the forward pass (from :class:`Composed`)."""
+        values = dict(env)
+        for symbol, evaluate in self.deltas:
+            values[symbol] = evaluate(values)
+        return [evaluate(values) for evaluate in self.outputs]
