@@ -15,7 +15,7 @@ import pytest
 
 from symbp.derive.generic import derive_generic
 from symbp.latex.printer_normalise import normalise
-from symbp.latex.printer_sources import DEVIATIONS, deviations, equations
+from symbp.latex.printer_sources import DEVIATIONS, SOURCE_STYLES, deviations, equations
 
 # (notation, hadamard style, label) -> the source's TeX, verbatim
 REFERENCE = {
@@ -243,13 +243,7 @@ def test_every_deviation_is_a_real_difference(deviation):
 
 
 def test_every_produced_equation_has_a_reference():
-    for notation, hadamard in [
-        ("wikipedia", "cdot"),
-        ("wikipedia", "circ"),
-        ("nielsen", None),
-        ("ng", None),
-        ("ufldl", None),
-    ]:
+    for notation, hadamard in SOURCE_STYLES:
         for label in produced(notation, hadamard):
             assert (notation, hadamard, label) in REFERENCE
 

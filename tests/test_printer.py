@@ -11,7 +11,7 @@ from symbp.derive.matrix import DEPTH, LAYER
 from symbp.errors import SpecError
 from symbp.latex.printer import GenericPrinter, print_node, style_for
 from symbp.latex.printer_normalise import normalise
-from symbp.latex.printer_sources import DEVIATIONS, deviations, equations
+from symbp.latex.printer_sources import DEVIATIONS, SOURCE_STYLES, deviations, equations
 from symbp.losses import fitting_pairs
 
 
@@ -150,13 +150,7 @@ def test_no_sympy_default_latex_leaks():
 def test_every_registry_pair_derives_and_prints_in_every_notation(hidden, output, loss):
     der = derive_generic(hidden, output, loss, bias="unit", examples=True, l2=True)
     assert {"delta_L", "delta_recursion", "grad_W", "grad_x"} <= set(der.equations)
-    for notation, hadamard in [
-        ("wikipedia", "cdot"),
-        ("wikipedia", "circ"),
-        ("nielsen", None),
-        ("ng", None),
-        ("ufldl", None),
-    ]:
+    for notation, hadamard in SOURCE_STYLES:
         for eq in equations(der, notation, hadamard):
             assert eq.latex and "None" not in eq.latex
 
@@ -177,17 +171,8 @@ def _pairs_that_fit():
             yield output, loss
 
 
-NOTATION_STYLES = [
-    ("wikipedia", "cdot"),
-    ("wikipedia", "circ"),
-    ("nielsen", None),
-    ("ng", None),
-    ("ufldl", None),
-]
-
-
 @pytest.mark.parametrize("bias", ["explicit", "unit"])
-@pytest.mark.parametrize(("notation", "hadamard"), NOTATION_STYLES)
+@pytest.mark.parametrize(("notation", "hadamard"), SOURCE_STYLES)
 @pytest.mark.parametrize(("output", "loss"), list(_pairs_that_fit()))
 def test_every_fitting_pair_prints_its_equations_in_every_notation(
     output, loss, notation, hadamard, bias

@@ -67,6 +67,15 @@ def header_flags(document: str) -> list[str]:
 def _top_level(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
     """(start, end) of every match of ``pattern`` outside braces and nested environments."""
     spans, depth, i = [], 0, 0
+
+    def match_at(start: int) -> int | None:
+        """End of a non-empty match of ``pattern`` at ``start`` (recorded), else None."""
+        m = pattern.match(text, start)
+        if m and m.end() > start:
+            spans.append((start, m.end()))
+            return m.end()
+        return None
+
     while i < len(text):
         if text.startswith("\\begin{", i) or text.startswith("\\left", i):
             depth += 1
@@ -74,24 +83,16 @@ def _top_level(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
             depth -= 1
         c = text[i]
         if c == "\\" and i + 1 < len(text) and not text[i + 1].isalpha():
-            if depth == 0:
-                m = pattern.match(text, i)
-                if m and m.end() > i:
-                    spans.append((i, m.end()))
-                    i = m.end()
-                    continue
-            i += 2
+            end = match_at(i) if depth == 0 else None
+            i = end if end is not None else i + 2
             continue
         if c in "{([":
             depth += 1
         elif c in "})]":
             depth = max(depth - 1, 0)
-        elif depth == 0:
-            m = pattern.match(text, i)
-            if m and m.end() > i:
-                spans.append((i, m.end()))
-                i = m.end()
-                continue
+        elif depth == 0 and (end := match_at(i)) is not None:
+            i = end
+            continue
         i += 1
     return spans
 

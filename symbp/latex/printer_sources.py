@@ -391,6 +391,16 @@ def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
     return [PrintedEquation(label, tex, f"{_UFLDL_REF}, {label}") for label, tex in out]
 
 
+SOURCE_STYLES: tuple[tuple[str, str | None], ...] = (
+    ("wikipedia", "cdot"),
+    ("wikipedia", "circ"),
+    ("nielsen", None),
+    ("ng", None),
+    ("ufldl", None),
+)
+"""Every (notation, Hadamard style) :func:`equations` prints: the sources' own equation sets."""
+
+
 def equations(
     derivation: GenericDerivation, notation: str, hadamard: str | None = None
 ) -> list[PrintedEquation]:
