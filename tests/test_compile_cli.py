@@ -31,7 +31,7 @@ def test_compile_refuses_to_overwrite_without_force(tmp_path, capsys) -> None:
     out = tmp_path / "trainer.py"
     out.write_text("keep me")
     assert main(["compile", *FLAGS, "-o", str(out)]) == 2
-    assert "exists; pass --force" in capsys.readouterr().err
+    assert "will not overwrite" in capsys.readouterr().err
     assert out.read_text() == "keep me"
     assert main(["compile", *FLAGS, "-o", str(out), "--force", "--dtype", "float32"]) == 0
     assert "DTYPE = np.float32" in out.read_text()

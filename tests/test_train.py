@@ -61,6 +61,20 @@ def test_cli_train_json_save_plot_and_gradcheck(tmp_path, capsys) -> None:
     assert plot.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_cli_train_never_overwrites_without_force(tmp_path, capsys) -> None:
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"the user's own picture")
+    (tmp_path / "params.npz").write_bytes(b"the user's own parameters")
+    argv = ["train", "--layers", "2,2,1", "--loss", "bce", "--data", "xor", "--epochs", "5"]
+    argv += ["--lr", "1", "--plot", str(mine), "--save", str(tmp_path / "params")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "will not overwrite" in err and "params.npz" in err and "mine.png" in err
+    assert mine.read_bytes() == b"the user's own picture"
+    assert main([*argv, "--force"]) == 0
+    assert mine.read_bytes()[:4] == b"\x89PNG"
+
+
 def test_cli_train_text_and_no_progress_bar_off_a_terminal(capsys) -> None:
     argv = ["train", "--layers", "4,8,3", "--hidden", "tanh", "--output", "softmax"]
     argv += ["--loss", "cce", "--data", "iris", "--epochs", "50", "--lr", "0.5", "--momentum"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from symbp.cli import add_network_flags, network_from_args
 from symbp.compile import DTYPES, trainer_source
 from symbp.errors import SymbpError
+from symbp.files import refuse_overwrite
 from symbp.notation import NOTATIONS
 
 
@@ -35,8 +36,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(source)
         return 0
     path = Path(args.output_file)
-    if path.exists() and not args.force:
-        raise SymbpError(f"{path} exists; pass --force to overwrite it")
+    refuse_overwrite([path], args.force)
     try:
         path.write_text(source)
     except OSError as error:

@@ -11,6 +11,7 @@ from symbp.cli import add_network_flags, network_from_args
 from symbp.compile import DTYPES
 from symbp.data import BUILTIN, load_dataset, targets
 from symbp.errors import SymbpError
+from symbp.files import refuse_overwrite
 from symbp.train import gradient_check, plot_history, terminal_progress, train
 
 GRADCHECK_TOLERANCE = 1e-5
@@ -41,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
     parser.add_argument("--plot", metavar="PNG", help="save loss and accuracy curves")
     parser.add_argument("--save", metavar="NPZ", help="save the trained parameters")
+    parser.add_argument("--force", action="store_true", help="overwrite --plot/--save files")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
         "--gradcheck", action="store_true", help="check gradients against finite differences"
@@ -48,8 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _save_path(name: str) -> str:
+    """np.savez adds .npz to a name without it."""
+    return name if name.endswith(".npz") else name + ".npz"
+
+
 def run(args: argparse.Namespace) -> int:
     net = network_from_args(args)
+    outputs = [_save_path(args.save)] if args.save else []
+    # checked before training, so that a long run never ends in a refusal
+    refuse_overwrite(outputs + ([args.plot] if args.plot else []), args.force)
     data = load_dataset(args.data, label=args.label, seed=args.seed)
     progress = None if args.json else terminal_progress()
     result = train(

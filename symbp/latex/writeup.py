@@ -21,7 +21,8 @@ from pathlib import Path
 from symbp import notation
 from symbp.derive.concrete import Derivation
 from symbp.derive.generic import GenericDerivation
-from symbp.errors import SpecError, SymbpError
+from symbp.errors import SpecError
+from symbp.files import refuse_overwrite
 from symbp.latex import picture, writeup_blocks, writeup_concrete, writeup_generic
 from symbp.latex.writeup_blocks import Block, Heading, Picture, Text
 
@@ -144,11 +145,7 @@ def write(document: Document, path: str | os.PathLike, force: bool = False) -> l
     ``force``. Returns the paths written."""
     target = Path(path)
     targets = [target] + [target.with_name(name) for name in document.files]
-    if not force:
-        existing = [str(p) for p in targets if p.exists()]
-        if existing:
-            shown = ", ".join(existing)
-            raise SymbpError(f"will not overwrite {shown}; pass --force to overwrite")
+    refuse_overwrite(targets, force)
     target.write_text(document.text, encoding="utf-8")
     for name, content in document.files.items():
         target.with_name(name).write_text(content, encoding="utf-8")
