@@ -10,8 +10,9 @@ SymPy reduces to 0 with the other symbols free:
    but a^{l-1} (x for l = 1) and parameters, a^l only z^l, the loss only a^L and y. So
    C_l(z^l) = C_{l+1}(z^{l+1}(f^l(z^l))), and a parameter reaches C only through the units
    whose pre-activation contains it.
-1. *Base*, one check per output unit: delta^L_j = sympy.diff(C(f^L(z^L)), z^L_j), after the
-   assumptions the derivation used (such as sum_j y_j = 1) are substituted.
+1. *Base*, one check per output unit: delta^L_j = sum_i dC/da^L_i da^L_i/dz^L_j (the chain rule
+   through a^L; dC/da^L by sympy.diff of the loss), after the assumptions the derivation used
+   (such as sum_j y_j = 1) are substituted.
 2. *Step*, one check per hidden unit: delta^l_j = sum_i (sum_k delta^{l+1}_k dz^{l+1}_k/da^l_i)
    da^l_i/dz^l_j as an identity in the symbols delta^{l+1}_k, w and a^l (O(width) terms). With
    the hypothesis delta^{l+1} = dC_{l+1}/dz^{l+1}, the chain rule through a^l makes this
@@ -26,9 +27,9 @@ per elementwise activation, at a placeholder t, then instantiated at each z_j); 
 of a term ``w * a`` or ``b`` as instances of :func:`monomial_lemma` (the derivative of a product
 of distinct symbols), which sympy.diff checks once per number of factors; any other term by
 sympy.diff itself. Activations with an output identity (sigmoid' = a(1 - a)) or softmax's
-Jacobian are differentiated as SymPy functions carrying that identity, proved against SymPy's
-derivative of the definition, and the result written back with the symbols a; others by their
-definition, with the kink convention stated. Cost: one small identity per unit and per
+Jacobian a_i (delta_ij - a_j) enter through that identity, proved against SymPy's derivative
+of the definition (at the layer's width for softmax); others by sympy.diff of their definition,
+with the kink convention stated. Cost: one small identity per unit and per
 parameter, instead of a derivative of the composed loss per parameter.
 
 >>> from symbp.model import network
@@ -60,14 +61,16 @@ from symbp.derive.proof_symbolic import (
     is_zero,
     kink_convention,
     l2_holds,
+    vector_identity_holds,
 )
 from symbp.model import Key
 
 Quantity = tuple[str, sympy.Symbol, sympy.Expr]
 INDUCTION_DETAIL = (
     "by induction over the layers: every delta it uses is proved equal to dC/dz (the output "
-    "deltas by sympy.diff of the loss, each hidden one by one chain-rule identity given the "
-    "layer above), and the gradient equals sum_u delta_u dz_u/dp over the units u containing p"
+    "deltas by sympy.diff of the loss and the activation's derivative, each hidden one by one "
+    "chain-rule identity given the layer above), and the gradient equals sum_u delta_u dz_u/dp "
+    "over the units u containing p"
 )
 
 
@@ -162,41 +165,43 @@ def _differentiate(expr: sympy.Expr, z: sympy.Symbol, result: Induction) -> symp
 
 
 def _activation_jacobian(der: Derivation, layer: int, result: Induction) -> dict:
-    """(i, j) -> da^layer_i/dz^layer_j by sympy.diff of the activation (nonzero entries only),
-    written back with the symbols a^layer where the activation is an identity-carrying function.
-    Elementwise: differentiated once at a placeholder t, each unit an instance at t = z_j."""
-    fwd, width = der.forward, der.network.sizes[layer]
+    """(i, j) -> da^layer_i/dz^layer_j, the entries that can be nonzero (z_j appears in a_i).
+
+    Elementwise: sympy.diff of the activation once, at a placeholder t, written with the output
+    a where the output identity is proved, then instantiated at each unit. Vector-valued
+    (softmax): the Jacobian written with the outputs, proved at this width against sympy.diff of
+    the definition; otherwise sympy.diff of each definition."""
+    fwd, net = der.forward, der.network
+    act, width = net.activation(layer), net.sizes[layer]
     zs = [fwd.z[(layer, j)] for j in range(1, width + 1)]
-    if isinstance(der.network.activation(layer), Elementwise):
+    if isinstance(act, Elementwise):
         t, a = sympy.Symbol("t", real=True), sympy.Symbol("a", real=True)
         value = activation_value(der, layer, 1, [t] * width)
         template = _differentiate(value, t, result).xreplace({value: a})
-        return {
-            (j, j): template.xreplace({a: fwd.a[(layer, j)], t: zs[j - 1]})
-            for j in range(1, width + 1)
-        }
-    values = [activation_value(der, layer, i, zs) for i in range(1, width + 1)]
-    back = {v: fwd.a[(layer, i)] for i, v in enumerate(values, start=1) if v.is_Function}
+        units = range(1, width + 1)
+        return {(j, j): template.xreplace({a: fwd.a[(layer, j)], t: zs[j - 1]}) for j in units}
+    outputs = fwd.previous(layer)
+    proved = vector_identity_holds(act, width)
     jacobian = {}
-    for i, value in enumerate(values, start=1):
+    for i in range(1, width + 1):
         for j, z in enumerate(zs, start=1):
-            if z in value.free_symbols:
-                jacobian[(i, j)] = _differentiate(value, z, result).xreplace(back)
+            if z in fwd.a_def[(layer, i)].free_symbols:
+                jacobian[(i, j)] = (
+                    act.jacobian_in_outputs(outputs, i - 1, j - 1)
+                    if proved
+                    else _differentiate(fwd.a_def[(layer, i)], z, result)
+                )
     return jacobian
 
 
 def _prove_output_deltas(der: Derivation, result: Induction, all_deltas: set) -> None:
-    """Check 1: delta^L_j = d C(f^L(z^L)) / dz^L_j under the assumptions used (the derivative
-    written back with the symbols a^L where the activation is an identity-carrying function)."""
+    """Check 1: delta^L_j = sum_i dC/da^L_i da^L_i/dz^L_j under the assumptions used."""
     fwd, L = der.forward, der.network.L
-    width = der.network.sizes[L]
-    zs = [fwd.z[(L, j)] for j in range(1, width + 1)]
-    values = [activation_value(der, L, i, zs) for i in range(1, width + 1)]
-    loss = fwd.loss.xreplace(dict(zip(fwd.previous(L), values, strict=True)))
-    back = {v: fwd.a[(L, i)] for i, v in enumerate(values, start=1) if v.is_Function}
+    jacobian = _activation_jacobian(der, L, result)
+    dc_da = {i: sympy.diff(fwd.loss, a_i) for i, a_i in enumerate(fwd.previous(L), start=1)}
     fix = assumption_substitution(der)
-    for j in range(1, width + 1):
-        direct = _differentiate(loss, zs[j - 1], result).xreplace(back)
+    for j in range(1, der.network.sizes[L] + 1):
+        direct = sympy.Add(*[dc_da[i] * d_ij for (i, jj), d_ij in jacobian.items() if jj == j])
         derived = der.deltas[(L, j)]
         if not derived.free_symbols & all_deltas and is_zero((direct - derived).xreplace(fix)):
             result.deltas.add(fwd.delta[(L, j)])

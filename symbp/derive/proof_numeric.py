@@ -8,7 +8,7 @@ is compared with a central difference of the composed objective (step 1e-25, tru
 derivative), unit by unit, so that moving one parameter recomputes just its unit and the layers
 after it. :class:`Backprop` evaluates the backprop form (deltas, then the chosen gradients) at
 the same point. Sums of products of symbols, the shape of every pre-activation and most
-gradients, are evaluated by a loop; anything else through ``lambdify(..., "mpmath")``.
+gradients, are evaluated as dot products; anything else through ``lambdify(..., "mpmath")``.
 
 >>> import sympy
 >>> a, b = sympy.symbols("a b")
@@ -41,20 +41,32 @@ def _monomials(expr: sympy.Expr) -> list[tuple[sympy.Rational, tuple]] | None:
 
 
 class Evaluator:
-    """A SymPy expression as a function of ``env`` (symbol -> mpf)."""
+    """A SymPy expression as a function of ``env`` (symbol -> mpf). A sum of products is split
+    into its products of two symbols (``w * a``: one ``mpmath.fdot``), its lone symbols and the
+    rest, each summed exactly as mpmath sums at the working precision."""
 
     def __init__(self, expr: sympy.Expr) -> None:
-        self.terms = _monomials(expr)
-        if self.terms is None:
+        terms = _monomials(expr)
+        self.fn = None
+        if terms is None:
             self.args = sorted(expr.free_symbols, key=lambda s: s.name)
             self.fn = sympy.lambdify(self.args, expr, "mpmath")
-        else:
-            self.terms = [(mpmath.mpf(c.p) / c.q, factors) for c, factors in self.terms]
+            return
+        self.pairs = [f for c, f in terms if c == 1 and len(f) == 2]
+        self.singles = [f[0] for c, f in terms if c == 1 and len(f) == 1]
+        self.others = [
+            (mpmath.mpf(c.p) / c.q, f) for c, f in terms if c != 1 or len(f) not in (1, 2)
+        ]
 
     def __call__(self, env: dict) -> mpmath.mpf:
-        if self.terms is None:
+        if self.fn is not None:
             return self.fn(*[env[a] for a in self.args])
-        return mpmath.fsum(c * mpmath.fprod([env[s] for s in f]) for c, f in self.terms)
+        total = mpmath.fdot((env[u], env[v]) for u, v in self.pairs)
+        if self.singles:
+            total += mpmath.fsum(env[s] for s in self.singles)
+        if self.others:
+            total += mpmath.fsum(c * mpmath.fprod([env[s] for s in f]) for c, f in self.others)
+        return total
 
 
 class Composed:
@@ -79,7 +91,7 @@ class Composed:
             else:
                 zs = [fwd.z[(layer, j)] for j in range(1, net.sizes[layer] + 1)]
                 values = [fwd.a_def[(layer, j)] for j in range(1, net.sizes[layer] + 1)]
-                self.activations[layer] = sympy.lambdify(zs, values, "mpmath")
+                self.activations[layer] = sympy.lambdify(zs, values, "mpmath", cse=True)
         self.loss_args = [*fwd.previous(net.L), *fwd.y]
         self.loss_fn = sympy.lambdify(self.loss_args, fwd.loss, "mpmath")
 
