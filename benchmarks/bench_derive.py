@@ -8,7 +8,10 @@ What is measured:
 - the delta-form derivation of every parameter (``symbp.derive.concrete.derive``), with the
   total operation count of the delta recursion and the gradients (``sympy.count_ops``);
 - the generic (any depth, symbolic widths) derivation;
-- the proof report for 16-32-10 (numeric, 60 digits: the network is past the symbolic limit);
+- the proof report for 16-32-10 (numeric, 60 digits: ``--proof numeric``, every quantity);
+- the default proof (``auto``: induction over the layers past 100 parameters) of 16-32-10 and
+  64-128-64-10, and the whole ``symbp derive --layers 64,128,64,10 --output softmax --loss
+  cross-entropy --format json`` command in a fresh process (wall and CPU seconds);
 - for comparison, sympy.diff of the fully composed loss for a sample of first-layer weights of
   16-32-10 (the per-weight time and size; extrapolated to all weights, labelled as such).
 """
@@ -18,6 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -75,6 +81,44 @@ def direct_sample(count: int = 3) -> dict:
     }
 
 
+def default_proof(sizes: list[int]) -> dict:
+    """The default proof of one network, with the method distribution of its summary."""
+    der = derive(network(sizes, "sigmoid", "softmax", "cross-entropy"))
+    cpu = time.process_time()
+    report, seconds = _timed(lambda: prove(der))
+    return {
+        "sizes": "-".join(map(str, sizes)),
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
+        "summary": report.summary(),
+    }
+
+
+CLI_JOB = ["derive", "--layers", "64,128,64,10", "--output", "softmax", "--loss", "cross-entropy"]
+
+
+def cli_command() -> dict:
+    """``symbp derive ... --format json`` for 64-128-64-10 in a fresh process (default proof)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    job = [sys.executable, "-m", "symbp", *CLI_JOB, "--format", "json"]
+    done = subprocess.run(job, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    lines = json.loads(done.stdout)["proof"] if done.returncode == 0 else []
+    methods: dict[str, int] = {}
+    for line in lines:
+        key = line["method"] + (f" ({line['argument']})" if line.get("argument") else "")
+        methods[key] = methods.get(key, 0) + 1
+    return {
+        "command": "symbp " + " ".join(CLI_JOB) + " --format json",
+        "exit_status": done.returncode,
+        "wall_seconds": wall,
+        "cpu_seconds": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "proof_methods": methods,
+    }
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -116,13 +160,17 @@ def main() -> None:
     )
     proof_net = network([16, 32, 10], "sigmoid", "softmax", "cross-entropy")
     proof_der = derive(proof_net)
-    report, proof_seconds = _timed(lambda: prove(proof_der))
+    report, proof_seconds = _timed(lambda: prove(proof_der, method="numeric"))
+    defaults = [default_proof([16, 32, 10]), default_proof([64, 128, 64, 10])]
+    command = cli_command()
     result = {
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
         f"Python {platform.python_version()}, SymPy {sympy.__version__}",
         "delta_form": rows,
         "generic_seconds": generic_seconds,
         "proof_16_32_10": {"seconds": proof_seconds, "summary": report.summary()},
+        "default_proof": defaults,
+        "cli_64_128_64_10": command,
     }
     if not args.quick:
         result["direct_sympy_diff_16_32_10"] = direct_sample()
@@ -137,7 +185,14 @@ def main() -> None:
         ops = f"{r['operations']:,}" if "operations" in r else "-"
         print(f"| {r['sizes']} | {r['parameters']:,} | {r['seconds']:.2f} | {ops} |")
     print(f"\ngeneric derivation (softmax + cross-entropy, m, L2): {generic_seconds:.2f} s")
-    print(f"proof report 16-32-10: {proof_seconds:.1f} s ({report.summary()})")
+    print(f"numeric proof report 16-32-10: {proof_seconds:.1f} s ({report.summary()})")
+    for d in defaults:
+        print(f"default proof {d['sizes']}: {d['seconds']:.2f} s ({d['summary']})")
+    print(
+        f"{command['command']}: {command['wall_seconds']:.1f} s wall, "
+        f"{command['cpu_seconds']:.1f} s CPU, exit {command['exit_status']}, "
+        f"proof lines by method {command['proof_methods']}"
+    )
     if "direct_sympy_diff_16_32_10" in result:
         d = result["direct_sympy_diff_16_32_10"]
         print(

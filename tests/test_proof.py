@@ -78,14 +78,29 @@ def test_softmax_networks_are_proved_symbolically_and_a_wrong_softmax_gradient_f
     assert failed[0].method == "numeric"
 
 
-def test_auto_checks_a_seeded_sample_of_a_large_network_and_says_so(monkeypatch):
-    from symbp.derive import proof
-
-    monkeypatch.setattr(proof, "AUTO_SAMPLE_ABOVE", 10)
-    monkeypatch.setattr(proof, "AUTO_SAMPLE", 4)
+def test_an_explicit_sample_checks_a_seeded_subset_and_says_so():
     der = derive(network([2, 3, 2], "tanh", "sigmoid", "mse"))
-    report = prove(der)
+    report = prove(der, sample=4)
     assert len(report.lines) == 4 and report.total == 19 and report.ok
     assert "a seeded random sample of 4 of the network's 19 quantities" in report.summary()
-    assert [line.quantity for line in prove(der).lines] == [line.quantity for line in report.lines]
+    assert [line.quantity for line in prove(der, sample=4).lines] == [
+        line.quantity for line in report.lines
+    ]
     assert len(prove(der, method="numeric").lines) == 19
+
+
+def test_auto_compares_only_a_seeded_sample_of_what_no_proof_covered_and_says_so(monkeypatch):
+    from symbp.derive import proof
+
+    monkeypatch.setattr(proof, "SYMBOLIC_PARAMETER_LIMIT", 0)
+    monkeypatch.setattr(proof, "AUTO_SAMPLE_ABOVE", 5)
+    monkeypatch.setattr(proof, "AUTO_SAMPLE", 3)
+    der = derive(network([2, 3, 2], "tanh", "sigmoid", "mse"))
+    der.deltas[(2, 1)] = der.deltas[(2, 1)] * 2  # every hidden delta now rests on a wrong one
+    report = prove(der)
+    proved = report.count("symbolic")
+    assert proved == 4  # w2_2_1..3 and b2_2 use only the output delta delta2_2
+    assert len(report.lines) == proved + 3 and report.total == 19 and not report.ok
+    assert "numeric comparison ran on a seeded random sample of 3 of the 15 quantities" in (
+        report.summary()
+    )

@@ -29,9 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--proof",
         default="auto",
-        choices=("auto", "symbolic", "numeric", "none"),
-        help="how to check each gradient against direct differentiation (default auto: "
-        "symbolic up to 100 parameters, 60-digit numeric otherwise)",
+        choices=("auto", "symbolic", "composed", "induction", "numeric", "none"),
+        help="how to check each gradient (default auto: up to 100 parameters the composed "
+        "loss, past it induction over the layers; whatever no proof covers is compared "
+        "numerically with 60 digits)",
     )
     parser.add_argument("--generic", action="store_true", help="any depth L, symbolic widths")
     writeup_cli.add_arguments(parser)
