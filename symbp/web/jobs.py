@@ -72,6 +72,12 @@ def refuse_large(argv: list[str], document: str = "") -> None:
         raise SpecError(f"--examples {examples} is over the server's limit of {MAX_EXAMPLES}")
 
 
+def warm_up() -> None:
+    """Load what the first check would (the LaTeX reader's tables, the network's truth), so
+    that a fresh worker answers its first request as fast as its hundredth."""
+    cli(["check", "-", "--json"], "$$ a^L_j = \\sigma(z^L_j) $$")
+
+
 def cli(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
     """Run ``symbp ARGV`` with ``stdin``; returns (exit status, stdout, stderr)."""
     from symbp.cli import main

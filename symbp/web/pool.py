@@ -27,6 +27,7 @@ import asyncio
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -66,15 +67,20 @@ def _worker_main(conn, memory_mib: int) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import resource
 
-    import symbp.cli  # noqa: F401 - the imports every job needs, before the cap and "ready"
-    import symbp.web.jobs  # noqa: F401
+    from symbp.web import jobs
+
+    jobs.warm_up()  # the imports and parser tables every job needs, before the cap and "ready"
 
     cap = memory_mib * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    conn.send(("ready", os.getpid()))
+    try:
+        conn.send(("ready", os.getpid()))
+    except OSError:  # the pool closed while this worker started
+        return
     while True:
         try:
             func, args = conn.recv()
+            conn.send(("started", None))
         except (EOFError, OSError):
             return
         try:
@@ -121,11 +127,16 @@ class _Worker:
 
     def call(self, func: Callable, args: tuple, seconds: float, memory_mib: int) -> Any:
         """Run one job; raise JobFailed (and leave the worker dead) past the limits."""
+        deadline = time.monotonic() + seconds
         try:
             self.conn.send((func, args))
-            answered = self.conn.poll(seconds)
+            started = self.conn.poll(seconds) and self.conn.recv()[0] == "started"
+        except (EOFError, OSError):  # it died before it took the job: the job is not to blame
+            raise JobFailed("the worker was gone", "lost") from None
+        try:
+            answered = started and self.conn.poll(max(deadline - time.monotonic(), 0))
             message = self.conn.recv() if answered else None
-        except (EOFError, OSError, BrokenPipeError):
+        except (EOFError, OSError):
             raise JobFailed("the worker stopped before answering", "died") from None
         if message is None:
             self.kill()
@@ -201,24 +212,26 @@ class WorkerPool:
             await self.start()
         while True:
             worker = await self._idle.get()
-            if worker.alive():
-                break
-            self._replace(worker)  # died while idle (killed from outside): no job was lost
-        try:
-            result = await self._loop.run_in_executor(
-                self._threads, worker.call, func, args, seconds, self.memory_mib
-            )
-        except JobFailed as failure:
-            if failure.kind in ("error", "internal"):
-                self._idle.put_nowait(worker)
-            else:
+            if not worker.alive():
+                self._replace(worker)  # died while idle (killed from outside): no job lost
+                continue
+            try:
+                result = await self._loop.run_in_executor(
+                    self._threads, worker.call, func, args, seconds, self.memory_mib
+                )
+            except JobFailed as failure:
+                if failure.kind in ("error", "internal"):
+                    self._idle.put_nowait(worker)
+                    raise
                 self._replace(worker)
-            raise
-        except BaseException:  # cancelled while the job runs: the worker's state is unknown
-            self._replace(worker)
-            raise
-        self._idle.put_nowait(worker)
-        return result
+                if failure.kind == "lost":  # it never started the job: give it to another
+                    continue
+                raise
+            except BaseException:  # cancelled while the job runs: the worker's state is unknown
+                self._replace(worker)
+                raise
+            self._idle.put_nowait(worker)
+            return result
 
     def close(self) -> None:
         """Stop every worker."""

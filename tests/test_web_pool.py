@@ -1,0 +1,76 @@
+"""The worker pool behind ``symbp serve``: a job past its wall-clock limit or its memory cap is
+stopped with a clear error, the pool keeps serving, and a killed worker is replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import os
+import signal
+import time
+
+import pytest
+
+from symbp.web.pool import JobFailed, WorkerPool, default_size
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = WorkerPool(size=2, memory_mib=1024)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def loop(pool):
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(pool.start())
+    yield loop
+    loop.close()
+
+
+def run(loop, pool, func, *args, seconds=60):
+    return loop.run_until_complete(pool.run(func, *args, seconds=seconds))
+
+
+def settled(loop, pool):
+    """The pids once every replacement has started (a fresh worker imports SymPy)."""
+    deadline = time.monotonic() + 120
+    while len(pool.pids()) < pool.size and time.monotonic() < deadline:
+        loop.run_until_complete(asyncio.sleep(0.2))
+    return pool.pids()
+
+
+def test_pool_is_sized_to_the_machine():
+    assert default_size() == max(2, len(os.sched_getaffinity(0)))
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_the_pool_goes_on(loop, pool):
+    started = time.monotonic()
+    with pytest.raises(JobFailed, match=r"took longer than the limit of 1 s") as failure:
+        run(loop, pool, time.sleep, 30, seconds=1)
+    assert failure.value.kind == "time" and time.monotonic() - started < 10
+    assert run(loop, pool, operator.add, 2, 3) == 5
+
+
+def test_a_job_past_the_memory_cap_gets_a_clear_error(loop, pool):
+    with pytest.raises(JobFailed, match=r"more than the memory limit of 1024 MiB"):
+        run(loop, pool, bytearray, 2 * 1024**3)
+    assert run(loop, pool, operator.mul, 6, 7) == 42
+
+
+def test_an_error_in_the_job_is_one_line_and_keeps_the_worker(loop, pool):
+    before = settled(loop, pool)
+    with pytest.raises(JobFailed, match=r"^internal error \(ZeroDivisionError\)") as failure:
+        run(loop, pool, operator.truediv, 1, 0)
+    assert failure.value.kind == "internal" and pool.pids() == before
+
+
+def test_a_killed_worker_is_replaced(loop, pool):
+    before = settled(loop, pool)
+    assert len(before) == 2
+    os.kill(before[0], signal.SIGKILL)
+    results = [run(loop, pool, operator.add, i, 1) for i in range(6)]
+    assert results == [1, 2, 3, 4, 5, 6]
+    after = settled(loop, pool)
+    assert len(after) == 2 and before[0] not in after and before[1] in after
