@@ -22,7 +22,18 @@ from symbp.web import forms
 from symbp.web.html import display
 
 _BASE = Template((Path(__file__).parent / "templates" / "base.html").read_text(encoding="utf-8"))
-_PLACEHOLDER = {"layers": "2,3,2", "examples": "1", "l2": "0"}
+
+
+def _cli_defaults() -> dict[str, str]:
+    """The command line's own defaults, for the empty choice of each field."""
+    from symbp.cli import build_parser
+
+    parser = build_parser()
+    found = {**vars(parser.parse_args(["derive"])), **vars(parser.parse_args(["compile"]))}
+    return {k: str(v) for k, v in found.items() if v is not None and not callable(v)}
+
+
+_DEFAULTS = _cli_defaults()
 _LABEL = {"l2": "L2 strength lambda", "examples": "examples m", "output": "output activation"}
 
 
@@ -32,17 +43,19 @@ def page(title: str, body: str) -> str:
 
 
 def _field(name: str, values: dict, blank: str | None) -> str:
-    """One labelled input; ``blank`` names the empty choice of a select (None: no empty one)."""
+    """One labelled input; an empty one means the command line's default (or ``blank``)."""
     value = str(values.get(name, ""))
     label = html.escape(_LABEL.get(name, name))
     choices = forms.CHOICES.get(name) or (DTYPES if name == "dtype" else None)
+    default = _DEFAULTS.get(name, "as hidden" if name == "output" else "")
     if choices is None:
-        hint = html.escape(_PLACEHOLDER.get(name, ""))
+        hint = html.escape(blank or default)
         return (
             f'<label>{label}<input name="{name}" value="{html.escape(value)}" '
             f'placeholder="{hint}"></label>'
         )
-    options = [] if blank is None else [f'<option value="">{html.escape(blank)}</option>']
+    empty = blank or f"default ({default})"
+    options = [f'<option value="">{html.escape(empty)}</option>']
     for choice in choices:
         selected = " selected" if choice == value else ""
         options.append(f"<option{selected}>{html.escape(choice)}</option>")
@@ -89,7 +102,7 @@ answers what <code>symbp derive --format json</code> prints. Errors are
 def derive(query: dict, result: dict | None = None, error: str | None = None) -> str:
     """The network form and, once asked, the writeup with its downloads."""
     names = forms.DERIVE.values
-    blanks = {"output": "as hidden"}
+    blanks: dict[str, str] = {}
     generic = " checked" if query.get("generic") not in (None, "", "0", "off") else ""
     form = f"""<form class="network" method="get" action="/derive">
 {_fields(names, query, blanks)}
@@ -122,8 +135,10 @@ def _counterexample(c: dict) -> str:
         where = f" entry {tuple(c['entry'])}" if "entry" in c else ""
         parts.append(f"left{html.escape(where)} = {c['left']}, right = {c['right']}")
     if c.get("values"):
-        shown = ", ".join(f"{k} = {v}" for k, v in c["values"].items())
-        parts.append(f"with \\({html.escape(shown, quote=False)}\\)")
+        shown = ", ".join(
+            f"\\({html.escape(f'{k} = {v}', quote=False)}\\)" for k, v in c["values"].items()
+        )
+        parts.append(f"with {shown}")  # one formula a value, so that the line can wrap
     return '<div class="counterexample">Counterexample: ' + "; ".join(parts) + "</div>"
 
 
@@ -147,11 +162,12 @@ def _step(step: dict) -> str:
 def check(data: dict, steps: list[dict] | None = None, error: str | None = None) -> str:
     """The LaTeX form and, once checked, every step beside its verdict."""
     tex = html.escape(str(data.get("tex", "")))
-    blanks = {n: "(default or header)" for n in forms.CHECK.values}
+    blanks = {n: f"{_DEFAULTS.get(n, 'as hidden')} or the header's" for n in forms.CHECK.values}
     example = "% symbp: --layers 2,3,2 --notation nielsen\n$$\\delta^L_j = ...$$"
     form = f"""<form class="network" method="post" action="/check">
-<label class="wide">Your derivation in LaTeX ($$...$$, \\[...\\] or align; an optional first
-line <code>% symbp: --layers 2,3,2 --notation nielsen</code> names the network)
+<label class="wide"><span>Your derivation in LaTeX (<code>$$...$$</code>, <code>\\[...\\]</code> or
+<code>align</code>; an optional first line <code>% symbp: --layers 2,3,2 --notation nielsen</code>
+names the network)</span>
 <textarea name="tex" placeholder="{html.escape(example)}">{tex}</textarea></label>
 {_fields(forms.CHECK.values, data, blanks)}
 <div class="wide"><button type="submit">Check</button></div>
@@ -170,7 +186,7 @@ line <code>% symbp: --layers 2,3,2 --notation nielsen</code> names the network)
 def compile_form(query: dict) -> str:
     """The network form whose button downloads the trainer module."""
     form = f"""<form class="network" method="get" action="/compile/download">
-{_fields(forms.COMPILE.values, query, {"output": "as hidden"})}
+{_fields(forms.COMPILE.values, query, {})}
 <div class="wide"><button type="submit" id="download-trainer">Download trainer.py</button></div>
 </form>"""
     body = f"""<h1>Compile a trainer</h1>
