@@ -32,7 +32,7 @@ from symbp.web.pool import DEFAULT_MEMORY_MIB, JobFailed, WorkerPool
 
 MAX_BODY = 256 * 1024
 STATIC = Path(__file__).parent / "static"
-STATUS = {"error": 400, "time": 422, "memory": 422, "died": 422, "busy": 503, "internal": 500}
+STATUS = {"error": 400, "time": 422, "memory": 422, "died": 422, "internal": 500}
 DOWNLOADS = {"markdown": "backprop.md", "latex": "backprop.tex", "svg": "backprop.md"}
 
 

@@ -63,9 +63,18 @@ def _value(name: str, value: object) -> str:
 
 
 def fields_argv(fields: Mapping[str, object], command: Command) -> list[str]:
-    """Form or JSON fields -> flags; empty fields keep the command line's default."""
+    """Form or JSON fields -> flags; empty fields keep the command line's default, an unknown
+    field is refused (a misspelt one must not quietly leave the default in place).
+
+    >>> fields_argv({"layer": "2,2"}, CHECK)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    symbp.errors.SymbpError: unknown field 'layer'; known: layers, hidden, output, loss, ...
+    """
     argv = []
     for name, value in fields.items():
+        if name not in command.values + command.switches:
+            known = ", ".join(command.values + command.switches)
+            raise SymbpError(f"unknown field {name!r}; known: {known}")
         if name in command.values:
             text = _value(name, value)
             if text:

@@ -45,7 +45,11 @@ def inline(text: str) -> str:
 
 
 def display(tex: str) -> str:
-    """One display formula for MathJax."""
+    """One display formula for MathJax.
+
+    >>> display("a < b")
+    '<div class="display">\\\\[a &lt; b\\\\]</div>'
+    """
     return f'<div class="display">\\[{html.escape(tex, quote=False)}\\]</div>'
 
 
@@ -85,7 +89,13 @@ def blocks_html(blocks: list[Block]) -> str:
 def document_html(
     net: Network, notation: str, hadamard: str, generic: bool, command: str
 ) -> dict[str, str]:
-    """The writeup of ``net`` (sized, or of any depth when ``generic``) as page parts."""
+    """The writeup of ``net`` (sized, or of any depth when ``generic``) as page parts.
+
+    >>> from symbp.model import network
+    >>> parts = document_html(network([2, 1]), "nielsen", "circ", True, "symbp derive")
+    >>> parts["title"]
+    "Backpropagation for a network of any depth in Michael Nielsen's notation"
+    """
     if generic:
         gder = writeup_generic.for_network(net)
         shown = writeup._notation_title(notation, hadamard)

@@ -74,7 +74,10 @@ def refuse_large(argv: list[str], document: str = "") -> None:
 
 def warm_up() -> None:
     """Load what the first check would (the LaTeX reader's tables, the network's truth), so
-    that a fresh worker answers its first request as fast as its hundredth."""
+    that a fresh worker answers its first request as fast as its hundredth.
+
+    >>> warm_up()
+    """
     cli(["check", "-", "--json"], "$$ a^L_j = \\sigma(z^L_j) $$")
 
 
@@ -117,7 +120,11 @@ def cli_files(argv: list[str], name: str) -> tuple[int, dict[str, bytes], str]:
 
 def writeup_html(argv: list[str]) -> dict[str, str]:
     """The writeup ``symbp derive ARGV --format markdown`` makes, as HTML for the page:
-    ``{"title", "html", "command"}``; raises SymbpError (one line) for a bad network."""
+    ``{"title", "html", "command"}``; raises SymbpError (one line) for a bad network.
+
+    >>> writeup_html(["--layers", "2,1", "--notation", "ng"])["title"]
+    "Backpropagation for a 2-1 network in Andrew Ng's notation"
+    """
     from symbp.cli import build_parser, network_from_args
     from symbp.latex import writeup_cli
     from symbp.web.html import document_html

@@ -38,7 +38,11 @@ _LABEL = {"l2": "L2 strength lambda", "examples": "examples m", "output": "outpu
 
 
 def page(title: str, body: str) -> str:
-    """A whole page around ``body`` (HTML)."""
+    """A whole page around ``body`` (HTML), MathJax from the package.
+
+    >>> 'src="/static/mathjax/tex-svg-full.js"' in page("t", "")
+    True
+    """
     return _BASE.substitute(title=html.escape(title), body=body)
 
 
@@ -100,7 +104,11 @@ answers what <code>symbp derive --format json</code> prints. Errors are
 
 
 def derive(query: dict, result: dict | None = None, error: str | None = None) -> str:
-    """The network form and, once asked, the writeup with its downloads."""
+    """The network form and, once asked, the writeup with its downloads.
+
+    >>> "<option selected>ng</option>" in derive({"notation": "ng"})
+    True
+    """
     names = forms.DERIVE.values
     blanks: dict[str, str] = {}
     generic = " checked" if query.get("generic") not in (None, "", "0", "off") else ""
@@ -184,7 +192,11 @@ names the network)</span>
 
 
 def compile_form(query: dict) -> str:
-    """The network form whose button downloads the trainer module."""
+    """The network form whose button downloads the trainer module.
+
+    >>> 'action="/compile/download"' in compile_form({})
+    True
+    """
     form = f"""<form class="network" method="get" action="/compile/download">
 {_fields(forms.COMPILE.values, query, {})}
 <div class="wide"><button type="submit" id="download-trainer">Download trainer.py</button></div>
@@ -198,5 +210,9 @@ def compile_form(query: dict) -> str:
 
 
 def error(status: int, message: str) -> str:
-    """A page that says what went wrong, in one line."""
+    """A page that says what went wrong, in one line.
+
+    >>> '<p class="error" role="alert">no &lt;b&gt;</p>' in error(400, "no <b>")
+    True
+    """
     return page(f"Error {status}", f"<h1>Error {status}</h1>{_error(message)}")
