@@ -109,6 +109,8 @@ def test_derive_answers_exactly_what_the_command_line_prints(client, capsys):
         ("/api/derive", b'{"examples": "500"}', 400, "limit of 10"),
         ("/api/derive", b'{"flags": 3}', 400, "flags must be a string"),
         ("/api/derive", b'{"layer": "2,2"}', 400, "unknown field 'layer'; known: layers"),
+        ("/api/derive", b'{"flags": "--generic"}', 400, "unknown flag '--generic'"),
+        ("/api/derive", b'{"proof": "maybe"}', 400, "invalid choice: 'maybe'"),
         ("/api/derive", b'{"flags": "--output-file x.md"}', 400, "unknown flag '--output-file'"),
         ("/api/nothing", b"{}", 404, "Not Found"),
     ],

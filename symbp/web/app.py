@@ -134,7 +134,7 @@ class Server:
 
     async def api_derive(self, request: Request) -> Response:
         data = await _json(request)
-        argv = ["derive", "--format", "json", *_argv(data, forms.DERIVE)]
+        argv = ["derive", "--format", "json", *_argv(data, forms.DERIVE_JSON)]
         out = await self._cli(argv, self.limits.derive_seconds)
         return Response(out, media_type="application/json")
 

@@ -44,6 +44,9 @@ NETWORK = ("layers", "hidden", "output", "loss", "bias", "examples", "l2")
 CHECK = Command((*NETWORK, "notation"))
 DERIVE = Command((*NETWORK, "notation", "hadamard"), ("generic",))
 COMPILE = Command((*NETWORK, "notation", "dtype"))
+# POST /api/derive: ``symbp derive --generic`` prints text whatever --format says, so the JSON
+# API takes the sized derivation only, and how to prove it.
+DERIVE_JSON = Command((*NETWORK, "proof"))
 
 CHOICES = {
     "hidden": ACTIVATIONS.choices(),
@@ -52,6 +55,7 @@ CHOICES = {
     "bias": ("explicit", "unit"),
     "notation": tuple(NOTATIONS),
     "hadamard": HADAMARD,
+    "proof": ("auto", "symbolic", "numeric", "none"),
 }
 
 
