@@ -74,3 +74,30 @@ def test_a_killed_worker_is_replaced(loop, pool):
     assert results == [1, 2, 3, 4, 5, 6]
     after = settled(loop, pool)
     assert len(after) == 2 and before[0] not in after and before[1] in after
+
+
+def test_a_worker_killed_during_its_job_fails_that_job_only_and_is_replaced(loop, pool):
+    settled(loop, pool)  # both workers up
+
+    async def kill_soon():
+        await asyncio.sleep(1.5)
+        while len(pool.busy_pids()) != 1:  # only the sleeping job left running
+            await asyncio.sleep(0.1)
+        (busy,) = pool.busy_pids()
+        os.kill(busy, signal.SIGKILL)
+        return busy
+
+    async def both():
+        job = asyncio.ensure_future(pool.run(time.sleep, 1000, seconds=120))
+        await asyncio.sleep(0.5)
+        idle = pool.run(operator.add, 1, 1, seconds=60)  # the other worker serves meanwhile
+        return await asyncio.gather(job, idle, return_exceptions=True)
+
+    killer = loop.create_task(kill_soon())
+    started = time.monotonic()
+    failed, other = loop.run_until_complete(both())
+    assert isinstance(failed, JobFailed) and failed.kind == "died" and other == 2
+    assert str(failed) == "the worker stopped before answering"
+    assert time.monotonic() - started < 60
+    after = settled(loop, pool)
+    assert len(after) == 2 and loop.run_until_complete(killer) not in after

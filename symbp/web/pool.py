@@ -160,6 +160,7 @@ class WorkerPool:
         self._idle: asyncio.Queue[_Worker] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: set[_Worker] = set()
+        self._busy: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
         self.replaced = 0
@@ -168,6 +169,11 @@ class WorkerPool:
         """The process ids of the live workers (for tests and the log)."""
         with self._lock:
             return sorted(w.pid for w in self._workers if w.alive() and w.pid)
+
+    def busy_pids(self) -> list[int]:
+        """The process ids of the workers running a job now."""
+        with self._lock:
+            return sorted(w.pid for w in self._busy if w.pid)
 
     async def start(self) -> None:
         """Start every worker and wait until each has imported symbp."""
@@ -192,6 +198,7 @@ class WorkerPool:
         """Kill ``worker`` and, in the background, put a fresh one in its place."""
         with self._lock:
             self._workers.discard(worker)
+            self._busy.discard(worker)
         worker.kill()
         if self._closed:
             return
@@ -215,13 +222,15 @@ class WorkerPool:
             if not worker.alive():
                 self._replace(worker)  # died while idle (killed from outside): no job lost
                 continue
+            with self._lock:
+                self._busy.add(worker)
             try:
                 result = await self._loop.run_in_executor(
                     self._threads, worker.call, func, args, seconds, self.memory_mib
                 )
             except JobFailed as failure:
                 if failure.kind in ("error", "internal"):
-                    self._idle.put_nowait(worker)
+                    self._release(worker)
                     raise
                 self._replace(worker)
                 if failure.kind == "lost":  # it never started the job: give it to another
@@ -230,8 +239,13 @@ class WorkerPool:
             except BaseException:  # cancelled while the job runs: the worker's state is unknown
                 self._replace(worker)
                 raise
-            self._idle.put_nowait(worker)
+            self._release(worker)
             return result
+
+    def _release(self, worker: _Worker) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+        self._idle.put_nowait(worker)
 
     def close(self) -> None:
         """Stop every worker."""
