@@ -51,11 +51,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from symbp.cli import check, compile, derive, train
+    from symbp.cli import check, compile, derive, serve, train
 
     parser = _Parser(prog="symbp", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (derive, check, compile, train):
+    for module in (derive, check, compile, train, serve):
         module.register(subparsers)
     return parser
 

@@ -1,0 +1,136 @@
+"""What a worker process runs: the ``symbp`` command line itself, or a writeup as HTML.
+
+The API answers with exactly what the command line prints, because it *is* the command line:
+:func:`cli` calls :func:`symbp.cli.main` with the request's flags, the LaTeX on its stdin, and
+keeps what it writes. Before that, :func:`refuse_large` turns away a network larger than the
+server's limits, naming the limit.
+
+>>> status, out, err = cli(["check", "-", "--json"], "$$ a^L_j = \\\\sigma(z^L_j) $$")
+>>> status, err, '"verdict": "valid"' in out
+(0, '', True)
+>>> cli(["derive", "--layers", "40,40,40"])[2].strip()
+'symbp: error: a 40-40-40 network has 3280 parameters; the server takes at most 100'
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from symbp.errors import SpecError
+
+MAX_LAYERS = 5  # layers of weights
+MAX_PARAMETERS = 100  # weights and biases: the symbolic proof's own limit
+MAX_EXAMPLES = 10
+
+
+def _flag(argv: list[str], name: str) -> str | None:
+    """The value of ``--name`` in ``argv`` (the last one wins, as in argparse)."""
+    value = None
+    for i, token in enumerate(argv):
+        if token == f"--{name}" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif token.startswith(f"--{name}="):
+            value = token.split("=", 1)[1]
+    return value
+
+
+def refuse_large(argv: list[str], document: str = "") -> None:
+    """Raise SpecError when the network of a command line (or of the ``% symbp:`` header of
+    the checked document, where the command line leaves a flag out) exceeds the limits.
+
+    >>> refuse_large(["derive", "--layers", "2,3,2"])
+    >>> refuse_large(["check", "-"], "% symbp: --layers 2,2,2,2,2,2,2")
+    Traceback (most recent call last):
+    symbp.errors.SpecError: a network of 6 weight layers is over the server's limit of 5
+    """
+    from symbp.check.split import header_flags
+    from symbp.model import parse_sizes
+
+    header = header_flags(document) if document else []
+    layers = _flag(argv, "layers") or _flag(header, "layers") or "2,3,2"
+    examples = _flag(argv, "examples") or _flag(header, "examples") or "1"
+    try:
+        sizes = parse_sizes(layers)
+    except SpecError:
+        return  # the command line says what is wrong with it
+    if len(sizes) - 1 > MAX_LAYERS:
+        raise SpecError(
+            f"a network of {len(sizes) - 1} weight layers is over the server's limit of "
+            f"{MAX_LAYERS}"
+        )
+    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
+    if count > MAX_PARAMETERS:
+        shown = "-".join(map(str, sizes))
+        raise SpecError(
+            f"a {shown} network has {count} parameters; the server takes at most {MAX_PARAMETERS}"
+        )
+    if examples.isdigit() and int(examples) > MAX_EXAMPLES:
+        raise SpecError(f"--examples {examples} is over the server's limit of {MAX_EXAMPLES}")
+
+
+def warm_up() -> None:
+    """Load what the first check would (the LaTeX reader's tables, the network's truth), so
+    that a fresh worker answers its first request as fast as its hundredth.
+
+    >>> warm_up()
+    """
+    cli(["check", "-", "--json"], "$$ a^L_j = \\sigma(z^L_j) $$")
+
+
+def cli(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
+    """Run ``symbp ARGV`` with ``stdin``; returns (exit status, stdout, stderr)."""
+    from symbp.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+    try:
+        refuse_large(argv, stdin)
+        status = main(argv)
+    except SpecError as error:
+        print(f"symbp: error: {error}", file=err)
+        status = 2
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+    return status, out.getvalue(), err.getvalue()
+
+
+def cli_files(argv: list[str], name: str) -> tuple[int, dict[str, bytes], str]:
+    """Run ``symbp ARGV -o NAME`` in an empty folder; returns (status, the files it wrote by
+    name, stderr). The bytes are the command line's, ``-o NAME`` in the header included.
+
+    >>> status, files, err = cli_files(["compile", "--layers", "2,2"], "trainer.py")
+    >>> status, sorted(files), b"def step" in files["trainer.py"]
+    (0, ['trainer.py'], True)
+    """
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="symbp-web-") as folder:
+        os.chdir(folder)  # a worker runs one job at a time: its working folder is its own
+        try:
+            status, _, err = cli([*argv, "-o", name])
+            files = {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+        finally:
+            os.chdir(here)
+    return status, files, err
+
+
+def writeup_html(argv: list[str]) -> dict[str, str]:
+    """The writeup ``symbp derive ARGV --format markdown`` makes, as HTML for the page:
+    ``{"title", "html", "command"}``; raises SymbpError (one line) for a bad network.
+
+    >>> writeup_html(["--layers", "2,1", "--notation", "ng"])["title"]
+    "Backpropagation for a 2-1 network in Andrew Ng's notation"
+    """
+    from symbp.cli import build_parser, network_from_args
+    from symbp.latex import writeup_cli
+    from symbp.web.html import document_html
+
+    refuse_large(argv)
+    args = build_parser().parse_args(["derive", *argv, "--format", "markdown"])
+    net = network_from_args(args)
+    command = writeup_cli.command_line(args, net)
+    return document_html(net, args.notation, args.hadamard, args.generic, command)
