@@ -37,6 +37,7 @@ from symbp.check.truth import Missing, Truth, is_elementwise
 
 PARAMETERS = ("weight", "bias")
 MAX_TERMS = 10_000
+MAX_POWER = 10_000  # |exponent| of a power of a number, computed exactly
 
 
 class Reader:
@@ -142,6 +143,9 @@ class Reader:
             v = self.value(base_node[1])
             return sum((e**2 for e in v), sympy.Integer(0)) if isinstance(v, Matrix) else v**2
         base = self.value(base_node)
+        if isinstance(base, sympy.Number) and isinstance(exponent, sympy.Number):
+            if abs(exponent) > MAX_POWER and abs(base) != 1:
+                raise Unreadable(f"a power with an exponent past {MAX_POWER} is too large")
         if isinstance(base, Matrix) or isinstance(exponent, Matrix):
             raise ShapeMismatch(f"power of a {shape_of(base)} matrix")
         return base**exponent
@@ -191,7 +195,7 @@ class Reader:
                 return sympy.Integer(0)
             if count > MAX_TERMS:
                 raise Unreadable(f"the sum over {var} has more than {MAX_TERMS} terms")
-            if index_roles(body).get(var, "example") == "example":
+            if index_roles(body).get(var, "example") == "example" and not _names(body, var):
                 return self._with(var, first, body) * count  # m copies of one example
             terms = [self._with(var, v, body) for v in range(first, int(last) + 1)]
         total = terms[0]
@@ -301,6 +305,13 @@ class Reader:
         if all(a == acts[0] for a in acts):
             return 1
         raise Unreadable("say which layer's activation this is (for example f^{l})")
+
+
+def _names(node: object, letter: str) -> bool:
+    """Does the tree use ``letter`` as a plain variable (``\\sum_{j=1}^{3} j``)?"""
+    if node == ("sym", letter):
+        return True
+    return isinstance(node, tuple) and any(_names(child, letter) for child in node)
 
 
 def _first_layer_node(node: object) -> tuple | None:

@@ -45,8 +45,9 @@ _STOP = {"+", "-", ")", "]", "}", "=", ",", "&", "\\\\", ";"}
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token], end: int) -> None:
+    def __init__(self, tokens: list[Token], end: int, bound: list[str] | None = None) -> None:
         self.toks, self.i, self.end, self.norm_depth = tokens, 0, end, 0
+        self.bound = [] if bound is None else bound  # letters of the sums around this point
 
     def peek(self, k: int = 0) -> Token | None:
         j = self.i + k
@@ -85,7 +86,7 @@ class _Parser:
         return self.toks[start : self.i - 1]
 
     def sub(self, tokens: list[Token]) -> object:
-        parser = _Parser(tokens, tokens[-1].pos + 1 if tokens else self.pos())
+        parser = _Parser(tokens, tokens[-1].pos + 1 if tokens else self.pos(), self.bound)
         node = parser.expr()
         if parser.peek() is not None:
             raise Unreadable(f"unexpected '{parser.text()}'", parser.pos())
@@ -210,6 +211,8 @@ class _Parser:
             return self.size()
         if tok.kind == "char" and t.isalpha() or tok.kind == "cmd" and t[1:].isalpha():
             self.take()
+            if self.text() == "(" and t not in self.bound:
+                raise Unreadable(f"unknown function {t.lstrip(chr(92))}", tok.pos)
             if tok.kind == "cmd" and t not in _GREEK:
                 raise Unreadable(f"unknown command {t}", tok.pos)
             return ("sym", t)
@@ -264,7 +267,12 @@ class _Parser:
                 hi = self.size_or_index(self.group_tokens())
         if var is None:
             raise Unreadable("a sum over examples or without an index cannot be checked", start)
-        return ("sum", var, lo, hi, self.product())
+        self.bound.append(var)
+        try:
+            body = self.product()
+        finally:
+            self.bound.pop()
+        return ("sum", var, lo, hi, body)
 
     def size_or_index(self, tokens: list[Token]) -> object:
         if tokens and tokens[0].text in ("K", "s", "m"):

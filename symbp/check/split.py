@@ -15,19 +15,62 @@ from __future__ import annotations
 
 import re
 import shlex
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from symbp.errors import SymbpError
 
-_DISPLAY = re.compile(
-    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\begin\{(equation|align|eqnarray|gather|multline|displaymath)"
-    r"(\*?)\}(.+?)\\end\{\3\4\}|^```math[ \t]*\n(.+?)^```",
-    re.S | re.M,
+_OPENER = re.compile(
+    r"\$\$|\\\[|\\begin\{(equation|align|eqnarray|gather|multline|displaymath)(\*?)\}"
+    r"|^```math[ \t]*\n",
+    re.M,
 )
+_FENCE = re.compile(r"^```", re.M)
+
+
+def displays(document: str) -> Iterator[tuple[str, int]]:
+    """(body, offset of the body) of every display block, in order, in one pass: an opener
+    without its closer is skipped, and once a closer is known to be absent past some point no
+    later opener of that kind searches for it again (so unclosed blocks cost linear time).
+
+    >>> [body for body, _ in displays(r"$$ a $$ \\[ b \\] $$ c")]
+    [' a ', ' b ']
+    """
+    absent_after: dict[str, int] = {}  # closer -> a position past which it does not occur
+    pos = 0
+    while (m := _OPENER.search(document, pos)) is not None:
+        opener = m.group(0)
+        if opener == "$$":
+            closer = "$$"
+        elif opener == "\\[":
+            closer = "\\]"
+        elif opener.startswith("```"):
+            closer = "```"
+        else:
+            closer = f"\\end{{{m.group(1)}{m.group(2)}}}"
+        start = m.end()
+        end = -1
+        if closer not in absent_after or start < absent_after[closer]:
+            if closer == "```":
+                fence = _FENCE.search(document, start)
+                end = fence.start() if fence else -1
+            else:
+                end = document.find(closer, start)
+            if end < 0:
+                absent_after[closer] = start
+        if end < 0:
+            pos = m.start() + 1
+            continue
+        yield document[start:end], start
+        pos = end + len(closer)
+
+
 _RELATION = re.compile(r":=|\\coloneqq|\\equiv|\\approx|=")
+_ENVS = r"(aligned|split|gathered|align|equation|gather|eqnarray|multline|alignat)\*?"
 _DROP = re.compile(
-    r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag|\\begin\{(aligned|split|gathered)\}"
-    r"(\[[a-z]\])?|\\end\{(aligned|split|gathered)\}"
+    r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag|\\begin\{" + _ENVS + r"\}(\[[a-z]\]|\{\d+\})?"
+    r"|\\end\{" + _ENVS + r"\}"
 )
 
 
@@ -121,9 +164,8 @@ def extract_steps(document: str) -> list[Step]:
     """Every step of every display equation in ``document`` (see the module docstring)."""
     steps: list[Step] = []
     chain = 0
-    for m in _DISPLAY.finditer(document):
-        group = next(i for i in (1, 2, 5, 6) if m.group(i) is not None)
-        body, body_start = m.group(group), m.start(group)
+    newlines = [i for i, c in enumerate(document) if c == "\n"]
+    for body, body_start in displays(document):
         body = _DROP.sub(lambda d: " " * len(d.group(0)), body)
         previous: Side | None = None
         for row, row_start in _pieces(body, body_start, _ROW):
@@ -142,7 +184,7 @@ def extract_steps(document: str) -> list[Step]:
                 else:
                     chain += 1
                 for (a, b), left, right in zip(relations, sides, sides[1:], strict=False):
-                    line = document.count("\n", 0, piece_start + a) + 1
+                    line = bisect_right(newlines, piece_start + a - 1) + 1
                     steps.append(Step(left, right, piece[a:b], line, chain))
                 previous = sides[-1]
     return steps
