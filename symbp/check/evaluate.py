@@ -102,7 +102,59 @@ class Reader:
         return sympy.Integer(self.index(node[1]))
 
     def _cost(self, node):
-        return self.truth.cost(per_example=node[2] is not None)
+        unregularised = len(node) > 3 and node[3]
+        return self.truth.cost(per_example=node[2] is not None or unregularised)
+
+    def _reg(self, node):
+        return self.truth.cost() - self.truth.forward.loss
+
+    def _iverson(self, node):
+        _, relation, lhs, rhs = node
+        gap = sympy.sympify(self.value(lhs) - self.value(rhs))
+        if isinstance(gap, Matrix):
+            raise ShapeMismatch("an Iverson bracket compares two scalars")
+        if gap.is_number:
+            truth = {"=": gap == 0, "!=": gap != 0, ">": gap > 0, ">=": gap >= 0}
+            truth |= {"<": gap < 0, "<=": gap <= 0}
+            return sympy.Integer(1 if bool(truth[relation]) else 0)
+        if relation in (">", ">="):
+            return sympy.Heaviside(gap, 0 if relation == ">" else 1)
+        if relation in ("<", "<="):
+            return sympy.Heaviside(-gap, 0 if relation == "<" else 1)
+        raise Unreadable("an Iverson bracket [u = v] needs whole-number sides")
+
+    def _stack(self, node):
+        rows = []
+        for row in node[1]:
+            values = [self.value(entry) for entry in row]
+            if len(values) == 1 and isinstance(values[0], Matrix):
+                rows += [list(r) for r in values[0].tolist()]
+            else:
+                rows.append(values)
+        if len({len(r) for r in rows}) != 1:
+            raise ShapeMismatch("the rows of a matrix have different lengths")
+        return Matrix(rows)
+
+    def _max(self, node):
+        return self._pairwise(node, sympy.Max)
+
+    def _min(self, node):
+        return self._pairwise(node, sympy.Min)
+
+    def _pairwise(self, node, function):
+        x, y = self.value(node[1]), self.value(node[2])
+        if isinstance(x, Matrix) and isinstance(y, Matrix):
+            return Matrix(x.shape[0], x.shape[1], lambda i, j: function(x[i, j], y[i, j]))
+        if isinstance(x, Matrix) or isinstance(y, Matrix):
+            m, c = (x, y) if isinstance(x, Matrix) else (y, x)
+            return m.applyfunc(lambda e: function(c, e))
+        return function(x, y)
+
+    def _elem(self, node):
+        name = node[1]
+        function = {"sech": sympy.sech, "csch": sympy.csch}.get(name) or getattr(sympy, name)
+        v = self.value(node[2])
+        return v.applyfunc(function) if isinstance(v, Matrix) else function(v)
 
     def _q(self, node):
         _, kind, letter, label, units, _example = node
@@ -146,6 +198,8 @@ class Reader:
         if isinstance(base, sympy.Number) and isinstance(exponent, sympy.Number):
             if abs(exponent) > MAX_POWER and abs(base) != 1:
                 raise Unreadable(f"a power with an exponent past {MAX_POWER} is too large")
+        if isinstance(base, Matrix) and 1 in base.shape and not isinstance(exponent, Matrix):
+            return base.applyfunc(lambda e: e**exponent)  # (a^l)^2: elementwise, as sources mean
         if isinstance(base, Matrix) or isinstance(exponent, Matrix):
             raise ShapeMismatch(f"power of a {shape_of(base)} matrix")
         return base**exponent
@@ -176,7 +230,8 @@ class Reader:
         _, var, lo, hi, body = node
         if hi is None and lo is None:
             terms = []
-            for value in range(0, max(self.truth.network.sizes) + 2):
+            first = 0 if self.notation == "ng" else 1  # only Ng numbers the bias unit 0
+            for value in range(first, max(self.truth.network.sizes) + 2):
                 try:
                     terms.append(self._with(var, value, body))
                 except Missing:
@@ -216,6 +271,17 @@ class Reader:
 
     def _prod(self, node):
         items = [(op, self.value(n)) for op, n in node[1]]
+        for k in range(len(items) - 1):  # Theta (1; a): the weights with the bias column
+            (_, w), (_, col) = items[k], items[k + 1]
+            tree = node[1][k][1]
+            stacked = node[1][k + 1][1][0] == "stack"
+            if stacked and tree[0] == "q" and tree[1] == "weight" and not tree[4]:
+                if (
+                    isinstance(w, Matrix)
+                    and isinstance(col, Matrix)
+                    and w.shape[1] + 1 == col.shape[0]
+                ):
+                    items[k] = (items[k][0], self.truth.matrix(self.layer("weight", tree[3]), True))
         if not any(isinstance(v, Matrix) for _, v in items):
             out = items[0][1]
             for op, v in items[1:]:

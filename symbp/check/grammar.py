@@ -31,7 +31,11 @@ QUANTITY = {
     "x": "input",
     "y": "target",
 }
-FUNCTIONS = ("\\sigma", "g", "f", "\\Sigma")
+FUNCTIONS = ("\\sigma", "g", "f", "\\Sigma", "\\phi")
+COSTS = ("C", "J", "E", "L")
+ELEMENTARY = {"\\sinh", "\\cosh", "\\sin", "\\cos", "\\tan", "\\coth", "sech", "csch"}
+COMPARISONS = {"=": "=", ">": ">", "<": "<", "\\geq": ">=", "\\ge": ">=", "\\leq": "<="}
+COMPARISONS |= {"\\le": "<=", "\\neq": "!=", "\\ne": "!="}
 PRODUCT_OPS = {"\\cdot": "cdot", "\\times": "cdot", "*": "cdot", "\\circ": "circ"}
 PRODUCT_OPS |= {"\\odot": "circ", ".*": "circ", "/": "/"}
 NAMED_ACTIVATIONS = {  # \\tanh -> tanh, ReLU (from \\operatorname{ReLU}) -> relu, ...
@@ -41,7 +45,7 @@ NAMED_ACTIVATIONS = {  # \\tanh -> tanh, ReLU (from \\operatorname{ReLU}) -> rel
 }
 NAMED_ACTIVATIONS["\\tanh"] = NAMED_ACTIVATIONS.pop("\\tanh", "tanh")
 ELLIPSES = ("\\cdots", "\\ldots", "\\vdots", "\\dots", "\\ddots")
-_STOP = {"+", "-", ")", "]", "}", "=", ",", "&", "\\\\", ";"}
+_STOP = {"+", "-", ")", "]", "}", "=", ",", "&", "\\\\", ";", "\\endmatrix", *COMPARISONS}
 
 
 class _Parser:
@@ -162,9 +166,25 @@ class _Parser:
             inner = self.expr()
             self.norm_depth -= 1
             self.take("\\|")
+            if self.text() == "_" and [x.text for x in self.toks[self.i + 1 : self.i + 2]] == ["2"]:
+                self.i += 2  # the Euclidean norm \|v\|_2
             return ("norm", inner)
         if t in ("\\frac", "\\dfrac", "\\tfrac"):
             return self.fraction()
+        if t == "\\matrix":
+            return self.stack()
+        if t == "\\partial" and "/" in [x.text for x in self.toks[self.i :]]:
+            return self.slashed_derivative()
+        if t in ("\\max", "\\min"):
+            self.take()
+            self.take("(")
+            first = self.expr()
+            self.take(",")
+            second = self.expr()
+            self.take(")")
+            return ("max" if t == "\\max" else "min", first, second)
+        if t in ELEMENTARY and (tok.kind == "name" or t.startswith("\\")):
+            return self.elementary()
         if t == "\\sqrt":
             self.take()
             return ("pow", self.sub(self.group_tokens()), ("num", Rational(1, 2)))
@@ -202,12 +222,15 @@ class _Parser:
             )
         if t in QUANTITY:
             return self.quantity()
-        if t in ("C", "J"):
+        if t in COSTS and tok.kind == "char":
             return self.cost()
+        if t == "R" and self.text(1) != "(":
+            self.take()
+            return ("reg",)
         if t == "\\lambda" or t == "m":
             self.take()
             return ("param", t.lstrip("\\"))
-        if t in ("K", "s"):
+        if t in ("K", "s") or t == "n" and self.text(1) == "_":
             return self.size()
         if tok.kind == "char" and t.isalpha() or tok.kind == "cmd" and t[1:].isalpha():
             self.take()
@@ -223,6 +246,11 @@ class _Parser:
         saved, self.norm_depth = self.norm_depth, 0
         inner = self.expr()
         self.norm_depth = saved
+        if close == "]" and self.text() in COMPARISONS:  # Iverson's [i = j], [z > 0]
+            relation = COMPARISONS[self.take().text]
+            other = self.expr()
+            self.take(close)
+            return ("iverson", relation, inner, other)
         self.take(close)
         if inner[0] == "fn" and inner[4] is None and self.text() == "'":
             self.take()
@@ -275,7 +303,7 @@ class _Parser:
         return ("sum", var, lo, hi, body)
 
     def size_or_index(self, tokens: list[Token]) -> object:
-        if tokens and tokens[0].text in ("K", "s", "m"):
+        if tokens and tokens[0].text in ("K", "s", "m", "n"):
             parser = _Parser(tokens, tokens[-1].pos + 1)
             node = parser.size() if tokens[0].text != "m" else ("param", "m")
             if parser.peek() is not None and tokens[0].text != "m":
@@ -288,32 +316,87 @@ class _Parser:
         if tok.text == "K":
             return ("size", None)
         if self.text() != "_":
-            return ("sym", "s")
+            return ("sym", tok.text)
         self.take()
         return ("size", index_expr(strip_parens(self.group_tokens())))
 
     def function(self) -> object:
         name = self.take().text
-        layer = None
-        if self.text() == "^":
-            self.take()
-            layer = index_expr(strip_parens(self.group_tokens()))
+        layer = power = None
         prime = False
+        while self.text() == "^":
+            self.take()
+            sup = self.group_tokens()
+            if [t.text for t in sup] in (["'"], ["'", "'"]):
+                prime = True
+            elif name in ("\\sigma", "\\phi") and [t.kind for t in sup] == ["num"]:
+                power = ("num", Rational(sup[0].text))  # \sigma^2(z) is a square
+            else:
+                layer = index_expr(strip_parens(sup))
         if self.text() == "'":
             self.take()
             prime = True
         arg = self.argument() if self.text() in ("(", "[") else None
-        return ("fn", name, layer, prime, arg)
+        node = ("fn", name, layer, prime, arg)
+        return node if power is None else ("pow", node, power)
+
+    def power_and_prime(self) -> tuple[object, bool]:
+        """``^2``, ``'``, ``^\\prime`` after a function name, in any order."""
+        power, prime = None, False
+        while self.text() in ("^", "'"):
+            if self.take().text == "'":
+                prime = True
+                continue
+            sup = self.group_tokens()
+            if [t.text for t in sup] == ["'"]:
+                prime = True
+            else:
+                power = self.sub(sup)
+        return power, prime
 
     def named_activation(self) -> object:
-        """``\\tanh(z)``, ``\\operatorname{ReLU}'(z^l_j)``: that activation, whatever the layer."""
+        """``\\tanh(z)``, ``\\operatorname{ReLU}'(z^l_j)``, ``\\tanh^2(z)``: that activation,
+        whatever the layer."""
         tok = self.take()
-        prime = self.text() == "'"
-        if prime:
-            self.take()
+        power, prime = self.power_and_prime()
         if self.text() not in ("(", "["):
             raise Unreadable(f"{tok.text} needs an argument in parentheses", tok.pos)
-        return ("act_fn", NAMED_ACTIVATIONS[tok.text], prime, self.argument())
+        node = ("act_fn", NAMED_ACTIVATIONS[tok.text], prime, self.argument())
+        return node if power is None else ("pow", node, power)
+
+    def elementary(self) -> object:
+        """``\\cosh(z)``, ``\\operatorname{sech}^2(z)``: an elementary function, elementwise."""
+        tok = self.take()
+        power, prime = self.power_and_prime()
+        if prime:
+            raise Unreadable(f"write the derivative of {tok.text} out", tok.pos)
+        node = ("elem", tok.text.lstrip("\\"), self.argument())
+        return node if power is None else ("pow", node, power)
+
+    def stack(self) -> object:
+        """``\\begin{pmatrix}1\\\\ a^{(l)}\\end{pmatrix}``: entries stacked into a column (or
+        rows of a matrix)."""
+        self.take()
+        rows, row = [], []
+        while True:
+            row.append(self.expr())
+            sep = self.take().text
+            if sep == "&":
+                continue
+            rows.append(tuple(row))
+            row = []
+            if sep == "\\endmatrix":
+                return ("stack", tuple(rows))
+            if sep != "\\\\":
+                raise Unreadable(f"unexpected '{sep}' in a matrix", self.pos())
+
+    def slashed_derivative(self) -> object:
+        """``\\partial C / \\partial b^l_j``."""
+        self.take()
+        of = self.factor()
+        self.take("/")
+        self.take("\\partial")
+        return ("d", of, self.factor())
 
     def scripts(self) -> tuple[list[Token] | None, list[Token] | None]:
         sup = sub = None
@@ -346,18 +429,22 @@ class _Parser:
         if sub is None and sup is None and kind not in ("input", "target"):
             return ("sym", tok.text)
         units = tuple(index_list(sub)) if sub else ()
+        if kind == "act" and layer is None and units:
+            layer = ("i", "L")  # Nielsen's a_j: "a is the output layer's activation"
         node = ("q", kind, tok.text, layer, units, example)
         if kind not in ("input", "target") and layer is None:
             raise Unreadable(f"{tok.text} needs a layer superscript", tok.pos)
         return ("T", node) if transposed else node
 
     def cost(self) -> object:
+        """``C``, ``J^{(t)}``, ``C_x``, and Nielsen's ``C_0``: the cost without the L2 term."""
         tok = self.take()
         sup, sub = self.scripts()
         example = index_expr(strip_parens(sup)) if sup else None
+        unregularised = sub is not None and [t.text for t in sub] == ["0"]
         if self.text() == "(":
             self.group_tokens_paren()
-        return ("cost", tok.text, example)
+        return ("cost", tok.text, example) + ((True,) if unregularised else ())
 
     def group_tokens_paren(self) -> None:
         depth = 0
@@ -374,7 +461,7 @@ _GREEK |= {"\\phi", "\\psi", "\\omega", "\\xi", "\\rho", "\\kappa", "\\nu", "\\z
 
 def parse_side(text: str, offset: int = 0) -> object:
     """One side of an equation -> its syntax tree; ``Unreadable`` (with a position) otherwise."""
-    tokens = tokenize(text)
+    tokens = [t for t in tokenize(text) if t.kind != "prose"]
     if not tokens:
         raise Unreadable("empty side", offset)
     parser = _Parser(tokens, len(text))

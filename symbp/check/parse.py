@@ -9,8 +9,8 @@ otherwise) and with ``\\log`` rewritten to ``\\ln`` (it reads ``\\log`` as base 
 a SymPy expression whose symbols are renamed to real, identifier-safe ones; no user text is
 ever passed to ``eval`` or ``sympify``.
 
->>> read_side(r"\\frac{1}{\\cosh^2(z)}")
-('sympy', cosh(z)**(-2))
+>>> read_side(r"\\frac{1}{\\cosh^2(z)} + \\binom{3}{2}")
+('sympy', 3 + cosh(z)**(-2))
 >>> read_side(r"a^L_j - y_j")[0]
 'add'
 """

@@ -100,13 +100,14 @@ class Truth:
             n = self.size(layer if layer is not None else -1)
         return sympy.ImmutableMatrix([self.element(kind, layer, (j,)) for j in range(1, n + 1)])
 
-    def matrix(self, layer: int) -> sympy.ImmutableMatrix:
-        """W^l without Ng's bias column (as the CSDN derivation drops it before the delta step)."""
+    def matrix(self, layer: int, bias_column: bool = False) -> sympy.ImmutableMatrix:
+        """W^l without Ng's bias column (as the CSDN derivation drops it before the delta step),
+        or with it as column 0 (``\\Theta^{(l)} (1; a^{(l)})``)."""
         if layer < 1:
             raise Missing("weight layer")
-        rows, cols = self.size(layer), self.size(layer - 1)
+        rows, cols, first = self.size(layer), self.size(layer - 1), 0 if bias_column else 1
         return sympy.ImmutableMatrix(
-            rows, cols, lambda j, k: self.element("weight", layer, (j + 1, k + 1))
+            rows, cols + 1 - first, lambda j, k: self.element("weight", layer, (j + 1, k + first))
         )
 
     def cost(self, per_example: bool = False) -> sympy.Expr:

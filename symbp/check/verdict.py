@@ -58,7 +58,7 @@ class Verdict:
         }
 
 
-def instances(roles: dict[str, str], truth: Truth) -> list[dict[str, int]]:
+def instances(roles: dict[str, str], truth: Truth, notation: str = "ng") -> list[dict[str, int]]:
     """Every binding of the free indices to try (those naming missing units are skipped later).
 
     >>> from symbp.model import network
@@ -66,7 +66,8 @@ def instances(roles: dict[str, str], truth: Truth) -> list[dict[str, int]]:
     16
     """
     net = truth.network
-    ranges = {"layer": range(0, net.L + 2), "unit": range(0, max(net.sizes) + 1)}
+    first = 0 if notation == "ng" else 1  # only Ng's column 0 is the bias
+    ranges = {"layer": range(0, net.L + 2), "unit": range(first, max(net.sizes) + 1)}
     ranges["example"] = range(1, 2)
     letters = sorted(roles)
     count = 1
@@ -163,7 +164,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
     roles = index_roles(trees[1], index_roles(trees[0]))
     checked, proved = 0, True
     try:
-        bindings = instances(roles, truth)
+        bindings = instances(roles, truth, notation)
     except Unreadable as error:
         return _unreadable(step, str(error))
     for binding in bindings:
