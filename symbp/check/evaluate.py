@@ -19,8 +19,10 @@ a1_2*delta2_1
 from __future__ import annotations
 
 import sympy
+from sympy import Rational
 
 from symbp.activations import get_activation
+from symbp.check.ellipsis import _layer_node, expand
 from symbp.check.indices import index_roles
 from symbp.check.products import (
     Matrix,
@@ -73,6 +75,9 @@ class Reader:
     # values -------------------------------------------------------------------------------------
     def value(self, node: object) -> Value:
         return as_scalar(getattr(self, "_" + node[0])(node))
+
+    def _dots(self, node):
+        raise Unreadable("an ellipsis stands for terms that are not written out", node[1])
 
     def _sympy(self, node):
         return node[1]
@@ -228,10 +233,12 @@ class Reader:
 
     def _sum(self, node):
         _, var, lo, hi, body = node
-        if hi is None and lo is None:
+        if hi is None:
             terms = []
             first = 0 if self.notation == "ng" else 1  # only Ng numbers the bias unit 0
-            for value in range(first, max(self.truth.network.sizes) + 2):
+            first = first if lo is None else self.index(lo)
+            net = self.truth.network
+            for value in range(first, max(*net.sizes, net.L) + 2):
                 try:
                     terms.append(self._with(var, value, body))
                 except Missing:
@@ -240,8 +247,6 @@ class Reader:
                 raise Missing(f"no term of the sum over {var}")
         else:
             first = 1 if lo is None else self.index(lo)
-            if hi is None:
-                raise Unreadable(f"the sum over {var} needs an upper limit")
             last = self.value(hi)
             if not isinstance(last, sympy.Integer):
                 raise Unreadable(f"the upper limit of the sum over {var} is not a whole number")
@@ -270,7 +275,14 @@ class Reader:
                 self.binding[var] = saved
 
     def _prod(self, node):
-        items = [(op, self.value(n)) for op, n in node[1]]
+        trees = list(node[1])
+        if any(n[0] == "dots" for _, n in trees):
+            trees = expand(trees, lambda n: self.index(_layer_node(n)))
+            node = ("prod", tuple(trees))
+        if self.notation == "ng" and self.truth.network.bias == "unit":
+            trees = _with_bias_unit(trees)
+            node = ("prod", tuple(trees))
+        items = [(op, self.value(n)) for op, n in trees]
         for k in range(len(items) - 1):  # Theta (1; a): the weights with the bias column
             (_, w), (_, col) = items[k], items[k + 1]
             tree = node[1][k][1]
@@ -287,11 +299,17 @@ class Reader:
             for op, v in items[1:]:
                 out = out / v if op == "/" else out * v
             return out
+        # NOTE: a bare Jacobian ((f^{l})', J^{l}) is an operator on what stands to its right:
+        # Wikipedia's (f^{1})' \circ (W^{2})^T \cdot (f^{2})' \circ ... reads right to left.
+        # Read tightest-first, a diagonal Jacobian times a square matrix is defined and wrong.
+        readings = [tight_first, right_to_left]
+        if any(n[0] == "fn" and n[3] and n[4] is None for _, n in trees):
+            readings.reverse()
         try:
-            return tight_first(items)
+            return readings[0](items)
         except ShapeMismatch as first_error:
             try:
-                return right_to_left(items)
+                return readings[1](items)
             except ShapeMismatch:
                 raise first_error from None
 
@@ -371,6 +389,19 @@ class Reader:
         if all(a == acts[0] for a in acts):
             return 1
         raise Unreadable("say which layer's activation this is (for example f^{l})")
+
+
+def _with_bias_unit(trees: list) -> list:
+    """Ng's ``\\Theta^{(l)} a^{(l)}``: a^{(l)} with its bias unit a_0 = 1, so that the product is
+    z^{(l+1)} (written as the source writes it, with the bias column of Theta)."""
+    out = list(trees)
+    for k in range(len(out) - 1):
+        (_, w), (op, a) = out[k], out[k + 1]
+        weight = w[0] == "q" and w[1] == "weight" and not w[4]
+        act = a[0] == "q" and a[1] == "act" and not a[4] and a[3] is not None
+        if weight and act and w[3] == a[3] and op in ("", "cdot"):
+            out[k + 1] = (op, ("stack", ((("num", Rational(1)),), (a,))))
+    return out
 
 
 def _names(node: object, letter: str) -> bool:

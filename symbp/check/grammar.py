@@ -52,6 +52,7 @@ class _Parser:
     def __init__(self, tokens: list[Token], end: int, bound: list[str] | None = None) -> None:
         self.toks, self.i, self.end, self.norm_depth = tokens, 0, end, 0
         self.bound = [] if bound is None else bound  # letters of the sums around this point
+        self.offset = 0  # of the side in the document, for positions kept in the tree
 
     def peek(self, k: int = 0) -> Token | None:
         j = self.i + k
@@ -91,6 +92,7 @@ class _Parser:
 
     def sub(self, tokens: list[Token]) -> object:
         parser = _Parser(tokens, tokens[-1].pos + 1 if tokens else self.pos(), self.bound)
+        parser.offset = self.offset
         node = parser.expr()
         if parser.peek() is not None:
             raise Unreadable(f"unexpected '{parser.text()}'", parser.pos())
@@ -215,13 +217,16 @@ class _Parser:
             self.take()
             return ("diag", self.argument())
         if t in ELLIPSES:
-            raise Unreadable("an ellipsis stands for terms that are not written out", tok.pos)
+            self.take()
+            return ("dots", tok.pos + self.offset)
         if t == "\\partial" or t == "d" and self.text(1) in ("C", "J"):
             raise Unreadable(
                 "a derivative must be written as \\frac{\\partial ..}{\\partial ..}", tok.pos
             )
         if t in QUANTITY:
             return self.quantity()
+        if t == "h" and self.text(1) == "_":
+            return self.hypothesis()
         if t in COSTS and tok.kind == "char":
             return self.cost()
         if t == "R" and self.text(1) != "(":
@@ -255,11 +260,23 @@ class _Parser:
         if inner[0] == "fn" and inner[4] is None and self.text() == "'":
             self.take()
             inner = ("fn", inner[1], inner[2], True, None)
-            if self.text() == "(":
+            if self.text() == "(" and not self.transposed_group():
                 inner = inner[:4] + (self.argument(),)
         return inner
 
+    def transposed_group(self) -> bool:
+        """Is the parenthesised group here followed by a superscript (``(W^{l})^T``), so that it
+        is a factor of a product, not the argument of the function before it?"""
+        depth = 0
+        for k in range(self.i, len(self.toks)):
+            depth += {"(": 1, ")": -1}.get(self.toks[k].text, 0)
+            if depth == 0:
+                return k + 1 < len(self.toks) and self.toks[k + 1].text == "^"
+        return False
+
     def argument(self) -> object:
+        if self.text() == "{":  # SymPy prints \tanh^{2}{\left(z \right)}
+            return self.sub(self.group_tokens())
         if self.text() in ("(", "["):
             close = ")" if self.take().text == "(" else "]"
             inner = self.expr()
@@ -282,6 +299,8 @@ class _Parser:
         while self.text() in ("_", "^"):
             if self.take().text == "_":
                 lower = self.group_tokens()
+                if len(lower) > 2 and lower[1].text == "," and not lo and hi is None:
+                    return self.multi_sum(lower, start)
                 if not lower or not lower[0].text.isalpha() or lower[0].kind != "char":
                     raise Unreadable("a sum needs one letter as its index", start)
                 var = lower[0].text
@@ -301,6 +320,30 @@ class _Parser:
         finally:
             self.bound.pop()
         return ("sum", var, lo, hi, body)
+
+    def multi_sum(self, lower: list[Token], start: int) -> object:
+        """``\\sum_{l,j,k} ...``: nested sums over every value; ``\\ne 0`` on the last letter
+        leaves out unit 0 (Ng's bias column)."""
+        letters, nonzero = [], False
+        for k, t in enumerate(lower):
+            if t.text == ",":
+                continue
+            if t.kind == "char" and t.text.isalpha() and t.text not in QUANTITY:
+                letters.append(t.text)
+            elif t.text in ("\\ne", "\\neq") and [x.text for x in lower[k + 1 :]] == ["0"]:
+                nonzero = True
+                break
+            else:
+                raise Unreadable("cannot read the sum's indices", start)
+        self.bound.extend(letters)
+        try:
+            body = self.product()
+        finally:
+            del self.bound[-len(letters) :]
+        for k, letter in enumerate(reversed(letters)):
+            low = ("n", 1) if nonzero and k == 0 else None
+            body = ("sum", letter, low, None, body)
+        return body
 
     def size_or_index(self, tokens: list[Token]) -> object:
         if tokens and tokens[0].text in ("K", "s", "m", "n"):
@@ -336,7 +379,7 @@ class _Parser:
         if self.text() == "'":
             self.take()
             prime = True
-        arg = self.argument() if self.text() in ("(", "[") else None
+        arg = self.argument() if self.text() in ("(", "[", "{") else None
         node = ("fn", name, layer, prime, arg)
         return node if power is None else ("pow", node, power)
 
@@ -359,7 +402,7 @@ class _Parser:
         whatever the layer."""
         tok = self.take()
         power, prime = self.power_and_prime()
-        if self.text() not in ("(", "["):
+        if self.text() not in ("(", "[", "{"):
             raise Unreadable(f"{tok.text} needs an argument in parentheses", tok.pos)
         node = ("act_fn", NAMED_ACTIVATIONS[tok.text], prime, self.argument())
         return node if power is None else ("pow", node, power)
@@ -389,6 +432,18 @@ class _Parser:
                 return ("stack", tuple(rows))
             if sep != "\\\\":
                 raise Unreadable(f"unexpected '{sep}' in a matrix", self.pos())
+
+    def hypothesis(self) -> object:
+        """Ng's ``h_\\Theta(x)`` (the output) and ``h_\\Theta(x)_k`` (one output unit)."""
+        self.take()
+        self.take("_")
+        self.group_tokens()
+        self.argument()
+        units = ()
+        if self.text() == "_":
+            self.take()
+            units = tuple(index_list(self.group_tokens()))
+        return ("q", "act", "a", ("i", "L"), units, None)
 
     def slashed_derivative(self) -> object:
         """``\\partial C / \\partial b^l_j``."""
@@ -440,6 +495,8 @@ class _Parser:
         """``C``, ``J^{(t)}``, ``C_x``, and Nielsen's ``C_0``: the cost without the L2 term."""
         tok = self.take()
         sup, sub = self.scripts()
+        if tok.text == "J" and sup and sup[0].text != "(":
+            return ("fn", "f", index_expr(sup), True, None)  # J^{L}: the Jacobian of layer L
         example = index_expr(strip_parens(sup)) if sup else None
         unregularised = sub is not None and [t.text for t in sub] == ["0"]
         if self.text() == "(":
@@ -465,6 +522,7 @@ def parse_side(text: str, offset: int = 0) -> object:
     if not tokens:
         raise Unreadable("empty side", offset)
     parser = _Parser(tokens, len(text))
+    parser.offset = offset
     try:
         node = parser.expr()
     except Unreadable as error:

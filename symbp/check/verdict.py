@@ -184,7 +184,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
                 read_as,
             )
         except Unreadable as error:
-            return _unreadable(step, str(error))
+            return _unreadable(step, str(error), error.pos or None, document)
         except (TypeError, ValueError, ZeroDivisionError) as error:
             return _unreadable(step, f"cannot evaluate: {type(error).__name__}")
         left, right = _as_vector(trees[0], left, right), _as_vector(trees[1], right, left)
