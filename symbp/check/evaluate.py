@@ -37,7 +37,7 @@ from symbp.check.products import (
 from symbp.check.tokens import Unreadable
 from symbp.check.truth import Missing, Truth, is_elementwise
 
-PARAMETERS = ("weight", "bias")
+PARAMETERS = ("weight", "bias", "accum", "meangrad")
 MAX_TERMS = 10_000
 MAX_POWER = 10_000  # |exponent| of a power of a number, computed exactly
 
@@ -164,6 +164,8 @@ class Reader:
     def _q(self, node):
         _, kind, letter, label, units, _example = node
         layer = None if label is None else self.layer(kind, label)
+        if kind in ("accum", "meangrad"):
+            return self.gradient_of_weights(kind, layer, units)
         if units:
             idx = tuple(self.index(u) for u in units)
             if kind == "act" and idx == (0,) and self.notation == "ng":
@@ -172,6 +174,19 @@ class Reader:
         if kind == "weight":
             return self.truth.matrix(layer)
         return self.truth.vector(kind, layer)
+
+    def gradient_of_weights(self, kind: str, layer: int, units: tuple) -> Value:
+        """Ng's Delta^{(l)} (m times one example's gradient: the m examples symbp derives are
+        copies of one) and D^{(l)} (the gradient of J), by entry or as the matrix."""
+        truth = self.truth
+        if kind == "accum":
+            m = sympy.Integer(truth.network.examples)
+            of = lambda w: m * truth.partial(truth.forward.loss, w)  # noqa: E731
+        else:
+            of = lambda w: truth.partial(truth.cost(), w)  # noqa: E731
+        if units:
+            return of(truth.element("weight", layer, tuple(self.index(u) for u in units)))
+        return truth.matrix(layer).applyfunc(of)
 
     def _T(self, node):
         v = self.value(node[1])

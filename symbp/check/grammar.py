@@ -30,6 +30,8 @@ QUANTITY = {
     "\\delta": "delta",
     "x": "input",
     "y": "target",
+    "\\Delta": "accum",  # Ng's accumulator: the sum over the m examples of the gradient
+    "D": "meangrad",  # Ng's D: the gradient of J (with the L2 term)
 }
 FUNCTIONS = ("\\sigma", "g", "f", "\\Sigma", "\\phi")
 COSTS = ("C", "J", "E", "L")

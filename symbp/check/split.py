@@ -17,7 +17,7 @@ import re
 import shlex
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from symbp.errors import SymbpError
 
@@ -89,6 +89,7 @@ class Step:
     relation: str
     line: int
     chain: int  # steps of one chain share this number
+    conditions: tuple[tuple[str, str, str], ...] = ()  # (j, "!=", "0"): where the step holds
 
     @property
     def source(self) -> str:
@@ -160,6 +161,50 @@ def _trim(text: str, offset: int) -> tuple[str, int]:
     return stripped, offset
 
 
+_COMPARE = r"(\\neq|\\ne|\\geq|\\ge|\\leq|\\le|>|<|=)"
+_CONDITION = re.compile(
+    r"(?:\\(?:text|mbox|textrm)\{\s*(?:for(?: all)?|if|when|where)\s*\}(?:\\[:;,! ]|\s)*"
+    r"|\(\s*|\\text\{\s*\(\s*\}\s*)"
+    r"([a-zA-Z])\s*" + _COMPARE + r"\s*(-?\d+)\s*\)?\s*$"
+)
+_BARE_CONDITION = re.compile(r"^\s*([a-zA-Z])\s*" + _COMPARE + r"\s*(-?\d+)\s*$")
+_RANGE = re.compile(r"^\s*(-?\d+)\s*,\s*\\[lc]?dots\s*,\s*[^,]+$")
+_OPS = {"\\neq": "!=", "\\ne": "!=", "\\geq": ">=", "\\ge": ">=", "\\leq": "<=", "\\le": "<="}
+
+
+def qualifier(text: str) -> tuple[str, tuple[str, str, str] | None]:
+    """A condition written after a step (``(j \\geq 1)``, ``\\text{for } j \\neq 0``) split off
+    its right side.
+
+    >>> qualifier(r"\\delta^l_j a^{l-1}_k \\text{for } k \\neq 0")
+    ('\\\\delta^l_j a^{l-1}_k', ('k', '!=', '0'))
+    """
+    m = _CONDITION.search(text)
+    if m is None:
+        return text, None
+    letter, op, value = m.groups()
+    return text[: m.start()].rstrip(), (letter, _OPS.get(op, op), value)
+
+
+def _row_condition(piece: str) -> tuple[tuple[str, str, str], ...] | None:
+    """A piece that only says where the step before it holds: ``j \\neq 0``,
+    ``\\text{for } j \\geq 1``, ``j = 1, \\ldots, s_l``."""
+    text = piece.strip().rstrip(".,;")
+    m = _BARE_CONDITION.match(text) or _BARE_CONDITION.match(qualifier(" " + text)[0] or "")
+    rest, condition = qualifier(text)
+    if condition is not None and not rest.strip():
+        return (condition,)
+    if m is not None and text.strip()[:1].isalpha():
+        return ((m.group(1), _OPS.get(m.group(2), m.group(2)), m.group(3)),)
+    if "=" in text:
+        letter, _, values = text.partition("=")
+        if len(letter.strip()) == 1 and letter.strip().isalpha():
+            r = _RANGE.match(values)
+            if r is not None:
+                return ((letter.strip(), ">=", r.group(1)),)
+    return None
+
+
 def extract_steps(document: str) -> list[Step]:
     """Every step of every display equation in ``document`` (see the module docstring)."""
     steps: list[Step] = []
@@ -170,8 +215,15 @@ def extract_steps(document: str) -> list[Step]:
         previous: Side | None = None
         for row, row_start in _pieces(body, body_start, _ROW):
             row = row.replace("&", " ")
+            row_first = len(steps)
             for piece, piece_start in _pieces(row, row_start, _SEPARATOR):
                 sides = []
+                condition = _row_condition(piece)
+                if condition is not None and len(steps) > row_first:
+                    for k in range(row_first, len(steps)):  # "\quad j \neq 0" after the step
+                        steps[k] = replace(steps[k], conditions=steps[k].conditions + condition)
+                    continue
+                piece, condition = qualifier(piece)
                 relations = _top_level(piece, _RELATION)
                 if not relations:
                     continue
@@ -183,8 +235,9 @@ def extract_steps(document: str) -> list[Step]:
                     sides[0] = previous
                 else:
                     chain += 1
+                conditions = (condition,) if condition else ()
                 for (a, b), left, right in zip(relations, sides, sides[1:], strict=False):
                     line = bisect_right(newlines, piece_start + a - 1) + 1
-                    steps.append(Step(left, right, piece[a:b], line, chain))
+                    steps.append(Step(left, right, piece[a:b], line, chain, conditions))
                 previous = sides[-1]
     return steps

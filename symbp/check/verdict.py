@@ -164,9 +164,11 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
     roles = index_roles(trees[1], index_roles(trees[0]))
     checked, proved = 0, True
     try:
-        bindings = instances(roles, truth, notation)
+        asks_zero = any(op in ("=", "<=") and value == "0" for _, op, value in step.conditions)
+        bindings = instances(roles, truth, "ng" if asks_zero else notation)
     except Unreadable as error:
         return _unreadable(step, str(error))
+    bindings = [b for b in bindings if _holds(step.conditions, b)]
     for binding in bindings:
         reader = Reader(truth, notation, binding)
         try:
@@ -235,11 +237,26 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
     where = ""
     if roles:
         where = f" for all {checked} index values" if checked > 1 else " for the one index value"
+    if step.conditions:
+        where += " where " + ", ".join(" ".join(c) for c in step.conditions)
     if proved:
         method = f"proved symbolically{where}"
     else:
         method = f"agreed at {POINTS} random points{where} (not a proof)"
     return Verdict(step.source, step.line, "valid", method, None, None, read_as)
+
+
+def _holds(conditions, binding: dict[str, int]) -> bool:
+    """Does the binding satisfy the step's written conditions (``j \\neq 0``)? A condition on
+    a letter that is not a free index of the step says nothing here."""
+    for letter, op, value in conditions:
+        if letter not in binding:
+            continue
+        x, v = binding[letter], int(value)
+        ok = {"=": x == v, "!=": x != v, ">": x > v, ">=": x >= v, "<": x < v, "<=": x <= v}
+        if not ok[op]:
+            return False
+    return True
 
 
 def _as_vector(tree: object, value, other):
