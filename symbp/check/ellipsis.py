@@ -93,7 +93,25 @@ def expand(
     items: list[tuple[str, object]], layer_of: Callable[[object], int]
 ) -> list[tuple[str, object]]:
     """``items`` (operator, term) of a product with one ellipsis term -> the product written out;
-    ``layer_of`` gives a term's layer as a number on the network."""
+    ``layer_of`` gives a term's layer as a number on the network. The pattern is read from the
+    terms after the ellipsis, or else from those before it (the product read backwards)."""
+    try:
+        return _expand(items, layer_of)
+    except Unreadable as error:
+        try:
+            return _reverse(_expand(_reverse(items), layer_of))
+        except Unreadable:
+            raise error from None
+
+
+def _reverse(items: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """The product backwards, each operator kept between the same two terms."""
+    ops = [op for op, _ in items]
+    nodes = [node for _, node in items]
+    return [("" if k == 0 else ops[len(items) - k], n) for k, n in enumerate(reversed(nodes))]
+
+
+def _expand(items, layer_of):
     where = [k for k, (_, n) in enumerate(items) if n[0] == "dots"]
     if len(where) != 1:
         raise Unreadable(_WHY if where else "no ellipsis")

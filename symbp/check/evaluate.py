@@ -90,6 +90,10 @@ class Reader:
 
     def _param(self, node):
         net = self.truth.network
+        if node[1] == "n":
+            if self.notation == "nielsen":
+                return sympy.Integer(net.examples)
+            return self._sym(("sym", "n"))
         return sympy.Integer(net.examples) if node[1] == "m" else net.l2
 
     def _sym(self, node):

@@ -234,6 +234,9 @@ class _Parser:
         if t == "R" and self.text(1) != "(":
             self.take()
             return ("reg",)
+        if t == "n" and self.text(1) != "_" and t not in self.bound:
+            self.take()
+            return ("param", "n")  # Nielsen's number of training examples
         if t == "\\lambda" or t == "m":
             self.take()
             return ("param", t.lstrip("\\"))
@@ -471,6 +474,9 @@ class _Parser:
         tok = self.take()
         kind = QUANTITY[tok.text]
         sup, sub = self.scripts()
+        if kind == "delta" and sup is None and sub is not None and len(index_list(sub)) == 2:
+            i, j = index_list(sub)  # Kronecker's delta_{ij}
+            return ("iverson", "=", ("index", i), ("index", j))
         transposed = False
         if sup and sup[-1].text in ("T", "\\top"):
             transposed, sup = True, sup[:-1]

@@ -138,6 +138,9 @@ def tokenize(text: str) -> list[Token]:
                 j += 1
             if j < len(text) and text[j] == "{":
                 inner, i = _braced_text(text, j)
+                if cmd in ("hat", "widehat") and inner == "y":  # the prediction: a^L
+                    out += [Token("char", c, pos) for c in ("a", "^", "{", "L", "}")]
+                    continue
                 out += [Token(t.kind, t.text, t.pos + j + 1) for t in tokenize(inner)]
         elif cmd == "prime":
             out.append(Token("char", "'", pos))
