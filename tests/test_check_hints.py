@@ -35,7 +35,8 @@ CORPUS = [
     (r"\frac{\partial C}{\partial b^l_j} = \delta^{l+1}_j", SIG, "nielsen", "off-by-one"),
     (
         r"\frac{\partial J}{\partial \Theta^{(l)}_{ij}} = "
-        r"\sum_{t=1}^{m} a^{(l)}_j \delta^{(l+1)}_i + \frac{\lambda}{m} \Theta^{(l)}_{ij} \quad (j \geq 1)",
+        r"\sum_{t=1}^{m} a^{(l)}_j \delta^{(l+1)}_i "
+        r"+ \frac{\lambda}{m} \Theta^{(l)}_{ij} \quad (j \geq 1)",
         NG_L2,
         "ng",
         "1/m",
