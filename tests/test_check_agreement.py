@@ -69,9 +69,19 @@ def _known(step, net) -> str | None:
     if HIDDEN_ONLY.search(source) and "shape mismatch" in step.method:
         return "an activation-derivative identity for hidden layers, written for every l"
     for pattern, why in KNOWN:
-        if re.search(pattern, source) and (why != L2_GAP or net.l2):
+        if re.search(pattern, source) and (why != L2_GAP or net.l2 and _misses_l2(step)):
             return why
     return None
+
+
+def _misses_l2(step) -> bool:
+    """The checker itself names the missing L2 term, or the step is a chain rule through z
+    (which leaves the L2 term out by construction), or it states the cost or a whole-layer
+    gradient (no one-entry hint)."""
+    right = step.source.split(" = ", 1)[-1]
+    if step.source.startswith(("C = ", "J = ", "\\nabla")):
+        return True
+    return "L2 term" in (step.hint or "") or "\\partial z" in right
 
 
 def _unexplained(document: str):
