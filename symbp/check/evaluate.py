@@ -19,8 +19,10 @@ a1_2*delta2_1
 from __future__ import annotations
 
 import sympy
+from sympy import Rational
 
 from symbp.activations import get_activation
+from symbp.check.ellipsis import _layer_node, expand
 from symbp.check.indices import index_roles
 from symbp.check.products import (
     Matrix,
@@ -35,8 +37,9 @@ from symbp.check.products import (
 from symbp.check.tokens import Unreadable
 from symbp.check.truth import Missing, Truth, is_elementwise
 
-PARAMETERS = ("weight", "bias")
+PARAMETERS = ("weight", "bias", "accum", "meangrad")
 MAX_TERMS = 10_000
+MAX_POWER = 10_000  # |exponent| of a power of a number, computed exactly
 
 
 class Reader:
@@ -73,6 +76,9 @@ class Reader:
     def value(self, node: object) -> Value:
         return as_scalar(getattr(self, "_" + node[0])(node))
 
+    def _dots(self, node):
+        raise Unreadable("an ellipsis stands for terms that are not written out", node[1])
+
     def _sympy(self, node):
         return node[1]
 
@@ -84,6 +90,10 @@ class Reader:
 
     def _param(self, node):
         net = self.truth.network
+        if node[1] == "n":
+            if self.notation == "nielsen":
+                return sympy.Integer(net.examples)
+            return self._sym(("sym", "n"))
         return sympy.Integer(net.examples) if node[1] == "m" else net.l2
 
     def _sym(self, node):
@@ -101,11 +111,65 @@ class Reader:
         return sympy.Integer(self.index(node[1]))
 
     def _cost(self, node):
-        return self.truth.cost(per_example=node[2] is not None)
+        unregularised = len(node) > 3 and node[3]
+        return self.truth.cost(per_example=node[2] is not None or unregularised)
+
+    def _reg(self, node):
+        return self.truth.cost() - self.truth.forward.loss
+
+    def _iverson(self, node):
+        _, relation, lhs, rhs = node
+        gap = sympy.sympify(self.value(lhs) - self.value(rhs))
+        if isinstance(gap, Matrix):
+            raise ShapeMismatch("an Iverson bracket compares two scalars")
+        if gap.is_number:
+            truth = {"=": gap == 0, "!=": gap != 0, ">": gap > 0, ">=": gap >= 0}
+            truth |= {"<": gap < 0, "<=": gap <= 0}
+            return sympy.Integer(1 if bool(truth[relation]) else 0)
+        if relation in (">", ">="):
+            return sympy.Heaviside(gap, 0 if relation == ">" else 1)
+        if relation in ("<", "<="):
+            return sympy.Heaviside(-gap, 0 if relation == "<" else 1)
+        raise Unreadable("an Iverson bracket [u = v] needs whole-number sides")
+
+    def _stack(self, node):
+        rows = []
+        for row in node[1]:
+            values = [self.value(entry) for entry in row]
+            if len(values) == 1 and isinstance(values[0], Matrix):
+                rows += [list(r) for r in values[0].tolist()]
+            else:
+                rows.append(values)
+        if len({len(r) for r in rows}) != 1:
+            raise ShapeMismatch("the rows of a matrix have different lengths")
+        return Matrix(rows)
+
+    def _max(self, node):
+        return self._pairwise(node, sympy.Max)
+
+    def _min(self, node):
+        return self._pairwise(node, sympy.Min)
+
+    def _pairwise(self, node, function):
+        x, y = self.value(node[1]), self.value(node[2])
+        if isinstance(x, Matrix) and isinstance(y, Matrix):
+            return Matrix(x.shape[0], x.shape[1], lambda i, j: function(x[i, j], y[i, j]))
+        if isinstance(x, Matrix) or isinstance(y, Matrix):
+            m, c = (x, y) if isinstance(x, Matrix) else (y, x)
+            return m.applyfunc(lambda e: function(c, e))
+        return function(x, y)
+
+    def _elem(self, node):
+        name = node[1]
+        function = {"sech": sympy.sech, "csch": sympy.csch}.get(name) or getattr(sympy, name)
+        v = self.value(node[2])
+        return v.applyfunc(function) if isinstance(v, Matrix) else function(v)
 
     def _q(self, node):
         _, kind, letter, label, units, _example = node
         layer = None if label is None else self.layer(kind, label)
+        if kind in ("accum", "meangrad"):
+            return self.gradient_of_weights(kind, layer, units)
         if units:
             idx = tuple(self.index(u) for u in units)
             if kind == "act" and idx == (0,) and self.notation == "ng":
@@ -114,6 +178,19 @@ class Reader:
         if kind == "weight":
             return self.truth.matrix(layer)
         return self.truth.vector(kind, layer)
+
+    def gradient_of_weights(self, kind: str, layer: int, units: tuple) -> Value:
+        """Ng's Delta^{(l)} (m times one example's gradient: the m examples symbp derives are
+        copies of one) and D^{(l)} (the gradient of J), by entry or as the matrix."""
+        truth = self.truth
+        if kind == "accum":
+            m = sympy.Integer(truth.network.examples)
+            of = lambda w: m * truth.partial(truth.forward.loss, w)  # noqa: E731
+        else:
+            of = lambda w: truth.partial(truth.cost(), w)  # noqa: E731
+        if units:
+            return of(truth.element("weight", layer, tuple(self.index(u) for u in units)))
+        return truth.matrix(layer).applyfunc(of)
 
     def _T(self, node):
         v = self.value(node[1])
@@ -142,6 +219,11 @@ class Reader:
             v = self.value(base_node[1])
             return sum((e**2 for e in v), sympy.Integer(0)) if isinstance(v, Matrix) else v**2
         base = self.value(base_node)
+        if isinstance(base, sympy.Number) and isinstance(exponent, sympy.Number):
+            if abs(exponent) > MAX_POWER and abs(base) != 1:
+                raise Unreadable(f"a power with an exponent past {MAX_POWER} is too large")
+        if isinstance(base, Matrix) and 1 in base.shape and not isinstance(exponent, Matrix):
+            return base.applyfunc(lambda e: e**exponent)  # (a^l)^2: elementwise, as sources mean
         if isinstance(base, Matrix) or isinstance(exponent, Matrix):
             raise ShapeMismatch(f"power of a {shape_of(base)} matrix")
         return base**exponent
@@ -170,9 +252,12 @@ class Reader:
 
     def _sum(self, node):
         _, var, lo, hi, body = node
-        if hi is None and lo is None:
+        if hi is None:
             terms = []
-            for value in range(0, max(self.truth.network.sizes) + 2):
+            first = 0 if self.notation == "ng" else 1  # only Ng numbers the bias unit 0
+            first = first if lo is None else self.index(lo)
+            net = self.truth.network
+            for value in range(first, max(*net.sizes, net.L) + 2):
                 try:
                     terms.append(self._with(var, value, body))
                 except Missing:
@@ -181,8 +266,6 @@ class Reader:
                 raise Missing(f"no term of the sum over {var}")
         else:
             first = 1 if lo is None else self.index(lo)
-            if hi is None:
-                raise Unreadable(f"the sum over {var} needs an upper limit")
             last = self.value(hi)
             if not isinstance(last, sympy.Integer):
                 raise Unreadable(f"the upper limit of the sum over {var} is not a whole number")
@@ -191,7 +274,7 @@ class Reader:
                 return sympy.Integer(0)
             if count > MAX_TERMS:
                 raise Unreadable(f"the sum over {var} has more than {MAX_TERMS} terms")
-            if index_roles(body).get(var, "example") == "example":
+            if index_roles(body).get(var, "example") == "example" and not _names(body, var):
                 return self._with(var, first, body) * count  # m copies of one example
             terms = [self._with(var, v, body) for v in range(first, int(last) + 1)]
         total = terms[0]
@@ -211,17 +294,41 @@ class Reader:
                 self.binding[var] = saved
 
     def _prod(self, node):
-        items = [(op, self.value(n)) for op, n in node[1]]
+        trees = list(node[1])
+        if any(n[0] == "dots" for _, n in trees):
+            trees = expand(trees, lambda n: self.index(_layer_node(n)))
+            node = ("prod", tuple(trees))
+        if self.notation == "ng" and self.truth.network.bias == "unit":
+            trees = _with_bias_unit(trees)
+            node = ("prod", tuple(trees))
+        items = [(op, self.value(n)) for op, n in trees]
+        for k in range(len(items) - 1):  # Theta (1; a): the weights with the bias column
+            (_, w), (_, col) = items[k], items[k + 1]
+            tree = node[1][k][1]
+            stacked = node[1][k + 1][1][0] == "stack"
+            if stacked and tree[0] == "q" and tree[1] == "weight" and not tree[4]:
+                if (
+                    isinstance(w, Matrix)
+                    and isinstance(col, Matrix)
+                    and w.shape[1] + 1 == col.shape[0]
+                ):
+                    items[k] = (items[k][0], self.truth.matrix(self.layer("weight", tree[3]), True))
         if not any(isinstance(v, Matrix) for _, v in items):
             out = items[0][1]
             for op, v in items[1:]:
                 out = out / v if op == "/" else out * v
             return out
+        # NOTE: a bare Jacobian ((f^{l})', J^{l}) is an operator on what stands to its right:
+        # Wikipedia's (f^{1})' \circ (W^{2})^T \cdot (f^{2})' \circ ... reads right to left.
+        # Read tightest-first, a diagonal Jacobian times a square matrix is defined and wrong.
+        readings = [tight_first, right_to_left]
+        if any(n[0] == "fn" and n[3] and n[4] is None for _, n in trees):
+            readings.reverse()
         try:
-            return tight_first(items)
+            return readings[0](items)
         except ShapeMismatch as first_error:
             try:
-                return right_to_left(items)
+                return readings[1](items)
             except ShapeMismatch:
                 raise first_error from None
 
@@ -301,6 +408,26 @@ class Reader:
         if all(a == acts[0] for a in acts):
             return 1
         raise Unreadable("say which layer's activation this is (for example f^{l})")
+
+
+def _with_bias_unit(trees: list) -> list:
+    """Ng's ``\\Theta^{(l)} a^{(l)}``: a^{(l)} with its bias unit a_0 = 1, so that the product is
+    z^{(l+1)} (written as the source writes it, with the bias column of Theta)."""
+    out = list(trees)
+    for k in range(len(out) - 1):
+        (_, w), (op, a) = out[k], out[k + 1]
+        weight = w[0] == "q" and w[1] == "weight" and not w[4]
+        act = a[0] == "q" and a[1] == "act" and not a[4] and a[3] is not None
+        if weight and act and w[3] == a[3] and op in ("", "cdot"):
+            out[k + 1] = (op, ("stack", ((("num", Rational(1)),), (a,))))
+    return out
+
+
+def _names(node: object, letter: str) -> bool:
+    """Does the tree use ``letter`` as a plain variable (``\\sum_{j=1}^{3} j``)?"""
+    if node == ("sym", letter):
+        return True
+    return isinstance(node, tuple) and any(_names(child, letter) for child in node)
 
 
 def _first_layer_node(node: object) -> tuple | None:

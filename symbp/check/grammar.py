@@ -30,8 +30,14 @@ QUANTITY = {
     "\\delta": "delta",
     "x": "input",
     "y": "target",
+    "\\Delta": "accum",  # Ng's accumulator: the sum over the m examples of the gradient
+    "D": "meangrad",  # Ng's D: the gradient of J (with the L2 term)
 }
-FUNCTIONS = ("\\sigma", "g", "f", "\\Sigma")
+FUNCTIONS = ("\\sigma", "g", "f", "\\Sigma", "\\phi")
+COSTS = ("C", "J", "E", "L")
+ELEMENTARY = {"\\sinh", "\\cosh", "\\sin", "\\cos", "\\tan", "\\coth", "sech", "csch"}
+COMPARISONS = {"=": "=", ">": ">", "<": "<", "\\geq": ">=", "\\ge": ">=", "\\leq": "<="}
+COMPARISONS |= {"\\le": "<=", "\\neq": "!=", "\\ne": "!="}
 PRODUCT_OPS = {"\\cdot": "cdot", "\\times": "cdot", "*": "cdot", "\\circ": "circ"}
 PRODUCT_OPS |= {"\\odot": "circ", ".*": "circ", "/": "/"}
 NAMED_ACTIVATIONS = {  # \\tanh -> tanh, ReLU (from \\operatorname{ReLU}) -> relu, ...
@@ -41,12 +47,14 @@ NAMED_ACTIVATIONS = {  # \\tanh -> tanh, ReLU (from \\operatorname{ReLU}) -> rel
 }
 NAMED_ACTIVATIONS["\\tanh"] = NAMED_ACTIVATIONS.pop("\\tanh", "tanh")
 ELLIPSES = ("\\cdots", "\\ldots", "\\vdots", "\\dots", "\\ddots")
-_STOP = {"+", "-", ")", "]", "}", "=", ",", "&", "\\\\", ";"}
+_STOP = {"+", "-", ")", "]", "}", "=", ",", "&", "\\\\", ";", "\\endmatrix", *COMPARISONS}
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token], end: int) -> None:
+    def __init__(self, tokens: list[Token], end: int, bound: list[str] | None = None) -> None:
         self.toks, self.i, self.end, self.norm_depth = tokens, 0, end, 0
+        self.bound = [] if bound is None else bound  # letters of the sums around this point
+        self.offset = 0  # of the side in the document, for positions kept in the tree
 
     def peek(self, k: int = 0) -> Token | None:
         j = self.i + k
@@ -85,7 +93,8 @@ class _Parser:
         return self.toks[start : self.i - 1]
 
     def sub(self, tokens: list[Token]) -> object:
-        parser = _Parser(tokens, tokens[-1].pos + 1 if tokens else self.pos())
+        parser = _Parser(tokens, tokens[-1].pos + 1 if tokens else self.pos(), self.bound)
+        parser.offset = self.offset
         node = parser.expr()
         if parser.peek() is not None:
             raise Unreadable(f"unexpected '{parser.text()}'", parser.pos())
@@ -161,9 +170,25 @@ class _Parser:
             inner = self.expr()
             self.norm_depth -= 1
             self.take("\\|")
+            if self.text() == "_" and [x.text for x in self.toks[self.i + 1 : self.i + 2]] == ["2"]:
+                self.i += 2  # the Euclidean norm \|v\|_2
             return ("norm", inner)
         if t in ("\\frac", "\\dfrac", "\\tfrac"):
             return self.fraction()
+        if t == "\\matrix":
+            return self.stack()
+        if t == "\\partial" and "/" in [x.text for x in self.toks[self.i :]]:
+            return self.slashed_derivative()
+        if t in ("\\max", "\\min"):
+            self.take()
+            self.take("(")
+            first = self.expr()
+            self.take(",")
+            second = self.expr()
+            self.take(")")
+            return ("max" if t == "\\max" else "min", first, second)
+        if t in ELEMENTARY and (tok.kind == "name" or t.startswith("\\")):
+            return self.elementary()
         if t == "\\sqrt":
             self.take()
             return ("pow", self.sub(self.group_tokens()), ("num", Rational(1, 2)))
@@ -194,22 +219,33 @@ class _Parser:
             self.take()
             return ("diag", self.argument())
         if t in ELLIPSES:
-            raise Unreadable("an ellipsis stands for terms that are not written out", tok.pos)
+            self.take()
+            return ("dots", tok.pos + self.offset)
         if t == "\\partial" or t == "d" and self.text(1) in ("C", "J"):
             raise Unreadable(
                 "a derivative must be written as \\frac{\\partial ..}{\\partial ..}", tok.pos
             )
         if t in QUANTITY:
             return self.quantity()
-        if t in ("C", "J"):
+        if t == "h" and self.text(1) == "_":
+            return self.hypothesis()
+        if t in COSTS and tok.kind == "char":
             return self.cost()
+        if t == "R" and self.text(1) != "(":
+            self.take()
+            return ("reg",)
+        if t == "n" and self.text(1) != "_" and t not in self.bound:
+            self.take()
+            return ("param", "n")  # Nielsen's number of training examples
         if t == "\\lambda" or t == "m":
             self.take()
             return ("param", t.lstrip("\\"))
-        if t in ("K", "s"):
+        if t in ("K", "s") or t == "n" and self.text(1) == "_":
             return self.size()
         if tok.kind == "char" and t.isalpha() or tok.kind == "cmd" and t[1:].isalpha():
             self.take()
+            if self.text() == "(" and t not in self.bound:
+                raise Unreadable(f"unknown function {t.lstrip(chr(92))}", tok.pos)
             if tok.kind == "cmd" and t not in _GREEK:
                 raise Unreadable(f"unknown command {t}", tok.pos)
             return ("sym", t)
@@ -220,15 +256,32 @@ class _Parser:
         saved, self.norm_depth = self.norm_depth, 0
         inner = self.expr()
         self.norm_depth = saved
+        if close == "]" and self.text() in COMPARISONS:  # Iverson's [i = j], [z > 0]
+            relation = COMPARISONS[self.take().text]
+            other = self.expr()
+            self.take(close)
+            return ("iverson", relation, inner, other)
         self.take(close)
         if inner[0] == "fn" and inner[4] is None and self.text() == "'":
             self.take()
             inner = ("fn", inner[1], inner[2], True, None)
-            if self.text() == "(":
+            if self.text() == "(" and not self.transposed_group():
                 inner = inner[:4] + (self.argument(),)
         return inner
 
+    def transposed_group(self) -> bool:
+        """Is the parenthesised group here followed by a superscript (``(W^{l})^T``), so that it
+        is a factor of a product, not the argument of the function before it?"""
+        depth = 0
+        for k in range(self.i, len(self.toks)):
+            depth += {"(": 1, ")": -1}.get(self.toks[k].text, 0)
+            if depth == 0:
+                return k + 1 < len(self.toks) and self.toks[k + 1].text == "^"
+        return False
+
     def argument(self) -> object:
+        if self.text() == "{":  # SymPy prints \tanh^{2}{\left(z \right)}
+            return self.sub(self.group_tokens())
         if self.text() in ("(", "["):
             close = ")" if self.take().text == "(" else "]"
             inner = self.expr()
@@ -251,6 +304,8 @@ class _Parser:
         while self.text() in ("_", "^"):
             if self.take().text == "_":
                 lower = self.group_tokens()
+                if len(lower) > 2 and lower[1].text == "," and not lo and hi is None:
+                    return self.multi_sum(lower, start)
                 if not lower or not lower[0].text.isalpha() or lower[0].kind != "char":
                     raise Unreadable("a sum needs one letter as its index", start)
                 var = lower[0].text
@@ -264,10 +319,39 @@ class _Parser:
                 hi = self.size_or_index(self.group_tokens())
         if var is None:
             raise Unreadable("a sum over examples or without an index cannot be checked", start)
-        return ("sum", var, lo, hi, self.product())
+        self.bound.append(var)
+        try:
+            body = self.product()
+        finally:
+            self.bound.pop()
+        return ("sum", var, lo, hi, body)
+
+    def multi_sum(self, lower: list[Token], start: int) -> object:
+        """``\\sum_{l,j,k} ...``: nested sums over every value; ``\\ne 0`` on the last letter
+        leaves out unit 0 (Ng's bias column)."""
+        letters, nonzero = [], False
+        for k, t in enumerate(lower):
+            if t.text == ",":
+                continue
+            if t.kind == "char" and t.text.isalpha() and t.text not in QUANTITY:
+                letters.append(t.text)
+            elif t.text in ("\\ne", "\\neq") and [x.text for x in lower[k + 1 :]] == ["0"]:
+                nonzero = True
+                break
+            else:
+                raise Unreadable("cannot read the sum's indices", start)
+        self.bound.extend(letters)
+        try:
+            body = self.product()
+        finally:
+            del self.bound[-len(letters) :]
+        for k, letter in enumerate(reversed(letters)):
+            low = ("n", 1) if nonzero and k == 0 else None
+            body = ("sum", letter, low, None, body)
+        return body
 
     def size_or_index(self, tokens: list[Token]) -> object:
-        if tokens and tokens[0].text in ("K", "s", "m"):
+        if tokens and tokens[0].text in ("K", "s", "m", "n"):
             parser = _Parser(tokens, tokens[-1].pos + 1)
             node = parser.size() if tokens[0].text != "m" else ("param", "m")
             if parser.peek() is not None and tokens[0].text != "m":
@@ -280,32 +364,99 @@ class _Parser:
         if tok.text == "K":
             return ("size", None)
         if self.text() != "_":
-            return ("sym", "s")
+            return ("sym", tok.text)
         self.take()
         return ("size", index_expr(strip_parens(self.group_tokens())))
 
     def function(self) -> object:
         name = self.take().text
-        layer = None
-        if self.text() == "^":
-            self.take()
-            layer = index_expr(strip_parens(self.group_tokens()))
+        layer = power = None
         prime = False
+        while self.text() == "^":
+            self.take()
+            sup = self.group_tokens()
+            if [t.text for t in sup] in (["'"], ["'", "'"]):
+                prime = True
+            elif name in ("\\sigma", "\\phi") and [t.kind for t in sup] == ["num"]:
+                power = ("num", Rational(sup[0].text))  # \sigma^2(z) is a square
+            else:
+                layer = index_expr(strip_parens(sup))
         if self.text() == "'":
             self.take()
             prime = True
-        arg = self.argument() if self.text() in ("(", "[") else None
-        return ("fn", name, layer, prime, arg)
+        arg = self.argument() if self.text() in ("(", "[", "{") else None
+        node = ("fn", name, layer, prime, arg)
+        return node if power is None else ("pow", node, power)
+
+    def power_and_prime(self) -> tuple[object, bool]:
+        """``^2``, ``'``, ``^\\prime`` after a function name, in any order."""
+        power, prime = None, False
+        while self.text() in ("^", "'"):
+            if self.take().text == "'":
+                prime = True
+                continue
+            sup = self.group_tokens()
+            if [t.text for t in sup] == ["'"]:
+                prime = True
+            else:
+                power = self.sub(sup)
+        return power, prime
 
     def named_activation(self) -> object:
-        """``\\tanh(z)``, ``\\operatorname{ReLU}'(z^l_j)``: that activation, whatever the layer."""
+        """``\\tanh(z)``, ``\\operatorname{ReLU}'(z^l_j)``, ``\\tanh^2(z)``: that activation,
+        whatever the layer."""
         tok = self.take()
-        prime = self.text() == "'"
-        if prime:
-            self.take()
-        if self.text() not in ("(", "["):
+        power, prime = self.power_and_prime()
+        if self.text() not in ("(", "[", "{"):
             raise Unreadable(f"{tok.text} needs an argument in parentheses", tok.pos)
-        return ("act_fn", NAMED_ACTIVATIONS[tok.text], prime, self.argument())
+        node = ("act_fn", NAMED_ACTIVATIONS[tok.text], prime, self.argument())
+        return node if power is None else ("pow", node, power)
+
+    def elementary(self) -> object:
+        """``\\cosh(z)``, ``\\operatorname{sech}^2(z)``: an elementary function, elementwise."""
+        tok = self.take()
+        power, prime = self.power_and_prime()
+        if prime:
+            raise Unreadable(f"write the derivative of {tok.text} out", tok.pos)
+        node = ("elem", tok.text.lstrip("\\"), self.argument())
+        return node if power is None else ("pow", node, power)
+
+    def stack(self) -> object:
+        """``\\begin{pmatrix}1\\\\ a^{(l)}\\end{pmatrix}``: entries stacked into a column (or
+        rows of a matrix)."""
+        self.take()
+        rows, row = [], []
+        while True:
+            row.append(self.expr())
+            sep = self.take().text
+            if sep == "&":
+                continue
+            rows.append(tuple(row))
+            row = []
+            if sep == "\\endmatrix":
+                return ("stack", tuple(rows))
+            if sep != "\\\\":
+                raise Unreadable(f"unexpected '{sep}' in a matrix", self.pos())
+
+    def hypothesis(self) -> object:
+        """Ng's ``h_\\Theta(x)`` (the output) and ``h_\\Theta(x)_k`` (one output unit)."""
+        self.take()
+        self.take("_")
+        self.group_tokens()
+        self.argument()
+        units = ()
+        if self.text() == "_":
+            self.take()
+            units = tuple(index_list(self.group_tokens()))
+        return ("q", "act", "a", ("i", "L"), units, None)
+
+    def slashed_derivative(self) -> object:
+        """``\\partial C / \\partial b^l_j``."""
+        self.take()
+        of = self.factor()
+        self.take("/")
+        self.take("\\partial")
+        return ("d", of, self.factor())
 
     def scripts(self) -> tuple[list[Token] | None, list[Token] | None]:
         sup = sub = None
@@ -323,6 +474,9 @@ class _Parser:
         tok = self.take()
         kind = QUANTITY[tok.text]
         sup, sub = self.scripts()
+        if kind == "delta" and sup is None and sub is not None and len(index_list(sub)) == 2:
+            i, j = index_list(sub)  # Kronecker's delta_{ij}
+            return ("iverson", "=", ("index", i), ("index", j))
         transposed = False
         if sup and sup[-1].text in ("T", "\\top"):
             transposed, sup = True, sup[:-1]
@@ -338,18 +492,24 @@ class _Parser:
         if sub is None and sup is None and kind not in ("input", "target"):
             return ("sym", tok.text)
         units = tuple(index_list(sub)) if sub else ()
+        if kind == "act" and layer is None and units:
+            layer = ("i", "L")  # Nielsen's a_j: "a is the output layer's activation"
         node = ("q", kind, tok.text, layer, units, example)
         if kind not in ("input", "target") and layer is None:
             raise Unreadable(f"{tok.text} needs a layer superscript", tok.pos)
         return ("T", node) if transposed else node
 
     def cost(self) -> object:
+        """``C``, ``J^{(t)}``, ``C_x``, and Nielsen's ``C_0``: the cost without the L2 term."""
         tok = self.take()
         sup, sub = self.scripts()
+        if tok.text == "J" and sup and sup[0].text != "(":
+            return ("fn", "f", index_expr(sup), True, None)  # J^{L}: the Jacobian of layer L
         example = index_expr(strip_parens(sup)) if sup else None
+        unregularised = sub is not None and [t.text for t in sub] == ["0"]
         if self.text() == "(":
             self.group_tokens_paren()
-        return ("cost", tok.text, example)
+        return ("cost", tok.text, example) + ((True,) if unregularised else ())
 
     def group_tokens_paren(self) -> None:
         depth = 0
@@ -366,10 +526,11 @@ _GREEK |= {"\\phi", "\\psi", "\\omega", "\\xi", "\\rho", "\\kappa", "\\nu", "\\z
 
 def parse_side(text: str, offset: int = 0) -> object:
     """One side of an equation -> its syntax tree; ``Unreadable`` (with a position) otherwise."""
-    tokens = tokenize(text)
+    tokens = [t for t in tokenize(text) if t.kind != "prose"]
     if not tokens:
         raise Unreadable("empty side", offset)
     parser = _Parser(tokens, len(text))
+    parser.offset = offset
     try:
         node = parser.expr()
     except Unreadable as error:

@@ -126,9 +126,10 @@ def _left_quantity(tree: object) -> tuple | None:
     return None
 
 
-def _agrees(value, target, point) -> bool:
+def _agrees(value, target, points) -> bool:
+    """Agreement at every point (a repair that fits one point by chance names no mistake)."""
     try:
-        return agree(numbers(value, point), numbers(target, point)) is None
+        return all(agree(numbers(value, p), numbers(target, p)) is None for p in points)
     except (Unreadable, TypeError, ValueError):
         return False
 
@@ -152,6 +153,8 @@ def find_hint(trees, reader: Reader, left, point, truth: Truth, notation: str, r
         return None
     if point is None:
         point = truth.point(random.Random(0), [])
+    second = truth.point(random.Random(99), [])
+    point = [point, second | {s: v for s, v in point.items() if s not in second}]
     for why, repaired in repairs(trees[1], notation):
         try:
             value = reader.value(repaired)
@@ -164,6 +167,19 @@ def find_hint(trees, reader: Reader, left, point, truth: Truth, notation: str, r
     net = truth.network
     if net.examples > 1 and _agrees(right / net.examples, left, point):
         return f"missing 1/m (m = {net.examples} examples)"
+    if net.examples > 1:  # 1/m missing on one term only (beside a correct lambda/m term)
+        for path, node in _nodes(trees[1]):
+            if node[0] != "add":
+                continue
+            for k, (sign, term) in enumerate(node[1]):
+                terms = list(node[1])
+                terms[k] = (sign, ("frac", term, ("param", "m")))
+                try:
+                    value = reader.value(_replace(trees[1], path, ("add", tuple(terms))))
+                except (ShapeMismatch, Missing, Unreadable, TypeError, ValueError):
+                    continue
+                if _agrees(value, left, point):
+                    return f"missing 1/m (m = {net.examples} examples)"
     if net.l2:
         for _, node in _nodes(trees[0]):
             if node[0] == "q" and node[1] == "weight" and node[4]:

@@ -18,8 +18,14 @@ from __future__ import annotations
 from symbp.check.tokens import Token, Unreadable
 
 
+def _round(tokens: list[Token]) -> list[Token]:
+    """Ng's newer ``W^{[l]}``: a layer in brackets is a layer in parentheses."""
+    swap = {"[": "(", "]": ")"}
+    return [Token(t.kind, swap.get(t.text, t.text), t.pos) for t in tokens]
+
+
 def strip_parens(tokens: list[Token] | None) -> list[Token]:
-    tokens = list(tokens or [])
+    tokens = _round(list(tokens or []))
     if len(tokens) >= 2 and tokens[0].text == "(" and tokens[-1].text == ")":
         return tokens[1:-1]
     return tokens
@@ -27,6 +33,7 @@ def strip_parens(tokens: list[Token] | None) -> list[Token]:
 
 def paren_groups(tokens: list[Token]) -> list[list[Token]]:
     """``(l)(t)`` -> [[l], [t]]; anything else is one group."""
+    tokens = _round(tokens)
     if not tokens or tokens[0].text != "(":
         return [tokens]
     groups, current, depth = [], [], 0

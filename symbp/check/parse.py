@@ -9,8 +9,8 @@ otherwise) and with ``\\log`` rewritten to ``\\ln`` (it reads ``\\log`` as base 
 a SymPy expression whose symbols are renamed to real, identifier-safe ones; no user text is
 ever passed to ``eval`` or ``sympify``.
 
->>> read_side(r"\\frac{1}{\\cosh^2(z)}")
-('sympy', cosh(z)**(-2))
+>>> read_side(r"\\frac{1}{\\cosh^2(z)} + \\binom{3}{2}")
+('sympy', 3 + cosh(z)**(-2))
 >>> read_side(r"a^L_j - y_j")[0]
 'add'
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from symbp.check.grammar import QUANTITY, parse_side
 from symbp.check.tokens import Unreadable, tokenize
@@ -64,7 +65,78 @@ def backend_parse(text: str) -> sympy.Expr:
     if not isinstance(expr, sympy.Expr):
         raise Unreadable(f"{BACKEND} read it as {type(expr).__name__}, not an expression")
     safe = {s: sympy.Symbol(re.sub(r"\W", "_", s.name), real=True) for s in expr.free_symbols}
-    return expr.xreplace(safe)
+    return computable(expr.xreplace(safe))
+
+
+class Uncomputable(Unreadable):
+    """The backend read the text, but its value cannot be computed (the reason says why)."""
+
+
+MAX_TERMS = 10_000  # terms of a sum or product over a plain letter, written out
+MAX_FACTORIAL = 1_000
+MAX_POWER = 10_000
+_FUNCTIONS = (
+    sympy.exp,
+    sympy.log,
+    sympy.Abs,
+    sympy.sign,
+    sympy.Max,
+    sympy.Min,
+    sympy.Heaviside,
+    sympy.floor,
+    sympy.ceiling,
+    sympy.erf,
+    sympy.functions.elementary.trigonometric.TrigonometricFunction,
+    sympy.functions.elementary.trigonometric.InverseTrigonometricFunction,
+    sympy.functions.elementary.hyperbolic.HyperbolicFunction,
+)
+
+
+def computable(expr: sympy.Expr) -> sympy.Expr:
+    """The backend's answer with sums and products over plain letters written out (when they
+    have whole-number limits and at most MAX_TERMS terms), or ``Unreadable`` naming what cannot
+    be computed: an unknown function, a huge factorial, product or power, an integral, a limit.
+
+    >>> z = sympy.Symbol("z", real=True)
+    >>> n = sympy.Symbol("n", integer=True)
+    >>> computable(sympy.Sum(n, (n, 1, 3))), computable(sympy.tanh(z) ** 2)
+    (6, tanh(z)**2)
+    >>> computable(sympy.Function("H")(z))
+    Traceback (most recent call last):
+    ...
+    symbp.check.parse.Uncomputable: unknown function H (only the network's and the elementary ones)
+    """
+    if isinstance(expr, (sympy.Sum, sympy.Product)):
+        kind = "sum" if isinstance(expr, sympy.Sum) else "product"
+        body = computable(expr.function)
+        for var, lo, hi in reversed(expr.limits):
+            lo, hi = computable(lo), computable(hi)
+            if not (lo.is_number and lo.is_integer and hi.is_number and hi.is_integer):
+                raise Uncomputable(f"the {kind} over {var} needs whole-number limits")
+            if hi - lo + 1 > MAX_TERMS:
+                raise Uncomputable(f"the {kind} over {var} has more than {MAX_TERMS:,} terms")
+        return computable(type(expr)(body, *expr.limits).doit())
+    if isinstance(expr, (sympy.factorial, sympy.gamma)):
+        arg = computable(expr.args[0])
+        if arg.is_number and abs(arg) > MAX_FACTORIAL:
+            raise Uncomputable(
+                f"{type(expr).__name__} of a number past {MAX_FACTORIAL:,} is too large"
+            )
+        return type(expr)(arg)
+    if isinstance(expr, sympy.Pow):
+        base, exponent = (computable(a) for a in expr.args)
+        if base.is_number and exponent.is_number and abs(exponent) > MAX_POWER:
+            if abs(base) != 1:
+                raise Uncomputable(f"a power with an exponent past {MAX_POWER:,} is too large")
+        return sympy.Pow(base, exponent)
+    if isinstance(expr, (sympy.Atom, sympy.Add, sympy.Mul)):
+        return expr.func(*(computable(a) for a in expr.args)) if expr.args else expr
+    if isinstance(expr, AppliedUndef):
+        name = type(expr).__name__
+        raise Uncomputable(f"unknown function {name} (only the network's and the elementary ones)")
+    if isinstance(expr, _FUNCTIONS):
+        return expr.func(*(computable(a) for a in expr.args))
+    raise Uncomputable(f"{type(expr).__name__} cannot be checked here")
 
 
 def read_side(text: str, offset: int = 0) -> object:
@@ -76,5 +148,7 @@ def read_side(text: str, offset: int = 0) -> object:
             raise
         try:
             return ("sympy", backend_parse(text))
+        except Uncomputable:
+            raise
         except Unreadable:
             raise error from None

@@ -63,6 +63,10 @@ def times(op: str, x: Value, y: Value) -> Value:
         if y.is_square and x.shape[1] == 1 and y.shape[0] == x.shape[0] and y.is_diagonal():
             return y * x
         raise ShapeMismatch(f"elementwise product of a {shape_of(x)} and a {shape_of(y)} matrix")
+    if x.shape == y.shape and x.shape[1] == 1 and x.shape[0] > 1:
+        # two columns have no matrix product: \cdot between them is elementwise (Wikipedia's
+        # cdot style writes both products with it)
+        return Matrix(x.multiply_elementwise(y))
     if x.shape[1] != y.shape[0]:
         raise ShapeMismatch(f"matrix product of a {shape_of(x)} and a {shape_of(y)} matrix")
     return as_scalar(x * y)

@@ -1,42 +1,79 @@
 """Are two values equal? Numerically at given points, and symbolically where SymPy can show it.
 
+Values are compared at 30 significant digits with a relative tolerance of 1e-20, so a gap that
+a double-precision tolerance would hide (``1 = 1.000000001``) is seen; a value that is not finite
+or too large to compare (``e^{800}``) makes the step unreadable with that reason, never valid.
+
 >>> import sympy
->>> a, z = sympy.symbols("a z")
->>> agree([1.0, 2.0], [1.0, 2.0 + 1e-12]), agree([1.0], [1.5])
-(None, 0)
+>>> agree([sympy.Float(1), sympy.Float(2)], [sympy.Float(1), sympy.Float(2)])
+>>> agree([sympy.Float(1)], [sympy.Float("1.000000001", 30)])
+0
+>>> constant_gap(sympy.Symbol("x") + sympy.Rational(1, 10**9), sympy.Symbol("x"))
+0
 """
 
 from __future__ import annotations
 
+import mpmath
 import sympy
 
 from symbp.check.products import Matrix
 from symbp.check.tokens import Unreadable
-from symbp.check.truth import Truth
+from symbp.check.truth import DIGITS, Truth
 from symbp.limits import TimeUp, time_limit
 
 PROOF_SECONDS = 0.5
-TOLERANCE = 1e-8
+TOLERANCE = mpmath.mpf("1e-20")
+LARGEST = mpmath.mpf("1e300")  # past double range: no point of a network gives such a value
 
 
-def _number(expr: sympy.Expr, point: dict) -> complex:
-    value = expr.xreplace(point).evalf(15)
-    try:
-        return complex(value)
-    except TypeError:
+def _number(expr: sympy.Expr, point: dict) -> mpmath.mpc:
+    value = expr.xreplace(point)
+    if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise Unreadable("a value is not finite at a test point (division by zero or overflow)")
+    value = value.evalf(DIGITS)
+    real, imag = value.as_real_imag()
+    if not (real.is_Number and imag.is_Number):
         missing = sorted(str(s) for s in value.free_symbols)
-        raise Unreadable(f"no value for {', '.join(missing)}") from None
+        if missing:
+            raise Unreadable(f"no value for {', '.join(missing)}")
+        raise Unreadable("a value cannot be computed at a test point")
+    with mpmath.workdps(DIGITS + 10):
+        number = mpmath.mpc(_mpf(real), _mpf(imag))
+        if not mpmath.isfinite(number) or abs(number) > LARGEST:
+            raise Unreadable(
+                "a value overflows at a test point (larger than 1e300 or not finite): "
+                "it cannot be compared"
+            )
+    return number
 
 
-def numbers(value, point: dict) -> list[complex]:
+def _mpf(x: sympy.Number) -> mpmath.mpf:
+    return mpmath.mpf(sympy.Float(x, DIGITS)._mpf_)
+
+
+def numbers(value, point: dict) -> list[mpmath.mpc]:
     entries = list(value) if isinstance(value, Matrix) else [value]
     return [_number(e, point) for e in entries]
 
 
-def agree(left: list[complex], right: list[complex]) -> int | None:
+def agree(left: list, right: list) -> int | None:
     """Index of the first entry where the two differ (None if all agree)."""
-    for i, (a, b) in enumerate(zip(left, right, strict=True)):
-        if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)) or a != a or b != b:
+    with mpmath.workdps(DIGITS + 10):
+        for i, (a, b) in enumerate(zip(left, right, strict=True)):
+            a, b = mpmath.mpmathify(a), mpmath.mpmathify(b)
+            if abs(a - b) > TOLERANCE * max(1, abs(a), abs(b)):
+                return i
+    return None
+
+
+def constant_gap(left, right) -> int | None:
+    """Index of the first entry whose difference is a nonzero constant (``\\delta + 10^{-25}``:
+    no tolerance may hide it), else None."""
+    pairs = zip(left, right, strict=True) if isinstance(left, Matrix) else [(left, right)]
+    for i, (a, b) in enumerate(pairs):
+        gap = sympy.expand(sympy.sympify(a - b))
+        if gap.is_number and gap.is_zero is False:
             return i
     return None
 

@@ -15,19 +15,62 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 from symbp.errors import SymbpError
 
-_DISPLAY = re.compile(
-    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\begin\{(equation|align|eqnarray|gather|multline|displaymath)"
-    r"(\*?)\}(.+?)\\end\{\3\4\}|^```math[ \t]*\n(.+?)^```",
-    re.S | re.M,
+_OPENER = re.compile(
+    r"\$\$|\\\[|\\begin\{(equation|align|eqnarray|gather|multline|displaymath)(\*?)\}"
+    r"|^```math[ \t]*\n",
+    re.M,
 )
+_FENCE = re.compile(r"^```", re.M)
+
+
+def displays(document: str) -> Iterator[tuple[str, int]]:
+    """(body, offset of the body) of every display block, in order, in one pass: an opener
+    without its closer is skipped, and once a closer is known to be absent past some point no
+    later opener of that kind searches for it again (so unclosed blocks cost linear time).
+
+    >>> [body for body, _ in displays(r"$$ a $$ \\[ b \\] $$ c")]
+    [' a ', ' b ']
+    """
+    absent_after: dict[str, int] = {}  # closer -> a position past which it does not occur
+    pos = 0
+    while (m := _OPENER.search(document, pos)) is not None:
+        opener = m.group(0)
+        if opener == "$$":
+            closer = "$$"
+        elif opener == "\\[":
+            closer = "\\]"
+        elif opener.startswith("```"):
+            closer = "```"
+        else:
+            closer = f"\\end{{{m.group(1)}{m.group(2)}}}"
+        start = m.end()
+        end = -1
+        if closer not in absent_after or start < absent_after[closer]:
+            if closer == "```":
+                fence = _FENCE.search(document, start)
+                end = fence.start() if fence else -1
+            else:
+                end = document.find(closer, start)
+            if end < 0:
+                absent_after[closer] = start
+        if end < 0:
+            pos = m.start() + 1
+            continue
+        yield document[start:end], start
+        pos = end + len(closer)
+
+
 _RELATION = re.compile(r":=|\\coloneqq|\\equiv|\\approx|=")
+_ENVS = r"(aligned|split|gathered|align|equation|gather|eqnarray|multline|alignat)\*?"
 _DROP = re.compile(
-    r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag|\\begin\{(aligned|split|gathered)\}"
-    r"(\[[a-z]\])?|\\end\{(aligned|split|gathered)\}"
+    r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag|\\begin\{" + _ENVS + r"\}(\[[a-z]\]|\{\d+\})?"
+    r"|\\end\{" + _ENVS + r"\}"
 )
 
 
@@ -46,6 +89,7 @@ class Step:
     relation: str
     line: int
     chain: int  # steps of one chain share this number
+    conditions: tuple[tuple[str, str, str], ...] = ()  # (j, "!=", "0"): where the step holds
 
     @property
     def source(self) -> str:
@@ -117,19 +161,69 @@ def _trim(text: str, offset: int) -> tuple[str, int]:
     return stripped, offset
 
 
+_COMPARE = r"(\\neq|\\ne|\\geq|\\ge|\\leq|\\le|>|<|=)"
+_CONDITION = re.compile(
+    r"(?:\\(?:text|mbox|textrm)\{\s*(?:for(?: all)?|if|when|where)\s*\}(?:\\[:;,! ]|\s)*"
+    r"|\(\s*|\\text\{\s*\(\s*\}\s*)"
+    r"([a-zA-Z])\s*" + _COMPARE + r"\s*(-?\d+)\s*\)?\s*$"
+)
+_BARE_CONDITION = re.compile(r"^\s*([a-zA-Z])\s*" + _COMPARE + r"\s*(-?\d+)\s*$")
+_RANGE = re.compile(r"^\s*(-?\d+)\s*,\s*\\[lc]?dots\s*,\s*[^,]+$")
+_OPS = {"\\neq": "!=", "\\ne": "!=", "\\geq": ">=", "\\ge": ">=", "\\leq": "<=", "\\le": "<="}
+
+
+def qualifier(text: str) -> tuple[str, tuple[str, str, str] | None]:
+    """A condition written after a step (``(j \\geq 1)``, ``\\text{for } j \\neq 0``) split off
+    its right side.
+
+    >>> qualifier(r"\\delta^l_j a^{l-1}_k \\text{for } k \\neq 0")
+    ('\\\\delta^l_j a^{l-1}_k', ('k', '!=', '0'))
+    """
+    m = _CONDITION.search(text)
+    if m is None:
+        return text, None
+    letter, op, value = m.groups()
+    return text[: m.start()].rstrip(), (letter, _OPS.get(op, op), value)
+
+
+def _row_condition(piece: str) -> tuple[tuple[str, str, str], ...] | None:
+    """A piece that only says where the step before it holds: ``j \\neq 0``,
+    ``\\text{for } j \\geq 1``, ``j = 1, \\ldots, s_l``."""
+    text = piece.strip().rstrip(".,;")
+    m = _BARE_CONDITION.match(text) or _BARE_CONDITION.match(qualifier(" " + text)[0] or "")
+    rest, condition = qualifier(text)
+    if condition is not None and not rest.strip():
+        return (condition,)
+    if m is not None and text.strip()[:1].isalpha():
+        return ((m.group(1), _OPS.get(m.group(2), m.group(2)), m.group(3)),)
+    if "=" in text:
+        letter, _, values = text.partition("=")
+        if len(letter.strip()) == 1 and letter.strip().isalpha():
+            r = _RANGE.match(values)
+            if r is not None:
+                return ((letter.strip(), ">=", r.group(1)),)
+    return None
+
+
 def extract_steps(document: str) -> list[Step]:
     """Every step of every display equation in ``document`` (see the module docstring)."""
     steps: list[Step] = []
     chain = 0
-    for m in _DISPLAY.finditer(document):
-        group = next(i for i in (1, 2, 5, 6) if m.group(i) is not None)
-        body, body_start = m.group(group), m.start(group)
+    newlines = [i for i, c in enumerate(document) if c == "\n"]
+    for body, body_start in displays(document):
         body = _DROP.sub(lambda d: " " * len(d.group(0)), body)
         previous: Side | None = None
         for row, row_start in _pieces(body, body_start, _ROW):
             row = row.replace("&", " ")
+            row_first = len(steps)
             for piece, piece_start in _pieces(row, row_start, _SEPARATOR):
                 sides = []
+                condition = _row_condition(piece)
+                if condition is not None and len(steps) > row_first:
+                    for k in range(row_first, len(steps)):  # "\quad j \neq 0" after the step
+                        steps[k] = replace(steps[k], conditions=steps[k].conditions + condition)
+                    continue
+                piece, condition = qualifier(piece)
                 relations = _top_level(piece, _RELATION)
                 if not relations:
                     continue
@@ -141,8 +235,9 @@ def extract_steps(document: str) -> list[Step]:
                     sides[0] = previous
                 else:
                     chain += 1
+                conditions = (condition,) if condition else ()
                 for (a, b), left, right in zip(relations, sides, sides[1:], strict=False):
-                    line = document.count("\n", 0, piece_start + a) + 1
-                    steps.append(Step(left, right, piece[a:b], line, chain))
+                    line = bisect_right(newlines, piece_start + a - 1) + 1
+                    steps.append(Step(left, right, piece[a:b], line, chain, conditions))
                 previous = sides[-1]
     return steps

@@ -51,11 +51,23 @@ _SKIP = {
     "limits",
     "nolimits",
     "vec",
-    "boldsymbol",
-    "mathbf",
-    "bm",
+    "raggedright",
+    "footnotesize",
+    "scriptsize",
+    "small",
+    "tiny",
+    "normalsize",
+    "hfill",
+    "cal",
+    "bf",
+    "it",
 }
-_NAMED = {"mathrm", "operatorname", "text", "textrm", "mathit"}
+# A font around a name keeps the name: \mathbf{a}^{(l)} is a^{(l)}, {\cal C} is C.
+_FONTS = {"boldsymbol", "mathbf", "bm", "mathcal", "mathsf", "mathbb", "mathscr", "mathit"}
+_FONTS |= {"hat", "widehat", "tilde", "bar", "overline", "mathnormal", "pmb"}
+_NAMED = {"mathrm", "operatorname", "text", "textrm", "mbox", "textit", "textbf", "textsf"}
+_PROSE = {"intertext", "hbox", "emph", "texttt", "parbox", "hspace", "vspace", "makebox"}
+_MATRICES = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "vmatrix"}
 _TOKEN = re.compile(r"\\([A-Za-z]+)|\\(.)|(\d+(?:\.\d+)?)|(\.\*)|(\s+)|(.)", re.S)
 
 
@@ -66,10 +78,29 @@ def _braced_text(text: str, start: int) -> tuple[str, int]:
         i += 1
     if i >= len(text) or text[i] != "{":
         raise Unreadable("expected {...} after a name command", start)
-    end = text.find("}", i)
-    if end < 0:
+    depth, end = 0, i
+    while end < len(text):
+        if text[end] == "\\":
+            end += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            break
+        end += 1
+    if depth:
         raise Unreadable("unclosed {", i)
     return text[i + 1 : end].strip(), end + 1
+
+
+def _skip_optional(text: str, i: int) -> int:
+    """The offset after an optional ``[...]`` argument at ``i`` (spaces allowed)."""
+    j = i
+    while j < len(text) and text[j].isspace():
+        j += 1
+    if j < len(text) and text[j] == "[":
+        close = text.find("]", j)
+        return close + 1 if close >= 0 else i
+    return i
 
 
 def tokenize(text: str) -> list[Token]:
@@ -84,9 +115,39 @@ def tokenize(text: str) -> list[Token]:
             continue
         if cmd in _NAMED:
             name, i = _braced_text(text, i)
-            if cmd.startswith("text") and name != "diag":
-                continue  # prose beside an equation (\text{BP1: output error})
+            if cmd.startswith("text") or cmd == "mbox":
+                name = name.strip()
+                if name in ("ReLU", "diag", "sech", "softplus", "LeakyReLU", "softmax"):
+                    out.append(Token("name", name, pos))
+                else:
+                    out.append(Token("prose", name, pos))  # \text{for } j \neq 0, a label
+                continue
             out.append(Token("name", name, pos))
+        elif cmd in _PROSE:
+            i = _skip_optional(text, i)
+            for _ in range(2 if cmd in ("parbox", "makebox") else 1):
+                _, i = _braced_text(text, i)
+        elif cmd in ("begin", "end"):
+            env, i = _braced_text(text, i)
+            if env.rstrip("*") not in _MATRICES:
+                raise Unreadable(f"cannot read \\{cmd}{{{env}}} inside an equation", pos)
+            out.append(Token("char", "\\matrix" if cmd == "begin" else "\\endmatrix", pos))
+        elif cmd in _FONTS:
+            j = i
+            while j < len(text) and text[j].isspace():
+                j += 1
+            if j < len(text) and text[j] == "{":
+                inner, i = _braced_text(text, j)
+                if cmd in ("hat", "widehat") and inner == "y":  # the prediction: a^L
+                    out += [Token("char", c, pos) for c in ("a", "^", "{", "L", "}")]
+                    continue
+                out += [Token(t.kind, t.text, t.pos + j + 1) for t in tokenize(inner)]
+        elif cmd == "prime":
+            out.append(Token("char", "'", pos))
+        elif cmd in ("Vert", "lVert", "rVert"):
+            out.append(Token("cmd", "\\|", pos))
+        elif cmd in ("lbrack", "rbrack"):
+            out.append(Token("char", "[" if cmd == "lbrack" else "]", pos))
         elif cmd == "rm":
             m2 = re.compile(r"\s*([A-Za-z]+)").match(text, i)
             if m2 is None:

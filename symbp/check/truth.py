@@ -26,6 +26,13 @@ from symbp.activations import Activation, Elementwise
 from symbp.derive.concrete import Derivation, derive
 from symbp.model import Network
 
+DIGITS = 30  # significant digits of every value at a test point
+PLAIN_RANGES = ((0.1, 0.9), (-0.9, -0.1), (1.1, 2.5))
+
+
+def _decimal(x: float) -> sympy.Float:
+    return sympy.Float(f"{x:.3f}", DIGITS)
+
 
 class Missing(Exception):
     """The statement names a unit or layer this network does not have (for these index values)."""
@@ -93,13 +100,14 @@ class Truth:
             n = self.size(layer if layer is not None else -1)
         return sympy.ImmutableMatrix([self.element(kind, layer, (j,)) for j in range(1, n + 1)])
 
-    def matrix(self, layer: int) -> sympy.ImmutableMatrix:
-        """W^l without Ng's bias column (as the CSDN derivation drops it before the delta step)."""
+    def matrix(self, layer: int, bias_column: bool = False) -> sympy.ImmutableMatrix:
+        """W^l without Ng's bias column (as the CSDN derivation drops it before the delta step),
+        or with it as column 0 (``\\Theta^{(l)} (1; a^{(l)})``)."""
         if layer < 1:
             raise Missing("weight layer")
-        rows, cols = self.size(layer), self.size(layer - 1)
+        rows, cols, first = self.size(layer), self.size(layer - 1), 0 if bias_column else 1
         return sympy.ImmutableMatrix(
-            rows, cols, lambda j, k: self.element("weight", layer, (j + 1, k + 1))
+            rows, cols + 1 - first, lambda j, k: self.element("weight", layer, (j + 1, k + first))
         )
 
     def cost(self, per_example: bool = False) -> sympy.Expr:
@@ -179,32 +187,39 @@ class Truth:
         """Random inputs, targets and parameters (3 decimals), then z, a and delta computed from
         them; ``extra`` plain symbols get values in (0.1, 0.9)."""
         fwd, net = self.forward, self.network
-        pick = lambda lo, hi: sympy.Float(round(rng.uniform(lo, hi), 3), 15)  # noqa: E731
+        pick = lambda lo, hi: _decimal(rng.uniform(lo, hi))  # noqa: E731
         values: dict[sympy.Symbol, sympy.Expr] = {s: pick(-1, 1) for s in fwd.x}
         values |= {p: pick(-1, 1) for p in fwd.parameters}
         ys = [pick(0.05, 0.95) for _ in fwd.y]
         if net.loss.assumptions:
             total = sum(ys)
-            ys = [sympy.Float(y / total, 15) for y in ys]
+            ys = [(y / total).evalf(DIGITS) for y in ys]
         values |= dict(zip(fwd.y, ys, strict=True))
         values |= {s: pick(0.1, 0.9) for s in extra}
         for layer in range(1, net.L + 1):
             for j in range(1, net.sizes[layer] + 1):
-                values[fwd.z[(layer, j)]] = fwd.z_def[(layer, j)].xreplace(values).evalf(15)
+                values[fwd.z[(layer, j)]] = fwd.z_def[(layer, j)].xreplace(values).evalf(DIGITS)
             for j in range(1, net.sizes[layer] + 1):
-                values[fwd.a[(layer, j)]] = fwd.a_def[(layer, j)].xreplace(values).evalf(15)
+                values[fwd.a[(layer, j)]] = fwd.a_def[(layer, j)].xreplace(values).evalf(DIGITS)
         for s in self._ordered_deltas():
-            values[s] = self.derivation.deltas[_key(s)].xreplace(values).evalf(15)
+            values[s] = self.derivation.deltas[_key(s)].xreplace(values).evalf(DIGITS)
         return values
 
     def points(self, count: int, extra: list[sympy.Symbol]) -> list[dict[sympy.Symbol, sympy.Expr]]:
         """``count`` fixed random points (seeded, the same for every step) plus values for the
-        step's own plain symbols."""
+        step's own plain symbols: each symbol takes values from PLAIN_RANGES in turn, so an
+        identity in a plain letter is tried on both sides of 0 (every kink) and past 1."""
         while len(self._points) < count:
             self._points.append(self.point(random.Random(len(self._points)), []))
         rng = random.Random(" ".join(s.name for s in extra))
-        plain = lambda: sympy.Float(round(rng.uniform(0.1, 0.9), 3), 15)  # noqa: E731
-        return [p | {s: plain() for s in extra} for p in self._points[:count]]
+        out = []
+        for i, p in enumerate(self._points[:count]):
+            values = {}
+            for k, s in enumerate(extra):
+                lo, hi = PLAIN_RANGES[(i + k) % len(PLAIN_RANGES)]
+                values[s] = _decimal(rng.uniform(lo, hi))
+            out.append(p | values)
+        return out
 
     @lru_cache(maxsize=1)  # noqa: B019 - one Truth per network, cached below
     def _ordered_deltas(self) -> list[sympy.Symbol]:

@@ -22,7 +22,7 @@ from symbp.check.hints import find_hint
 from symbp.check.indices import index_roles
 from symbp.check.parse import read_side
 from symbp.check.products import Matrix, ShapeMismatch, shape_of
-from symbp.check.proof import agree, numbers, prove
+from symbp.check.proof import agree, constant_gap, numbers, prove
 from symbp.check.render import render
 from symbp.check.split import Step
 from symbp.check.tokens import Unreadable
@@ -30,6 +30,7 @@ from symbp.check.truth import Missing, Truth
 from symbp.limits import TimeUp, time_limit
 
 POINTS = 3
+MAX_INSTANCES = 5_000  # bindings of the free indices of one step
 STEP_SECONDS = 10.0
 CHECKER_ERROR = "checker error (please report): "
 
@@ -57,7 +58,7 @@ class Verdict:
         }
 
 
-def instances(roles: dict[str, str], truth: Truth) -> list[dict[str, int]]:
+def instances(roles: dict[str, str], truth: Truth, notation: str = "ng") -> list[dict[str, int]]:
     """Every binding of the free indices to try (those naming missing units are skipped later).
 
     >>> from symbp.model import network
@@ -65,19 +66,29 @@ def instances(roles: dict[str, str], truth: Truth) -> list[dict[str, int]]:
     16
     """
     net = truth.network
-    ranges = {"layer": range(0, net.L + 2), "unit": range(0, max(net.sizes) + 1)}
+    first = 0 if notation == "ng" else 1  # only Ng's column 0 is the bias
+    ranges = {"layer": range(0, net.L + 2), "unit": range(first, max(net.sizes) + 1)}
     ranges["example"] = range(1, 2)
     letters = sorted(roles)
+    count = 1
+    for x in letters:
+        count *= len(ranges[roles[x]])
+    if count > MAX_INSTANCES:
+        raise Unreadable(
+            f"{len(letters)} free indices ({', '.join(letters)}) give {count:,} combinations on "
+            f"this network, more than the limit of {MAX_INSTANCES:,} per step"
+        )
     return [
         dict(zip(letters, vs, strict=True))
         for vs in itertools.product(*(ranges[roles[x]] for x in letters))
     ]
 
 
-def _show(value: complex) -> float | str:
+def _show(value, digits: int = 6) -> float | str:
+    value = complex(value)
     if abs(value.imag) > 1e-12:
-        return str(complex(round(value.real, 6), round(value.imag, 6)))
-    return float(f"{value.real:.6g}")
+        return str(complex(round(value.real, digits), round(value.imag, digits)))
+    return float(f"{value.real:.{digits}g}")
 
 
 def counterexample(binding, point, left, right, entry, truth, notation) -> dict:
@@ -95,7 +106,8 @@ def counterexample(binding, point, left, right, entry, truth, notation) -> dict:
             named[s.name] = _show(complex(v))
     out = {"indices": dict(binding), "values": named}
     lv, rv = numbers(left, point), numbers(right, point)
-    out["left"], out["right"] = _show(lv[entry]), _show(rv[entry])
+    digits = 6 if _show(lv[entry]) != _show(rv[entry]) else 17  # a tiny gap shows
+    out["left"], out["right"] = _show(lv[entry], digits), _show(rv[entry], digits)
     if isinstance(left, Matrix):
         out["entry"] = [entry // left.shape[1] + 1, entry % left.shape[1] + 1]
     return out
@@ -151,7 +163,13 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
     read_as = f"{render(trees[0], notation)} = {render(trees[1], notation)}"
     roles = index_roles(trees[1], index_roles(trees[0]))
     checked, proved = 0, True
-    for binding in instances(roles, truth):
+    try:
+        asks_zero = any(op in ("=", "<=") and value == "0" for _, op, value in step.conditions)
+        bindings = instances(roles, truth, "ng" if asks_zero else notation)
+    except Unreadable as error:
+        return _unreadable(step, str(error))
+    bindings = [b for b in bindings if _holds(step.conditions, b)]
+    for binding in bindings:
         reader = Reader(truth, notation, binding)
         try:
             left, right = reader.value(trees[0]), reader.value(trees[1])
@@ -168,7 +186,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
                 read_as,
             )
         except Unreadable as error:
-            return _unreadable(step, str(error))
+            return _unreadable(step, str(error), error.pos or None, document)
         except (TypeError, ValueError, ZeroDivisionError) as error:
             return _unreadable(step, f"cannot evaluate: {type(error).__name__}")
         left, right = _as_vector(trees[0], left, right), _as_vector(trees[1], right, left)
@@ -206,17 +224,39 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
                     hint,
                     read_as,
                 )
+        gap = constant_gap(left, right)
+        if gap is not None:
+            point = truth.points(1, plain)[0]
+            example = counterexample(binding, point, left, right, gap, truth, notation)
+            why = "the sides differ by a nonzero constant"
+            hint = find_hint(trees, reader, left, point, truth, notation, right)
+            return Verdict(step.source, step.line, "invalid", why, example, hint, read_as)
         proved = proved and prove(left, right, truth)
     if not checked:
         return _unreadable(step, "names no unit or layer this network has, for any index values")
     where = ""
     if roles:
         where = f" for all {checked} index values" if checked > 1 else " for the one index value"
+    if step.conditions:
+        where += " where " + ", ".join(" ".join(c) for c in step.conditions)
     if proved:
         method = f"proved symbolically{where}"
     else:
         method = f"agreed at {POINTS} random points{where} (not a proof)"
     return Verdict(step.source, step.line, "valid", method, None, None, read_as)
+
+
+def _holds(conditions, binding: dict[str, int]) -> bool:
+    """Does the binding satisfy the step's written conditions (``j \\neq 0``)? A condition on
+    a letter that is not a free index of the step says nothing here."""
+    for letter, op, value in conditions:
+        if letter not in binding:
+            continue
+        x, v = binding[letter], int(value)
+        ok = {"=": x == v, "!=": x != v, ">": x > v, ">=": x >= v, "<": x < v, "<=": x <= v}
+        if not ok[op]:
+            return False
+    return True
 
 
 def _as_vector(tree: object, value, other):
