@@ -21,8 +21,9 @@ from types import ModuleType
 
 import numpy as np
 
+from symbp import limits
 from symbp.compile import load_trainer
-from symbp.data import Dataset, check_fits, split, targets
+from symbp.data import DataError, Dataset, check_fits, split, targets
 from symbp.errors import SymbpError
 from symbp.model import Network
 
@@ -97,6 +98,60 @@ def gradient_check(
     return worst
 
 
+def gradient_check_of(result: TrainResult, X: np.ndarray, Y: np.ndarray) -> tuple[float, str]:
+    """:func:`gradient_check` of a trained network, and the dtype it was judged in.
+
+    float32 cannot resolve a central difference to 1e-5 (its loss has ~7 digits), so a float32
+    trainer is judged by the same derived code compiled in float64 at the same parameters; no
+    gap is ever called ok because of the dtype it was computed in.
+    """
+    trainer = result.trainer
+    params = result.params
+    if trainer.DTYPE is not np.float64:
+        trainer = load_trainer(result.network, "float64")
+        params = {key: value.astype(np.float64) for key, value in params.items()}
+    return gradient_check(trainer, params, X, Y), "float64"
+
+
+def check_trainable(net: Network, force: bool = False) -> None:
+    """Refuse (one line, the limit named) a network past symbp.limits.MAX_PARAMETERS unless
+    ``force``, which warns of the memory it will take.
+
+    >>> from symbp.model import network
+    >>> check_trainable(network([100_000, 1000]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SymbpError: 100000-1000 has 100,001,000 parameters, past the limit of ...
+    """
+    count = net.parameter_count
+    if count <= limits.MAX_PARAMETERS:
+        return
+    gigabytes = count * 8 * 4 / 1e9  # weights, gradients, velocity, buffers: ~4 copies
+    sizes = "-".join(map(str, net.sizes))
+    if not force:
+        raise SymbpError(
+            f"{sizes} has {count:,} parameters, past the limit of {limits.MAX_PARAMETERS:,} "
+            f"(symbp.limits.MAX_PARAMETERS); --force goes on anyway (about {gigabytes:.0f} GB)"
+        )
+    limits.warn(f"{sizes} has {count:,} parameters: expect about {gigabytes:.0f} GB of memory")
+
+
+def _standardise(train_X: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread of each feature; values so large that they overflow are an error."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = train_X.mean(axis=0)
+        spread = train_X.std(axis=0)
+    bad = ~(np.isfinite(mean) & np.isfinite(spread))
+    if bad.any():
+        column = int(np.argmax(bad)) + 1
+        raise DataError(
+            f"{name}: the values of feature column {column} are too large to standardise "
+            "(their mean or spread overflows); rescale them"
+        )
+    spread[spread == 0] = 1.0
+    return mean, spread
+
+
 def _progress(epoch: int, epochs: int, loss: float) -> None:
     width = 30
     done = width * epoch // epochs
@@ -126,9 +181,7 @@ def train(
     check_fits(data, net.sizes[0], net.sizes[-1])
     trainer = load_trainer(net, dtype)
     train_set, test_set = split(data, test_fraction, seed)
-    mean = train_set.X.mean(axis=0)
-    spread = train_set.X.std(axis=0)
-    spread[spread == 0] = 1.0
+    mean, spread = _standardise(train_set.X, data.name)
     X = (train_set.X - mean) / spread
     Xt = (test_set.X - mean) / spread
     Y, Yt = targets(train_set.labels, net.sizes[-1]), targets(test_set.labels, net.sizes[-1])
