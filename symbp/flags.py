@@ -151,13 +151,14 @@ def check_symbolic_size(net: Network, force: bool = False, *, proof: bool = True
         raise SymbpError(
             f"{sizes} has {count:,} parameters, past the limit of "
             f"{limits.MAX_SYMBOLIC_PARAMETERS:,} for a symbolic derivation "
-            "(symbp.limits.MAX_SYMBOLIC_PARAMETERS); --force derives it anyway (minutes, GBs)"
+            "(symbp.limits.MAX_SYMBOLIC_PARAMETERS); symbp derive --force goes past it "
+            "(minutes, gigabytes)"
         )
     if proof and net.examples > limits.MAX_PROOF_EXAMPLES and not force:
         raise SymbpError(
             f"--examples {net.examples} is past the limit of {limits.MAX_PROOF_EXAMPLES} for a "
             "proof or a check (symbp.limits.MAX_PROOF_EXAMPLES: the composed cost holds m copies "
-            "of the network); use --proof none, or --force"
+            "of the network); symbp derive takes --proof none, or --force"
         )
     if count > limits.WARN_SYMBOLIC_PARAMETERS or net.examples > limits.MAX_PROOF_EXAMPLES:
         limits.warn(

@@ -21,7 +21,7 @@ from types import ModuleType
 
 import numpy as np
 
-from symbp import limits
+from symbp import limits, values
 from symbp.compile import load_trainer
 from symbp.data import DataError, Dataset, check_fits, split, targets
 from symbp.errors import SymbpError
@@ -176,7 +176,12 @@ def train(
     progress: Callable[[int, int, float], None] | None = None,
 ) -> TrainResult:
     """Split, standardise, and train ``net`` on ``data``; losses and accuracies per epoch."""
-    if epochs < 1 or not lr > 0 or (batch is not None and batch < 1) or not 0 <= momentum < 1:
+    epochs = values.parse_int(epochs, "epochs", 1, limits.MAX_EPOCHS)
+    lr = values.parse_float(lr, "lr", 0, 1e10)
+    momentum = values.parse_float(momentum, "momentum", 0, 1, open_hi=True)
+    seed = values.parse_int(seed, "seed", 0, 2**32 - 1)
+    test_fraction = values.parse_float(test_fraction, "test_fraction", 0, 1, open_hi=True)
+    if not lr > 0 or (batch is not None and values.parse_int(batch, "batch", 1, 10**9) < 1):
         raise SymbpError("need epochs >= 1, lr > 0, batch >= 1 and momentum in [0, 1)")
     check_fits(data, net.sizes[0], net.sizes[-1])
     trainer = load_trainer(net, dtype)

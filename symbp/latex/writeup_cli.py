@@ -45,7 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the writeup here (and the picture beside)",
     )
-    group.add_argument("--force", action="store_true", help="overwrite existing files")
+    group.add_argument(
+        "--force", action="store_true", help="overwrite existing files; go past the size limits"
+    )
 
 
 def command_line(args: argparse.Namespace, net: Network) -> str:
