@@ -107,7 +107,8 @@ def run_capped(
 
 
 def classify(data: dict) -> str:
-    """ok (exit 0 or 1, the command ran), clean error (exit 2, one line ``symbp: error: ...``),
+    """ok (exit 0 or 1, the command ran; or a check's report with exit 2, nothing readable),
+    clean error (exit 2, one line ``symbp: error: ...``),
     traceback, or bad exit (anything else: an error of many lines, exit 0 with an error)."""
     rc, stderr = data["rc"], data["stderr"]
     if "Traceback (most recent call last)" in stderr or rc == 99:
@@ -120,5 +121,7 @@ def classify(data: dict) -> str:
     if rc == 2 and len(errors) == 1 and warnings_ok:
         return CLEAN
     if rc in (0, 1) and not errors:
+        return OK
+    if rc == 2 and not lines and data["stdout"].strip():  # symbp check: no step could be read
         return OK
     return BAD_EXIT
