@@ -25,6 +25,7 @@ import sympy
 
 from symbp.errors import SpecError
 from symbp.registry import Registry
+from symbp.safe_expr import check_expression, check_name, parse_expression
 
 Expr = sympy.Expr
 _INF = sympy.oo
@@ -187,7 +188,33 @@ def _constant(entry: Activation) -> Callable[[], Activation]:
 
 for _entry in _FIXED:
     ACTIVATIONS.register(_entry.name, _constant(_entry))
-ACTIVATIONS.register("leaky_relu", lambda alpha="0.01": _leaky(sympy.Float(alpha)))
+LEAKY_ALPHA_LIMIT = 10
+"""Largest |alpha| of leaky_relu: compiled code stays finite (float32 too) at |z| = 500."""
+_NUMBER = re.compile(r"^[-+]?(\d{1,15}(\.\d{0,15})?|\.\d{1,15})([eE][-+]?\d{1,3})?$")
+
+
+def _leaky_alpha(text: str) -> sympy.Float:
+    """leaky_relu's alpha from its text: a plain decimal number with |alpha| <= 10.
+
+    >>> _leaky_alpha("0.2")
+    0.200000000000000
+    >>> _leaky_alpha("1e999")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SpecError: leaky_relu's alpha must be a number from -10 to 10, got '1e999'
+    """
+    if not _NUMBER.match(str(text).strip()):
+        raise SpecError(f"leaky_relu's alpha must be a number such as 0.01, got {text!r}")
+    value = float(text)
+    if not abs(value) <= LEAKY_ALPHA_LIMIT:
+        raise SpecError(
+            f"leaky_relu's alpha must be a number from -{LEAKY_ALPHA_LIMIT} to "
+            f"{LEAKY_ALPHA_LIMIT}, got {text!r}"
+        )
+    return sympy.Float(str(text).strip())
+
+
+ACTIVATIONS.register("leaky_relu", lambda alpha="0.01": _leaky(_leaky_alpha(alpha)))
 
 _SPEC = re.compile(r"^\s*([a-z_]+)\s*(?:\(\s*([-+0-9.eE]+)\s*\))?\s*$")
 
@@ -218,7 +245,7 @@ def get_activation(spec: str | Activation) -> Activation:
 
 
 def custom_activation(
-    expression: Expr,
+    expression: Expr | str,
     variable: sympy.Symbol,
     name: str = "f",
     output_range: tuple[Expr, Expr] | None = None,
@@ -234,10 +261,21 @@ def custom_activation(
     z**2
     >>> custom_activation(1 / (1 + sympy.exp(-t)), t).fprime_in_output(sympy.Symbol("a"))
     -a*(a - 1)
+
+    A string is read by :func:`symbp.safe_expr.parse_expression` (never evaluated), and
+    ``name`` must be identifier-safe, since it reaches generated code:
+
+    >>> custom_activation("t / (1 + exp(-t))", t, name="swish").f(sympy.Symbol("z"))
+    z/(1 + exp(-z))
     """
     if not isinstance(variable, sympy.Symbol):
         raise SpecError("a custom activation needs a SymPy Symbol as its variable")
-    expression = sympy.sympify(expression)
+    check_name(name, "a custom activation's name")
+    if isinstance(expression, str):
+        expression = parse_expression(expression, [variable.name]).xreplace(
+            {sympy.Symbol(variable.name): variable}
+        )
+    check_expression(expression, "custom activation")
     extra = sorted(str(s) for s in expression.free_symbols - {variable})
     if extra:
         raise SpecError(

@@ -1,4 +1,9 @@
-"""A wall-clock limit for one step, so that no input can stall the checker.
+"""The limits every user input is held to, stated once, and a wall-clock limit for one step.
+
+Each limit is checked before work starts and named in the error when it is passed; where a user
+may really want more, ``--force`` lifts it with a warning of the time and memory it will take.
+
+A wall-clock limit for one step, so that no input can stall the checker:
 
 SIGALRM interrupts SymPy wherever it is; outside the main thread (or on a platform without it)
 the limit is not enforced and the work simply runs to the end.
@@ -11,9 +16,47 @@ the limit is not enforced and the work simply runs to the end.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
+
+MAX_LAYERS = 100
+"""Weight layers of a network."""
+MAX_UNITS = 100_000
+"""Units of one layer."""
+MAX_PARAMETERS = 50_000_000
+"""Parameters of a network that is compiled or trained (400 MB of float64 weights); --force."""
+MAX_SYMBOLIC_PARAMETERS = 100_000
+"""Parameters of a network that is derived or checked, one SymPy derivation each (200-100-10,
+21,110 parameters: 16 s and 110 MB without the proof; 784-1024-10: minutes and gigabytes);
+--force lifts it for ``symbp derive``."""
+WARN_SYMBOLIC_PARAMETERS = 10_000
+"""Past this many parameters ``symbp derive`` warns that it will take a while."""
+MAX_EXAMPLES = 1_000_000
+"""m, the number of examples the cost is the mean over."""
+MAX_PROOF_EXAMPLES = 100
+"""m for a proof or a check: the composed objective holds m copies of the network (2-3-2 with
+m = 64: 9 s, m = 1000: 67 s); ``symbp derive --force`` lifts it."""
+MAX_L2 = 10**6
+"""The L2 strength lambda."""
+MAX_HEADER_CHARS = 2_000
+"""Characters on the ``% symbp:`` line of a document."""
+MAX_DOCUMENT_BYTES = 2_000_000
+"""Bytes of a document given to ``symbp check``."""
+MAX_DATA_BYTES = 500_000_000
+"""Bytes of a CSV or NPZ data file (and of one array in an NPZ); --force lifts it."""
+MAX_DATA_VALUES = 50_000_000
+"""Numbers in a data set (rows x columns); --force lifts it."""
+MAX_CLASSES = 10_000
+"""Distinct labels of a data set."""
+MAX_EPOCHS = 10_000_000
+"""Epochs of ``symbp train``."""
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr (a limit lifted with --force: the time or memory it takes)."""
+    print(f"symbp: warning: {message}", file=sys.stderr)
 
 
 class TimeUp(Exception):

@@ -21,6 +21,7 @@ import sympy
 from symbp.activations import Activation
 from symbp.errors import SpecError
 from symbp.registry import Registry
+from symbp.safe_expr import check_expression, check_name, parse_expression
 
 Expr = sympy.Expr
 
@@ -133,7 +134,7 @@ def get_loss(spec: str | Loss) -> Loss:
 
 
 def custom_loss(
-    expression: Expr, output: sympy.Symbol, target: sympy.Symbol, name: str = "custom"
+    expression: Expr | str, output: sympy.Symbol, target: sympy.Symbol, name: str = "custom"
 ) -> Loss:
     """A loss from a SymPy expression of one output ``a`` and its target ``y``, summed over units.
 
@@ -141,8 +142,23 @@ def custom_loss(
     >>> loss = custom_loss((a - y)**4, a, y)
     >>> loss([sympy.Symbol("a1")], [sympy.Symbol("y1")])
     (a1 - y1)**4
+
+    A string is read by :func:`symbp.safe_expr.parse_expression` (never evaluated); ``name``
+    and the symbols' names must be identifier-safe, since they reach generated code:
+
+    >>> custom_loss("(a - y)**2", a, y, name="sq")([sympy.Symbol("a1")], [sympy.Symbol("y1")])
+    (a1 - y1)**2
     """
-    extra = sorted(str(s) for s in sympy.sympify(expression).free_symbols - {output, target})
+    if not isinstance(output, sympy.Symbol) or not isinstance(target, sympy.Symbol):
+        raise SpecError("a custom loss needs SymPy Symbols for its output and target")
+    check_name(name, "a custom loss's name")
+    if isinstance(expression, str):
+        parsed = parse_expression(expression, [output.name, target.name])
+        expression = parsed.xreplace(
+            {sympy.Symbol(output.name): output, sympy.Symbol(target.name): target}
+        )
+    check_expression(expression, "custom loss")
+    extra = sorted(str(s) for s in expression.free_symbols - {output, target})
     if extra:
         raise SpecError(
             f"custom loss may only use {output} and {target}; also found: {', '.join(extra)}"

@@ -23,7 +23,7 @@ from functools import cached_property
 
 import sympy
 
-from symbp import notation
+from symbp import limits, notation, values
 from symbp.activations import Activation, get_activation
 from symbp.algebra import product
 from symbp.errors import SpecError
@@ -68,21 +68,12 @@ class Network:
 
 
 def parse_sizes(text: str) -> list[int]:
-    """``"2,3,2"`` -> [2, 3, 2], with one clear error for anything else."""
-    parts = [p.strip() for p in text.replace("-", ",").split(",")]
-    if not all(p.isdigit() for p in parts):
-        raise SpecError(f"cannot read layer sizes {text!r}; write positive integers like 2,3,2")
-    return [int(p) for p in parts]
+    """``"2,3,2"`` -> [2, 3, 2], with one clear error for anything else (see symbp.values)."""
+    return values.parse_sizes(text)
 
 
 def _rational(value: object, what: str) -> sympy.Rational:
-    try:
-        number = sympy.Rational(str(value))
-    except (TypeError, ValueError, SyntaxError, sympy.SympifyError):
-        raise SpecError(f"{what} must be a number, got {value!r}") from None
-    if not number.is_finite or number < 0:
-        raise SpecError(f"{what} must be a finite number >= 0, got {value!r}")
-    return number
+    return values.parse_rational(value, what, limits.MAX_L2)
 
 
 def network(
@@ -97,12 +88,7 @@ def network(
     l2: object = 0,
 ) -> Network:
     """Build and validate a network specification (``activations`` overrides hidden/output)."""
-    sizes = parse_sizes(sizes) if isinstance(sizes, str) else list(sizes)
-    if len(sizes) < 2:
-        raise SpecError(f"a network needs at least 2 layer sizes (input and output), got {sizes}")
-    for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise SpecError(f"layer sizes must be integers >= 1, got {list(sizes)}")
+    sizes = parse_sizes(sizes) if isinstance(sizes, str) else values.check_sizes(list(sizes))
     L = len(sizes) - 1
     if activations is None:
         activations = [hidden] * (L - 1) + [output]
@@ -116,8 +102,13 @@ def network(
     the_loss.check_fits(acts[-1])
     if bias not in BIAS_STYLES:
         raise SpecError(f"unknown bias style {bias!r}; known: {', '.join(BIAS_STYLES)}")
-    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+    if isinstance(examples, bool) or not isinstance(examples, int):
         raise SpecError(f"the number of examples m must be an integer >= 1, got {examples!r}")
+    if not 1 <= examples <= limits.MAX_EXAMPLES:
+        raise SpecError(
+            f"the number of examples m must be an integer >= 1 and at most "
+            f"{limits.MAX_EXAMPLES} (symbp.limits.MAX_EXAMPLES), got {examples}"
+        )
     return Network(tuple(sizes), acts, the_loss, bias, examples, _rational(l2, "l2 lambda"))
 
 

@@ -21,8 +21,9 @@ from types import ModuleType
 
 import numpy as np
 
+from symbp import limits, values
 from symbp.compile import load_trainer
-from symbp.data import Dataset, check_fits, split, targets
+from symbp.data import DataError, Dataset, check_fits, split, targets
 from symbp.errors import SymbpError
 from symbp.model import Network
 
@@ -97,6 +98,60 @@ def gradient_check(
     return worst
 
 
+def gradient_check_of(result: TrainResult, X: np.ndarray, Y: np.ndarray) -> tuple[float, str]:
+    """:func:`gradient_check` of a trained network, and the dtype it was judged in.
+
+    float32 cannot resolve a central difference to 1e-5 (its loss has ~7 digits), so a float32
+    trainer is judged by the same derived code compiled in float64 at the same parameters; no
+    gap is ever called ok because of the dtype it was computed in.
+    """
+    trainer = result.trainer
+    params = result.params
+    if trainer.DTYPE is not np.float64:
+        trainer = load_trainer(result.network, "float64")
+        params = {key: value.astype(np.float64) for key, value in params.items()}
+    return gradient_check(trainer, params, X, Y), "float64"
+
+
+def check_trainable(net: Network, force: bool = False) -> None:
+    """Refuse (one line, the limit named) a network past symbp.limits.MAX_PARAMETERS unless
+    ``force``, which warns of the memory it will take.
+
+    >>> from symbp.model import network
+    >>> check_trainable(network([100_000, 1000]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SymbpError: 100000-1000 has 100,001,000 parameters, past the limit of ...
+    """
+    count = net.parameter_count
+    if count <= limits.MAX_PARAMETERS:
+        return
+    gigabytes = count * 8 * 4 / 1e9  # weights, gradients, velocity, buffers: ~4 copies
+    sizes = "-".join(map(str, net.sizes))
+    if not force:
+        raise SymbpError(
+            f"{sizes} has {count:,} parameters, past the limit of {limits.MAX_PARAMETERS:,} "
+            f"(symbp.limits.MAX_PARAMETERS); --force goes on anyway (about {gigabytes:.0f} GB)"
+        )
+    limits.warn(f"{sizes} has {count:,} parameters: expect about {gigabytes:.0f} GB of memory")
+
+
+def _standardise(train_X: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread of each feature; values so large that they overflow are an error."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = train_X.mean(axis=0)
+        spread = train_X.std(axis=0)
+    bad = ~(np.isfinite(mean) & np.isfinite(spread))
+    if bad.any():
+        column = int(np.argmax(bad)) + 1
+        raise DataError(
+            f"{name}: the values of feature column {column} are too large to standardise "
+            "(their mean or spread overflows); rescale them"
+        )
+    spread[spread == 0] = 1.0
+    return mean, spread
+
+
 def _progress(epoch: int, epochs: int, loss: float) -> None:
     width = 30
     done = width * epoch // epochs
@@ -121,14 +176,17 @@ def train(
     progress: Callable[[int, int, float], None] | None = None,
 ) -> TrainResult:
     """Split, standardise, and train ``net`` on ``data``; losses and accuracies per epoch."""
-    if epochs < 1 or not lr > 0 or (batch is not None and batch < 1) or not 0 <= momentum < 1:
+    epochs = values.parse_int(epochs, "epochs", 1, limits.MAX_EPOCHS)
+    lr = values.parse_float(lr, "lr", 0, 1e10)
+    momentum = values.parse_float(momentum, "momentum", 0, 1, open_hi=True)
+    seed = values.parse_int(seed, "seed", 0, 2**32 - 1)
+    test_fraction = values.parse_float(test_fraction, "test_fraction", 0, 1, open_hi=True)
+    if not lr > 0 or (batch is not None and values.parse_int(batch, "batch", 1, 10**9) < 1):
         raise SymbpError("need epochs >= 1, lr > 0, batch >= 1 and momentum in [0, 1)")
     check_fits(data, net.sizes[0], net.sizes[-1])
     trainer = load_trainer(net, dtype)
     train_set, test_set = split(data, test_fraction, seed)
-    mean = train_set.X.mean(axis=0)
-    spread = train_set.X.std(axis=0)
-    spread[spread == 0] = 1.0
+    mean, spread = _standardise(train_set.X, data.name)
     X = (train_set.X - mean) / spread
     Xt = (test_set.X - mean) / spread
     Y, Yt = targets(train_set.labels, net.sizes[-1]), targets(test_set.labels, net.sizes[-1])

@@ -63,7 +63,7 @@ def test_json_is_readable_by_plain_sympy_and_its_gradients_are_right(capsys):
         (["derive", "--layers", "2,0,1"], "layer sizes must be integers >= 1"),
         (["derive", "--output", "tanh", "--loss", "bce"], "loss 'binary_cross_entropy' needs"),
         (["derive", "--format", "yaml"], "argument --format: invalid choice: 'yaml'"),
-        (["derive", "--examples", "x"], "argument --examples: invalid int value: 'x'"),
+        (["derive", "--examples", "x"], "--examples must be a whole number from 1 to"),
         (["frobnicate"], "argument command: invalid choice: 'frobnicate'"),
     ],
 )

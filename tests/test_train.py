@@ -87,7 +87,7 @@ def test_cli_train_text_and_no_progress_bar_off_a_terminal(capsys) -> None:
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--epochs", "0", "--lr", "1"], "need epochs >= 1"),
+        (["--epochs", "0", "--lr", "1"], "--epochs must be a whole number from 1 to"),
         (["--epochs", "5", "--lr", "1e9"], "diverged"),
     ],
 )

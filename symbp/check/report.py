@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from symbp.check.split import extract_steps, header_flags
+from symbp import limits
+from symbp.check.split import extract_steps
 from symbp.check.truth import Truth
 from symbp.check.verdict import Verdict, check_step
 from symbp.errors import SymbpError
-from symbp.model import Network, network
+from symbp.files import read_bounded
+from symbp.flags import check_symbolic_size, header_values, network_from_values
+from symbp.model import Network
 from symbp.notation import check_notation
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
@@ -87,51 +90,27 @@ def check_text(document: str, net: Network, notation: str = "wikipedia") -> Repo
     return Report(net, notation, [check_step(s, truth, notation, document) for s in steps])
 
 
-_HEADER_FLAGS = ("layers", "hidden", "output", "loss", "bias", "examples", "l2", "notation")
-
-
 def network_from_header(document: str) -> tuple[Network, str]:
     """The network and notation of a document's ``% symbp: --layers 2,3,2 ...`` first line
-    (the CLI's defaults where a flag is absent: 2,3,2, sigmoid, mse, explicit biases).
+    (the CLI's defaults where a flag is absent: 2,3,2, sigmoid, mse, explicit biases), read by
+    the CLI's own flag definitions (:mod:`symbp.flags`).
 
     >>> net, notation = network_from_header("% symbp: --layers 3,2 --loss bce --notation ng")
     >>> net.describe(), notation
     ('3-2 (sigmoid; binary_cross_entropy; bias explicit)', 'ng')
     """
-    values = {"layers": "2,3,2", "hidden": "sigmoid", "loss": "mse", "bias": "explicit"}
-    values |= {"examples": "1", "l2": "0", "notation": "wikipedia"}
-    flags = header_flags(document)
-    for flag, value in zip(flags[::2], flags[1::2], strict=False):
-        name = flag.removeprefix("--")
-        if not flag.startswith("--") or name not in _HEADER_FLAGS:
-            raise SymbpError(
-                f"unknown flag {flag!r} on line 1; known: --{', --'.join(_HEADER_FLAGS)}"
-            )
-        values[name] = value
-    if len(flags) % 2:
-        raise SymbpError(f"flag {flags[-1]!r} on line 1 needs a value")
-    if not values["examples"].isdigit():
-        raise SymbpError(f"--examples must be a whole number, got {values['examples']!r}")
-    net = network(
-        values["layers"],
-        hidden=values["hidden"],
-        output=values.get("output", values["hidden"]),
-        loss=values["loss"],
-        bias=values["bias"],
-        examples=int(values["examples"]),
-        l2=values["l2"],
-    )
-    return net, check_notation(values["notation"])
+    given = header_values(document)
+    return network_from_values(given), check_notation(given.get("notation", "wikipedia"))
 
 
 def check_file(path: str, net: Network | None = None, notation: str | None = None) -> Report:
     """Check a .tex or Markdown file; the network and notation come from its first line unless
     given."""
-    from pathlib import Path
-
+    data = read_bounded(path, limits.MAX_DOCUMENT_BYTES, "document")
     try:
-        document = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SymbpError(f"cannot read {path}: {error}") from None
+        document = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SymbpError(f"cannot read {path}: not UTF-8 text ({error.reason})") from None
     header_net, header_notation = network_from_header(document)
+    check_symbolic_size(net or header_net)
     return check_text(document, net or header_net, notation or header_notation)

@@ -14,12 +14,13 @@ the row above. Each side keeps its offset so that verdicts can name the line.
 from __future__ import annotations
 
 import re
-import shlex
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from symbp.errors import SymbpError
+from symbp.flags import header_flags  # the one reader of the header, shared with the CLI
+
+__all__ = ["Side", "Step", "extract_steps", "header_flags"]
 
 _OPENER = re.compile(
     r"\$\$|\\\[|\\begin\{(equation|align|eqnarray|gather|multline|displaymath)(\*?)\}"
@@ -94,18 +95,6 @@ class Step:
     @property
     def source(self) -> str:
         return f"{self.left.text} {self.relation} {self.right.text}"
-
-
-def header_flags(document: str) -> list[str]:
-    """The flags of a first line ``% symbp: --layers 2,3,2 ...`` (or ``<!-- symbp: ... -->``)."""
-    first = document.lstrip("\ufeff").split("\n", 1)[0].strip()
-    m = re.match(r"^(?:%|<!--)\s*symbp:(.*?)(?:-->)?$", first)
-    if m is None:
-        return []
-    try:
-        return shlex.split(m.group(1))
-    except ValueError as error:
-        raise SymbpError(f"cannot read the flags on line 1: {error}") from None
 
 
 def _top_level(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:

@@ -10,44 +10,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from symbp.activations import ACTIVATIONS
 from symbp.errors import SymbpError
-from symbp.losses import LOSSES
-from symbp.model import Network, network
+from symbp.flags import FlagParser, add_network_flags, network_from_args
+
+__all__ = [
+    "EXIT_ERROR",
+    "add_network_flags",
+    "build_parser",
+    "main",
+    "network_from_args",
+    "one_line",
+]
 
 EXIT_ERROR = 2
-
-
-def add_network_flags(parser: argparse.ArgumentParser, layers: str | None = "2,3,2") -> None:
-    """The flags every subcommand shares to describe a network."""
-    acts = ", ".join(ACTIVATIONS.choices())
-    group = parser.add_argument_group("network")
-    group.add_argument("--layers", default=layers, help=f"layer sizes n0,...,nL (default {layers})")
-    group.add_argument("--hidden", default="sigmoid", help=f"hidden activation: {acts}")
-    group.add_argument("--output", default=None, help="output activation (default: as --hidden)")
-    group.add_argument(
-        "--loss", default="mse", help=f"loss: {', '.join(LOSSES.choices())} (default mse)"
-    )
-    group.add_argument("--bias", default="explicit", help="explicit (b^l) or unit (Ng's a_0 = 1)")
-    group.add_argument("--examples", type=int, default=1, metavar="M", help="mean over m examples")
-    group.add_argument("--l2", default="0", metavar="LAMBDA", help="L2 strength lambda (default 0)")
-
-
-def network_from_args(args: argparse.Namespace) -> Network:
-    return network(
-        args.layers,
-        hidden=args.hidden,
-        output=args.output or args.hidden,
-        loss=args.loss,
-        bias=args.bias,
-        examples=args.examples,
-        l2=args.l2,
-    )
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, as for every other user error
-        raise SymbpError(f"{self.prog}: {message}")
+_Parser = FlagParser  # the name the subcommands knew
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,16 +36,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(text: str) -> str:
+    r"""``text`` with every character that would break the line (a newline, a carriage return,
+    a record separator) written as its escape, so that an error is always one line.
+
+    >>> one_line("unrecognized arguments: \x1e0\r")
+    'unrecognized arguments: \\x1e0\\r'
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``symbp`` console script; returns the exit status."""
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
     except SymbpError as error:
-        print(f"symbp: error: {error}", file=sys.stderr)
+        print(f"symbp: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_ERROR
     except FileNotFoundError as error:
-        print(f"symbp: error: no such file: {error.filename}", file=sys.stderr)
+        print(f"symbp: error: no such file: {one_line(str(error.filename))}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as error:  # a file the user named: unreadable, a device, a full disk
+        where = f" {error.filename}" if error.filename else ""
+        print(f"symbp: error: cannot use{one_line(where)}: {error.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    except MemoryError:
+        print(
+            "symbp: error: out of memory; see symbp.limits for the sizes it allows", file=sys.stderr
+        )
         return EXIT_ERROR
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()

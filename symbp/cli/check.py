@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from symbp import limits
 from symbp.check.report import check_text
-from symbp.check.split import header_flags
 from symbp.cli import add_network_flags, network_from_args
 from symbp.errors import SymbpError
+from symbp.files import read_bounded
+from symbp.flags import check_symbolic_size, header_values, resolve
 from symbp.notation import NOTATIONS
 
 
@@ -29,12 +30,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _read(name: str) -> str:
+    """The document, read only up to symbp.limits.MAX_DOCUMENT_BYTES (/dev/zero included)."""
+    limit = limits.MAX_DOCUMENT_BYTES
+    if name == "-":
+        stdin = getattr(sys.stdin, "buffer", None)
+        data = stdin.read(limit + 1) if stdin else sys.stdin.read(limit + 1).encode("utf-8")
+        if len(data) > limit:
+            raise SymbpError(f"stdin is larger than the limit of {limit} bytes for a document")
+    else:
+        data = read_bounded(name, limit, "document")
     try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SymbpError(f"no such file: {name}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SymbpError(f"cannot read {name}: {error}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SymbpError(f"cannot read {name}: not UTF-8 text ({error.reason})") from None
     if not text.strip():
         raise SymbpError(f"{name} is empty")
     return text
@@ -42,18 +50,10 @@ def _read(name: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     text = _read(args.file)
-    flags = header_flags(text)
-    if flags:
-        from symbp.cli import _Parser
-
-        header = _Parser(prog="symbp check (line 1)")
-        _flags(header)
-        defaults = vars(header.parse_args([]))
-        from_file = vars(header.parse_args(flags))
-        for key, value in from_file.items():
-            if value != defaults[key] and getattr(args, key) == defaults[key]:
-                setattr(args, key, value)
-    report = check_text(text, network_from_args(args), args.notation or "wikipedia")
+    resolve(args, header_values(text))  # flags given here win over the document's header
+    net = network_from_args(args)
+    check_symbolic_size(net)
+    report = check_text(text, net, args.notation or "wikipedia")
     if args.json:
         print(report.to_json())
     else:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from symbp.cli import add_network_flags, network_from_args
 from symbp.compile import DTYPES, trainer_source
-from symbp.errors import SymbpError
-from symbp.files import refuse_overwrite
+from symbp.files import check_outputs, write_text
 from symbp.notation import NOTATIONS
+from symbp.train import check_trainable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_network_flags(parser)
     parser.add_argument("-o", "--output-file", metavar="PATH", help="write here (default stdout)")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite an existing file; lift the size limit"
+    )
     parser.add_argument("--dtype", default="float64", choices=DTYPES, help="default float64")
     parser.add_argument(
         "--notation", default="wikipedia", choices=NOTATIONS, help="notation of the comments"
@@ -31,15 +33,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    source = trainer_source(network_from_args(args), args.dtype, args.notation)
+    net = network_from_args(args)
+    check_trainable(net, args.force)
+    if args.output_file is not None:
+        check_outputs([args.output_file], args.force)  # before the work, under its exact name
+    source = trainer_source(net, args.dtype, args.notation)
     if args.output_file is None:
         sys.stdout.write(source)
         return 0
     path = Path(args.output_file)
-    refuse_overwrite([path], args.force)
-    try:
-        path.write_text(source)
-    except OSError as error:
-        raise SymbpError(f"cannot write {path}: {error.strerror}") from None
+    write_text(path, source)
     print(f"wrote {path}", file=sys.stderr)
     return 0

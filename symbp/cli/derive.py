@@ -12,6 +12,7 @@ from symbp.derive.export import to_json, to_text
 from symbp.derive.generic import derive_generic_for
 from symbp.derive.matrix_text import text
 from symbp.derive.proof import prove
+from symbp.flags import check_symbolic_size
 from symbp.latex import writeup_cli
 
 FORMATS = ("text", "json", *writeup_cli.FORMATS)
@@ -41,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     net = network_from_args(args)
+    if not args.generic:
+        check_symbolic_size(net, args.force, proof=args.proof != "none")
     if args.format in writeup_cli.FORMATS:
         return writeup_cli.run(args, net)
     if args.generic:

@@ -22,7 +22,7 @@ from symbp import notation
 from symbp.derive.concrete import Derivation
 from symbp.derive.generic import GenericDerivation
 from symbp.errors import SpecError
-from symbp.files import refuse_overwrite
+from symbp.files import check_outputs, write_text
 from symbp.latex import picture, writeup_blocks, writeup_concrete, writeup_generic
 from symbp.latex.writeup_blocks import Block, Heading, Picture, Text
 
@@ -145,10 +145,10 @@ def write(document: Document, path: str | os.PathLike, force: bool = False) -> l
     ``force``. Returns the paths written."""
     target = Path(path)
     targets = [target] + [target.with_name(name) for name in document.files]
-    refuse_overwrite(targets, force)
-    target.write_text(document.text, encoding="utf-8")
+    check_outputs(targets, force)  # distinct names, no folder, nothing overwritten unasked
+    write_text(target, document.text)
     for name, content in document.files.items():
-        target.with_name(name).write_text(content, encoding="utf-8")
+        write_text(target.with_name(name), content)
     return targets
 
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from symbp.derive.concrete import derive
+from symbp.files import check_outputs
 from symbp.latex import writeup, writeup_generic
 from symbp.model import Network
 from symbp.notation import NOTATIONS
@@ -44,7 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the writeup here (and the picture beside)",
     )
-    group.add_argument("--force", action="store_true", help="overwrite existing files")
+    group.add_argument(
+        "--force", action="store_true", help="overwrite existing files; go past the size limits"
+    )
 
 
 def command_line(args: argparse.Namespace, net: Network) -> str:
@@ -91,6 +94,9 @@ def document(args: argparse.Namespace, net: Network) -> writeup.Document:
 
 def run(args: argparse.Namespace, net: Network) -> int:
     """Write the writeup to ``--output-file`` (and its picture beside it) or to stdout."""
+    if args.output_file:  # every file it will write, checked before the derivation
+        picture = [Path(args.output_file).with_suffix(".svg")] if args.format == "markdown" else []
+        check_outputs([args.output_file, *picture], args.force)
     doc = document(args, net)
     if args.output_file:
         writeup.write(doc, args.output_file, force=args.force)

@@ -1,0 +1,173 @@
+"""One parser for the network flags: every subcommand's command line and a document's
+``% symbp:`` header read them with the same definitions, and flags given on the command line
+win over the header, which wins over the defaults.
+
+>>> values = header_values("% symbp: --layers=3,2 --loss bce --notation ng\\n$$ a = b $$")
+>>> values
+{'layers': '3,2', 'loss': 'bce', 'notation': 'ng'}
+>>> network_from_values(values).describe()
+'3-2 (sigmoid; binary_cross_entropy; bias explicit)'
+>>> header_values("% symbp: --help")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+symbp.errors.SymbpError: the % symbp: header (line 1): unrecognized arguments: --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from collections.abc import Mapping
+
+from symbp import limits, values
+from symbp.activations import ACTIVATIONS
+from symbp.errors import SymbpError
+from symbp.losses import LOSSES
+from symbp.model import Network, network
+from symbp.notation import NOTATIONS
+
+DEFAULTS: dict[str, str | None] = {
+    "layers": "2,3,2",
+    "hidden": "sigmoid",
+    "output": None,  # as --hidden
+    "loss": "mse",
+    "bias": "explicit",
+    "examples": "1",
+    "l2": "0",
+}
+"""Every network flag and its default; what a document's header may also set (and --notation)."""
+HEADER_EXTRA = ("notation",)
+
+
+class FlagParser(argparse.ArgumentParser):
+    """argparse whose errors are one SymbpError line, never a usage dump and an exit."""
+
+    def error(self, message: str) -> None:
+        raise SymbpError(f"{self.prog}: {message}")
+
+
+def add_network_flags(parser: argparse.ArgumentParser, layers: str | None = "2,3,2") -> None:
+    """The flags every subcommand shares to describe a network (their defaults: DEFAULTS).
+
+    A flag left out stays None on the parsed namespace, so that :func:`resolve` can tell a flag
+    the user gave from a default and let it win over a document's header.
+    """
+    acts = ", ".join(ACTIVATIONS.choices())
+    group = parser.add_argument_group("network")
+    group.add_argument("--layers", help=f"layer sizes n0,...,nL (default {layers})")
+    group.add_argument("--hidden", help=f"hidden activation: {acts} (default sigmoid)")
+    group.add_argument("--output", help="output activation (default: as --hidden)")
+    group.add_argument("--loss", help=f"loss: {', '.join(LOSSES.choices())} (default mse)")
+    group.add_argument("--bias", help="explicit (b^l) or unit (Ng's a_0 = 1); default explicit")
+    group.add_argument("--examples", metavar="M", help="mean over m examples (default 1)")
+    group.add_argument("--l2", metavar="LAMBDA", help="L2 strength lambda (default 0)")
+    parser.set_defaults(_layers_default=layers)
+
+
+def header_flags(document: str) -> list[str]:
+    """The flags of a first line ``% symbp: --layers 2,3,2 ...`` (or ``<!-- symbp: ... -->``).
+
+    >>> header_flags("% symbp: --layers 2,3,2 --hidden tanh")
+    ['--layers', '2,3,2', '--hidden', 'tanh']
+    """
+    first = document[: limits.MAX_HEADER_CHARS + 2].lstrip("\ufeff").split("\n", 1)[0].strip()
+    m = re.match(r"^(?:%|<!--)\s*symbp:(.*?)(?:-->)?$", first[: limits.MAX_HEADER_CHARS + 1])
+    if m is None:
+        return []
+    if len(first) > limits.MAX_HEADER_CHARS:
+        raise SymbpError(
+            f"the % symbp: header (line 1) is longer than {limits.MAX_HEADER_CHARS} characters "
+            "(symbp.limits.MAX_HEADER_CHARS)"
+        )
+    try:
+        return shlex.split(m.group(1))
+    except ValueError as error:
+        raise SymbpError(f"cannot read the flags on line 1: {error}") from None
+
+
+def _header_parser() -> FlagParser:
+    parser = FlagParser(prog="the % symbp: header (line 1)", add_help=False, allow_abbrev=False)
+    add_network_flags(parser)
+    parser.add_argument("--notation", choices=NOTATIONS)
+    return parser
+
+
+def header_values(document: str) -> dict[str, str]:
+    """The flags a document's header sets (only those it sets), read by the CLI's definitions;
+    ``--help`` or an unknown flag there is an error, never help text and an exit."""
+    flags = header_flags(document)
+    if not flags:
+        return {}
+    parsed = vars(_header_parser().parse_args(flags))
+    names = (*DEFAULTS, *HEADER_EXTRA)
+    return {name: parsed[name] for name in names if parsed.get(name) is not None}
+
+
+def resolve(args: argparse.Namespace, header: Mapping[str, str] | None = None) -> None:
+    """Fill every network flag the command line left out: from ``header``, else the default."""
+    header = header or {}
+    for name in (*DEFAULTS, *HEADER_EXTRA):
+        if hasattr(args, name) and getattr(args, name) is None and name in header:
+            setattr(args, name, header[name])
+    for name, default in DEFAULTS.items():
+        if getattr(args, name, None) is None:
+            if name == "layers":
+                default = getattr(args, "_layers_default", default)
+            setattr(args, name, default)
+    if args.output is None:
+        args.output = args.hidden
+
+
+def network_from_values(given: Mapping[str, object]) -> Network:
+    """The network that flag values describe (defaults for the ones missing)."""
+    merged = {**DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
+    if merged["layers"] is None:
+        raise SymbpError("--layers is required here, e.g. --layers 2,3,2")
+    return network(
+        merged["layers"],
+        hidden=merged["hidden"],
+        output=merged["output"] or merged["hidden"],
+        loss=merged["loss"],
+        bias=merged["bias"],
+        examples=values.parse_int(merged["examples"], "--examples", 1, limits.MAX_EXAMPLES),
+        l2=values.parse_rational(merged["l2"], "--l2", limits.MAX_L2),
+    )
+
+
+def check_symbolic_size(net: Network, force: bool = False, *, proof: bool = True) -> None:
+    """Refuse, before any work, a network too large to derive or check symbolically (the
+    limits symbp.limits.MAX_SYMBOLIC_PARAMETERS and, with a proof, MAX_PROOF_EXAMPLES);
+    ``force`` lifts them with a warning of the time it will take.
+
+    >>> check_symbolic_size(network([784, 1024, 10]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SymbpError: 784-1024-10 has 814,090 parameters, past the limit of 100,000 ...
+    """
+    sizes = "-".join(map(str, net.sizes))
+    count = net.parameter_count
+    if count > limits.MAX_SYMBOLIC_PARAMETERS and not force:
+        raise SymbpError(
+            f"{sizes} has {count:,} parameters, past the limit of "
+            f"{limits.MAX_SYMBOLIC_PARAMETERS:,} for a symbolic derivation "
+            "(symbp.limits.MAX_SYMBOLIC_PARAMETERS); symbp derive --force goes past it "
+            "(minutes, gigabytes)"
+        )
+    if proof and net.examples > limits.MAX_PROOF_EXAMPLES and not force:
+        raise SymbpError(
+            f"--examples {net.examples} is past the limit of {limits.MAX_PROOF_EXAMPLES} for a "
+            "proof or a check (symbp.limits.MAX_PROOF_EXAMPLES: the composed cost holds m copies "
+            "of the network); symbp derive takes --proof none, or --force"
+        )
+    if count > limits.WARN_SYMBOLIC_PARAMETERS or net.examples > limits.MAX_PROOF_EXAMPLES:
+        limits.warn(
+            f"{sizes} with {count:,} parameters and m = {net.examples}: the derivation "
+            "may take minutes and gigabytes of memory"
+        )
+
+
+def network_from_args(args: argparse.Namespace) -> Network:
+    """The network of a parsed command line (after :func:`resolve`, which it calls)."""
+    resolve(args)
+    return network_from_values({name: getattr(args, name) for name in DEFAULTS})
