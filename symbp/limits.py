@@ -63,10 +63,6 @@ class TimeUp(Exception):
     """The step ran past its time limit."""
 
 
-def _raise(signum, frame):  # noqa: ARG001 - the signal handler's signature
-    raise TimeUp()
-
-
 @contextmanager
 def time_limit(seconds: float):
     """Raise :class:`TimeUp` inside the block after ``seconds``; nested limits keep the outer."""
@@ -79,10 +75,20 @@ def time_limit(seconds: float):
     if outer_left and outer_left < seconds:
         yield
         return
+    fired: list[bool] = []
+
+    def _raise(signum, frame):  # noqa: ARG001 - the signal handler's signature
+        fired.append(True)
+        raise TimeUp()
+
     previous = signal.signal(signal.SIGALRM, _raise)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+        # NOTE: a TimeUp raised inside a callback (a garbage-collection hook, a __del__) is
+        # swallowed there and the block runs on to the end: the step still ran past its limit.
+        if fired:
+            raise TimeUp()
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
