@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from symbp.activations import ACTIVATIONS
 from symbp.errors import SymbpError
+from symbp.layers import LAYERS
 from symbp.losses import LOSSES
-from symbp.model import Network, network
+from symbp.model import LayeredNetwork, Network, layered_network, network
 
 EXIT_ERROR = 2
 
@@ -31,9 +32,20 @@ def add_network_flags(parser: argparse.ArgumentParser, layers: str | None = "2,3
     group.add_argument("--bias", default="explicit", help="explicit (b^l) or unit (Ng's a_0 = 1)")
     group.add_argument("--examples", type=int, default=1, metavar="M", help="mean over m examples")
     group.add_argument("--l2", default="0", metavar="LAMBDA", help="L2 strength lambda (default 0)")
+    group.add_argument(
+        "--input", metavar="SHAPE", help="with --net: one example's shape (64, 1x8x8, 2x9, 4x3)"
+    )
+    group.add_argument(
+        "--net", metavar="SPEC", help=f"layers, e.g. 'conv2d(8,3,relu) maxpool2d(2) flatten "
+        f"dense(10,softmax)'; known: {', '.join(LAYERS.choices())} (replaces --layers)",
+    )  # fmt: skip
 
 
-def network_from_args(args: argparse.Namespace) -> Network:
+def network_from_args(args: argparse.Namespace) -> Network | LayeredNetwork:
+    if getattr(args, "net", None) is not None or getattr(args, "input", None) is not None:
+        if args.net is None or args.input is None:
+            raise SymbpError("--net and --input go together: --input 1x8x8 --net 'conv2d(...) ...'")
+        return layered_network(args.input, args.net, args.loss, examples=args.examples)
     return network(
         args.layers,
         hidden=args.hidden,

@@ -10,9 +10,12 @@ from symbp.derive.concrete import derive
 from symbp.derive.cost import cost_comparison
 from symbp.derive.export import to_json, to_text
 from symbp.derive.generic import derive_generic_for
+from symbp.derive.layered_text import report as layered_report
 from symbp.derive.matrix_text import text
 from symbp.derive.proof import prove
+from symbp.errors import SpecError
 from symbp.latex import writeup_cli
+from symbp.model import LayeredNetwork
 
 FORMATS = ("text", "json", *writeup_cli.FORMATS)
 
@@ -40,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     net = network_from_args(args)
+    if isinstance(net, LayeredNetwork):
+        if args.format != "text" or args.generic:
+            raise SpecError("--net networks are derived as --format text for now")
+        print(layered_report(net))
+        return 0
     if args.format in writeup_cli.FORMATS:
         return writeup_cli.run(args, net)
     if args.generic:
