@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from symbp import limits, values
 from symbp.activations import ACTIVATIONS
 from symbp.errors import SymbpError
+from symbp.layers import LAYERS
 from symbp.losses import LOSSES
-from symbp.model import Network, network
+from symbp.model import LayeredNetwork, Network, layered_network, network
 from symbp.notation import NOTATIONS
 
 DEFAULTS: dict[str, str | None] = {
@@ -47,7 +48,9 @@ class FlagParser(argparse.ArgumentParser):
         raise SymbpError(f"{self.prog}: {message}")
 
 
-def add_network_flags(parser: argparse.ArgumentParser, layers: str | None = "2,3,2") -> None:
+def add_network_flags(
+    parser: argparse.ArgumentParser, layers: str | None = "2,3,2", *, layered: bool = True
+) -> None:
     """The flags every subcommand shares to describe a network (their defaults: DEFAULTS).
 
     A flag left out stays None on the parsed namespace, so that :func:`resolve` can tell a flag
@@ -62,6 +65,16 @@ def add_network_flags(parser: argparse.ArgumentParser, layers: str | None = "2,3
     group.add_argument("--bias", help="explicit (b^l) or unit (Ng's a_0 = 1); default explicit")
     group.add_argument("--examples", metavar="M", help="mean over m examples (default 1)")
     group.add_argument("--l2", metavar="LAMBDA", help="L2 strength lambda (default 0)")
+    if layered:  # command line only: a document's header describes a dense network
+        group.add_argument(
+            "--input", metavar="SHAPE", help="with --net: one example's shape (64, 1x8x8, 2x9, 4x3)"
+        )
+        group.add_argument(
+            "--net",
+            metavar="SPEC",
+            help="layers, e.g. 'conv2d(8,3,relu) maxpool2d(2) flatten dense(10,softmax)'; "
+            f"known: {', '.join(LAYERS.choices())} (replaces --layers)",
+        )
     parser.set_defaults(_layers_default=layers)
 
 
@@ -88,7 +101,7 @@ def header_flags(document: str) -> list[str]:
 
 def _header_parser() -> FlagParser:
     parser = FlagParser(prog="the % symbp: header (line 1)", add_help=False, allow_abbrev=False)
-    add_network_flags(parser)
+    add_network_flags(parser, layered=False)
     parser.add_argument("--notation", choices=NOTATIONS)
     return parser
 
@@ -167,7 +180,14 @@ def check_symbolic_size(net: Network, force: bool = False, *, proof: bool = True
         )
 
 
-def network_from_args(args: argparse.Namespace) -> Network:
-    """The network of a parsed command line (after :func:`resolve`, which it calls)."""
+def network_from_args(args: argparse.Namespace) -> Network | LayeredNetwork:
+    """The network of a parsed command line (after :func:`resolve`, which it calls): a
+    :class:`LayeredNetwork` when ``--input`` and ``--net`` are given."""
     resolve(args)
+    net, shape = getattr(args, "net", None), getattr(args, "input", None)
+    if net is not None or shape is not None:
+        if net is None or shape is None:
+            raise SymbpError("--net and --input go together: --input 1x8x8 --net 'conv2d(...) ...'")
+        examples = values.parse_int(args.examples, "--examples", 1, limits.MAX_EXAMPLES)
+        return layered_network(shape, net, args.loss, examples=examples)
     return network_from_values({name: getattr(args, name) for name in DEFAULTS})

@@ -21,12 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy
 import sympy
 
 from symbp import limits, notation, values
 from symbp.activations import Activation, get_activation
-from symbp.algebra import product
 from symbp.errors import SpecError
+from symbp.layers import Equations, LayerData, LayerKind, parse_net, parse_shape, shape_text
+from symbp.layers.dense import Dense, unit_sum
 from symbp.losses import Loss, get_loss
 
 BIAS_STYLES = ("explicit", "unit")
@@ -169,19 +171,194 @@ def forward(net: Network) -> Forward:
     for layer in range(1, net.L + 1):
         n_in, n_out = net.sizes[layer - 1], net.sizes[layer]
         prev = fwd.previous(layer - 1)
+        inputs = ([sympy.Integer(1)] if first == 0 else []) + list(prev)  # Ng's a_0 = 1
         for j in range(1, n_out + 1):
-            terms = []
+            weights = []
             for k in range(first, n_in + 1):
-                w = fwd.weights[(layer, j, k)] = sym("weight", (layer, j, k))
-                terms.append(w if k == 0 else product(w, prev[k - 1]))
+                weights.append(fwd.weights.setdefault((layer, j, k), sym("weight", (layer, j, k))))
+            bias = None
             if net.bias == "explicit":
-                terms.append(fwd.biases.setdefault((layer, j), sym("bias", (layer, j))))
+                bias = fwd.biases.setdefault((layer, j), sym("bias", (layer, j)))
             fwd.z[(layer, j)] = sym("pre", (layer, j))
             fwd.a[(layer, j)] = sym("act", (layer, j))
             fwd.delta[(layer, j)] = sym("delta", (layer, j))
-            fwd.z_def[(layer, j)] = sympy.Add(*terms)
+            fwd.z_def[(layer, j)] = unit_sum(weights, inputs, bias)  # the dense layer's unit
         zs = [fwd.z[(layer, j)] for j in range(1, n_out + 1)]
         for j, value in enumerate(net.activation(layer)(zs), start=1):
             fwd.a_def[(layer, j)] = value
     fwd.loss = net.loss(fwd.previous(net.L), y)
     return fwd
+
+
+@dataclass(frozen=True)
+class LayeredNetwork:
+    """An input shape, a list of layer kinds (:mod:`symbp.layers`) and a loss.
+
+    Parameters are keyed by the 1-based position of their layer: ``W{i}``, ``b{i}`` (dense,
+    conv, residual), ``Wx{i}``, ``Wh{i}``, ``b{i}`` (rnn), with PyTorch's shapes.
+
+    >>> net = layered_network("1x4x4", "conv2d(2,3,relu) flatten dense(3,softmax)", "cce")
+    >>> net.shapes
+    ((1, 4, 4), (2, 2, 2), (8,), (3,))
+    >>> net.parameter_shapes
+    {'W1': (2, 1, 3, 3), 'b1': (2,), 'W3': (3, 8), 'b3': (3,)}
+    """
+
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerKind, ...]
+    loss: Loss
+    examples: int = 1
+
+    @cached_property
+    def shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The input shape, then every layer's output shape."""
+        out = [self.input_shape]
+        for layer in self.layers:
+            out.append(layer.output_shape(out[-1]))
+        return tuple(out)
+
+    @cached_property
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        out: dict[str, tuple[int, ...]] = {}
+        for position, layer in enumerate(self.layers, start=1):
+            out.update(layer.parameter_shapes(self.shapes[position - 1], position))
+        return out
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """(input features, output units): the widths data and targets must have; a data row
+        of that many features is reshaped to ``input_shape``."""
+        return (int(numpy.prod(self.input_shape)), self.shapes[-1][0])
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(int(numpy.prod(shape)) for shape in self.parameter_shapes.values())
+
+    @property
+    def output_activation(self) -> Activation:
+        return self.layers[-1].activation()
+
+    def spec(self) -> str:
+        return " ".join(layer.spec() for layer in self.layers)
+
+    def describe(self) -> str:
+        return f"{shape_text(self.input_shape)} -> {self.spec()} ({self.loss.name})"
+
+    def skeleton(self) -> LayeredNetwork:
+        """The same layers with at most 2 channels, 3 dense units, 2 rnn units, short inputs:
+        the instance compile derives and proves (every array form is size-independent)."""
+        layers = tuple(layer.skeleton() for layer in self.layers)
+        for shape in _smaller_inputs(self.input_shape):
+            try:
+                candidate = _checked(shape, layers, self.loss, 1)
+            except SpecError:
+                continue
+            if _alike(candidate.shapes, self.shapes, self.layers):
+                return candidate
+        return _checked(self.input_shape, layers, self.loss, 1)
+
+
+def _alike(small: tuple, real: tuple, layers: tuple[LayerKind, ...]) -> bool:
+    """Does every spatial layer of the skeleton keep at least min(real, 2) positions and the
+    real network's remainder (rows a stride or window drops), so that it has every case?"""
+    for layer, s_in, s_out, r_in, r_out in zip(
+        layers, small, small[1:], real, real[1:], strict=False
+    ):
+        step = getattr(layer, "stride", getattr(layer, "k", None))
+        if step is None or len(r_in) < 2 or layer.kind == "rnn":
+            continue
+        reach = getattr(layer, "k", 1) - 2 * getattr(layer, "padding", 0)
+        for si, so, ri, ro in zip(s_in[1:], s_out[1:], r_in[1:], r_out[1:], strict=True):
+            if so < min(ro, 2) or (si - reach) % step != (ri - reach) % step:
+                return False
+    return True
+
+
+def _smaller_inputs(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Candidate skeleton inputs, smallest first: channels <= 2, lengths up to the real ones."""
+    head, rest = min(shape[0], 2), shape[1:]
+    if len(shape) == 1:
+        return [(min(shape[0], 3),)]
+    if len(shape) == 2 and not rest:
+        return [shape]
+    top = max(rest) if rest else 1
+    return [(head, *(min(n, size) for n in rest)) for size in range(2, top + 1)]
+
+
+def _checked(
+    shape: tuple[int, ...], layers: tuple[LayerKind, ...], loss: Loss, examples: int
+) -> LayeredNetwork:
+    net = LayeredNetwork(shape, layers, loss, examples)
+    shapes = net.shapes  # raises SpecError where a layer does not fit
+    if len(shapes[-1]) != 1 or not isinstance(layers[-1], Dense):
+        raise SpecError(
+            f"the last layer must be dense(n, act) on a vector (its activation meets the loss), "
+            f"got {layers[-1].spec()} with output {shape_text(shapes[-1])}"
+        )
+    for position, layer in enumerate(layers, start=1):
+        if layer.activation() is not None and not layer.activation().elementwise:
+            if position != len(layers) or shapes[-1][0] < 2:
+                raise SpecError("softmax is allowed on the last dense layer of 2 or more units")
+    loss.check_fits(layers[-1].activation())
+    return net
+
+
+def layered_network(
+    input_shape: str | Sequence[int],
+    net: str | Sequence[LayerKind],
+    loss: str | Loss = "mse",
+    *,
+    examples: int = 1,
+) -> LayeredNetwork:
+    """Build and validate a network from ``--input`` and ``--net`` (one SpecError otherwise)."""
+    shape = parse_shape(input_shape) if isinstance(input_shape, str) else tuple(input_shape)
+    layers = tuple(parse_net(net) if isinstance(net, str) else net)
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+        raise SpecError(f"the number of examples m must be an integer >= 1, got {examples!r}")
+    return _checked(shape, layers, get_loss(loss), examples)
+
+
+@dataclass
+class LayeredForward:
+    """Symbols and forward definitions of a layered network for one example."""
+
+    network: LayeredNetwork
+    x: numpy.ndarray
+    y: numpy.ndarray
+    layers: list[LayerData]
+    equations: Equations
+    loss: sympy.Expr
+
+    @property
+    def definitions(self) -> list[tuple[sympy.Symbol, sympy.Expr]]:
+        return self.equations.definitions
+
+    @property
+    def parameters(self) -> dict[str, numpy.ndarray]:
+        return self.equations.parameters
+
+    def composed_loss(self) -> sympy.Expr:
+        """C as one expression of x, y and the parameters (the direct-derivative oracle)."""
+        full: dict[sympy.Symbol, sympy.Expr] = {}
+        for s, value in self.definitions:
+            full[s] = value.xreplace(full)
+        return self.loss.xreplace(full)
+
+
+def layered_forward(net: LayeredNetwork) -> LayeredForward:
+    """Every layer writes its forward equations; the loss meets the last layer's output.
+
+    >>> fwd = layered_forward(layered_network("3", "dense(2,tanh) dense(1,identity)"))
+    >>> fwd.definitions[0]
+    (z1[0], W1[0,0]*x[0] + W1[0,1]*x[1] + W1[0,2]*x[2] + b1[0])
+    """
+    eq = Equations()
+    x = eq.inputs("x", net.input_shape)
+    y = eq.inputs("y", net.shapes[-1])
+    current, layers = x, []
+    for position, layer in enumerate(net.layers, start=1):
+        data = LayerData(position, layer, current.shape)
+        layer.equations(eq, data, current)
+        layers.append(data)
+        current = data.output
+    return LayeredForward(net, x, y, layers, eq, net.loss(list(current), list(y)))

@@ -10,10 +10,13 @@ from symbp.derive.concrete import derive
 from symbp.derive.cost import cost_comparison
 from symbp.derive.export import to_json, to_text
 from symbp.derive.generic import derive_generic_for
+from symbp.derive.layered_text import report as layered_report
 from symbp.derive.matrix_text import text
 from symbp.derive.proof import prove
+from symbp.errors import SpecError
 from symbp.flags import check_symbolic_size
 from symbp.latex import writeup_cli
+from symbp.model import LayeredNetwork
 
 FORMATS = ("text", "json", *writeup_cli.FORMATS)
 
@@ -42,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     net = network_from_args(args)
+    if isinstance(net, LayeredNetwork):
+        if args.format != "text" or args.generic:
+            raise SpecError("--net networks are derived as --format text for now")
+        print(layered_report(net))
+        return 0
     if not args.generic:
         check_symbolic_size(net, args.force, proof=args.proof != "none")
     if args.format in writeup_cli.FORMATS:

@@ -27,11 +27,13 @@ from __future__ import annotations
 import types
 
 from symbp import notation
+from symbp.compile.layered import compile_derivation, layered_source
 from symbp.compile.lines import Writer, backward_lines, forward_lines, loss_lines
 from symbp.compile.matrix import matrix_form
 from symbp.compile.safety import check_one_line, check_source, plain_text, sandbox_builtins
+from symbp.derive.layered import LayeredDerivation
 from symbp.errors import SpecError
-from symbp.model import Network
+from symbp.model import LayeredNetwork, Network
 
 DTYPES = ("float64", "float32")
 
@@ -41,8 +43,13 @@ def _indent(lines: list[str], depth: int = 1) -> str:
     return "\n".join(pad + line for line in lines)
 
 
-def trainer_source(net: Network, dtype: str = "float64", style: str = "wikipedia") -> str:
-    """The standalone trainer module for ``net`` as Python source.
+def trainer_source(
+    net: Network | LayeredNetwork | LayeredDerivation,
+    dtype: str = "float64",
+    style: str = "wikipedia",
+) -> str:
+    """The standalone trainer module for ``net`` as Python source (a layered network, or its
+    derivation, is printed from the derivation's proved array form: :mod:`.layered`).
 
     >>> from symbp.model import network
     >>> source = trainer_source(network([2, 2, 1], "sigmoid", "sigmoid", "bce"))
@@ -52,6 +59,10 @@ def trainer_source(net: Network, dtype: str = "float64", style: str = "wikipedia
     if dtype not in DTYPES:
         raise SpecError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPES)}")
     notation.check_notation(style)
+    if isinstance(net, LayeredNetwork):
+        net = compile_derivation(net)
+    if isinstance(net, LayeredDerivation):
+        return layered_source(net, dtype)
     for act in net.activations:  # user text that reaches comments (a custom activation's)
         check_one_line(act.latex, "an activation's LaTeX")
     check_one_line(net.loss.latex, "the loss's LaTeX")
@@ -203,7 +214,9 @@ def step(params, X, Y, lr):
 
 
 def load_trainer(
-    net: Network, dtype: str = "float64", style: str = "wikipedia"
+    net: Network | LayeredNetwork | LayeredDerivation,
+    dtype: str = "float64",
+    style: str = "wikipedia",
 ) -> types.ModuleType:
     """Compile ``net`` and import the result as a module object (nothing is written to disk).
 

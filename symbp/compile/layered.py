@@ -1,0 +1,340 @@
+"""Print a layered network's trainer from its derivation's array form (``der.array_form``).
+
+Every backward statement is one of the operations the recogniser proved equal to the derived
+index form (:mod:`symbp.derive.recognise`), called with the operands it was proved with; the
+elementwise factors (f'(z), the output delta) are the derived templates, printed by SymPy's
+NumPy printer. The source of every operation used is copied into the module, which imports only
+NumPy and has the interface of the dense trainers (``init_params``, ``forward``, ``loss``,
+``gradients``, ``step``). A recurrent layer runs its proved operations one time step at a time.
+
+>>> import numpy as np
+>>> from symbp.model import layered_network
+>>> net = layered_network("1x4x4", "conv2d(2,3,relu) flatten dense(2,softmax)", "cce")
+>>> trainer = load_layered_trainer(compile_derivation(net))
+>>> params = trainer.init_params(seed=0)
+>>> X = np.random.default_rng(0).normal(size=(5, 1, 4, 4)); Y = np.eye(2)[[0, 1, 0, 1, 1]]
+>>> before = trainer.step(params, X, Y, lr=0.5)
+>>> bool(trainer.loss(params, X, Y) < before)
+True
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+
+from symbp.compile.matrix import CompileError
+from symbp.compile.numeric import stable_form
+from symbp.derive import arrayops
+from symbp.derive.layered import LayeredDerivation, derive_layers
+from symbp.derive.recognise import A, ArrayStep, X, Y, Z, recognise
+from symbp.losses import TARGETS_SUM_TO_ONE
+from symbp.model import LayeredNetwork
+
+
+class _NumPy(NumPyPrinter):
+    def _print_Heaviside(self, expr: sympy.Heaviside) -> str:
+        """np.heaviside with the derivation's own value at 0 (ReLU's kink: 0)."""
+        at_zero = expr.args[1] if len(expr.args) > 1 else sympy.Rational(1, 2)
+        return f"np.heaviside({self._print(expr.args[0])}, {float(at_zero)})"
+
+
+def printed(expr: sympy.Expr) -> str:
+    """NumPy source of a derived template.
+
+    >>> printed(sympy.Heaviside(sympy.Symbol("Z1"), 0))
+    'np.heaviside(Z1, 0.0)'
+    """
+    return _NumPy().doprint(expr).replace("numpy.", "np.")
+
+
+HELPERS = ("_spatial", "_pad", "_windows", "_blocks", "_unblock", "first_max_mask")
+
+
+def compile_derivation(net: LayeredNetwork) -> LayeredDerivation:
+    """Derive (at the skeleton size) and recognise ``net``: what :func:`layered_source` reads."""
+    der = derive_layers(net, net.skeleton())
+    recognise(der)
+    return der
+
+
+class _Printer:
+    def __init__(self, der: LayeredDerivation) -> None:
+        self.der, self.net = der, der.network
+        self.steps: dict[tuple[int, str], ArrayStep] = {}
+        for step in der.array_form:
+            self.steps[(step.position, step.quantity)] = step
+        self.used: set[str] = set()
+
+    def name(self, role: str, p: int) -> str:
+        previous = "X" if p == 1 else f"A{p - 1}"
+        return {"X": previous, "Z": f"Z{p}", "A": f"A{p}", "DZ": f"DZ{p}", "DA": f"DA{p}"}.get(
+            role, f"{role}{p}"
+        )
+
+    def call(self, step: ArrayStep, p: int) -> str:
+        """``op(args) + op(args)`` exactly as proved."""
+        parts = []
+        for op, roles in zip(step.ops, step.operands, strict=True):
+            function = getattr(arrayops, op)
+            self.used.add(op)
+            names = [n for n in inspect.signature(function).parameters if n != "mask"]
+            args = []
+            for n, role in zip(names, roles, strict=True):
+                if n in ("k", "stride", "padding"):  # the real layer's, not the skeleton's
+                    args.append(f"{n}={getattr(self.net.layers[p - 1], n)}")
+                else:
+                    args.append(self.name(role, p))
+            parts.append(f"{op}({', '.join(args)})")
+        return " + ".join(parts)
+
+    def step(self, p: int, quantity: str) -> ArrayStep:
+        key = (p, quantity)
+        if key not in self.steps:
+            raise CompileError(f"layer {p}: no recognised array form for {quantity}")
+        return self.steps[key]
+
+    def factor(self, p: int, at: str = "") -> str:
+        """f'(z) of layer p as the derived template (A, Z and the input X renamed)."""
+        template = self.step(p, "dz").template
+        renames = {A: sympy.Symbol(f"A{p}{at}"), Z: sympy.Symbol(f"Z{p}{at}")}
+        renames[X] = sympy.Symbol("X" if p == 1 else f"A{p - 1}")
+        return printed(template.xreplace(renames))
+
+
+def _activation(act, z: str) -> str:
+    return stable_form(act.numpy_forward, z=z)
+
+
+def _forward_lines(pr: _Printer) -> list[str]:
+    lines = []
+    for p, layer in enumerate(pr.net.layers, start=1):
+        prev = pr.name("X", p)
+        kind = layer.kind
+        if kind in ("flatten",):
+            lines.append(f"A{p} = {prev}.reshape({prev}.shape[0], -1)  # row-major, as torch")
+        elif kind == "last":
+            lines.append(f"A{p} = {prev}[:, -1]  # h_T")
+        elif kind == "rnn":
+            step = pr.step(p, "z")
+            lines += [
+                f"# {step.text}: {pr.call(step, p)}, one time step at a time",
+                f"XW{p} = {prev} @ Wx{p}.T + b{p}",
+                f"Z{p} = np.empty(XW{p}.shape, DTYPE)",
+                f"A{p} = np.empty(XW{p}.shape, DTYPE)",
+                f"for t in range({prev}.shape[1]):",
+                f"    Z{p}[:, t] = XW{p}[:, t] + (A{p}[:, t - 1] @ Wh{p}.T if t else 0.0)",
+                f"    A{p}[:, t] = {_activation(layer.act, f'Z{p}[:, t]')}",
+            ]
+        elif "pool" in kind:
+            step = pr.step(p, "a")
+            lines += [f"# {step.text}", f"A{p} = {pr.call(step, p)}"]
+        else:
+            step = pr.step(p, "z")
+            act = layer.activation()
+            lines += [f"# {step.text}", f"Z{p} = {pr.call(step, p)}"]
+            if not act.elementwise:
+                lines += [
+                    f"E{p} = np.exp(Z{p} - Z{p}.max(axis=1, keepdims=True))  # no overflow",
+                    f"A{p} = E{p} / E{p}.sum(axis=1, keepdims=True)",
+                ]
+            elif kind == "residual":
+                lines.append(f"A{p} = {prev} + {_activation(act, f'Z{p}')}  # a = x + f(z)")
+            else:
+                lines.append(f"A{p} = {_activation(act, f'Z{p}')}")
+    return lines
+
+
+def _loss_lines(pr: _Printer) -> list[str]:
+    L = len(pr.net.layers)
+    act, loss = pr.net.output_activation, pr.net.loss
+    z, a = f"Z{L}", f"A{L}"
+    if act.name == "softmax" and loss.name == "categorical_cross_entropy":
+        lse = f"np.log(E{L}.sum(axis=1)) + {z}.max(axis=1)"
+        if TARGETS_SUM_TO_ONE in pr.der.assumptions:
+            return [
+                "# C = logsumexp(z) - y.z (sum_j y_j = 1)",
+                f"total = float(({lse}).sum() - np.vdot(Y, {z}))",
+            ]
+        return [f"total = float(np.dot({lse}, Y.sum(axis=1)) - np.vdot(Y, {z}))"]
+    if act.name == "sigmoid" and loss.name == "binary_cross_entropy":
+        return [f"total = float((np.logaddexp(0, {z}) - Y * {z}).sum())  # from z: stable"]
+    term = loss.term(A, Y)
+    lines = []
+    if loss.needs_range is not None:
+        lo, hi = (float(v) for v in loss.needs_range)
+        high = "np.inf" if hi == float("inf") else f"{hi} - np.finfo(DTYPE).eps"
+        lines.append(f"{a} = np.clip({a}, {lo} + np.finfo(DTYPE).tiny, {high})")
+    return lines + [f"total = float(np.sum({printed(term.xreplace({A: sympy.Symbol(a)}))}))"]
+
+
+def _backward_lines(pr: _Printer) -> list[str]:
+    L = len(pr.net.layers)
+    out_step = pr.step(L, "dz")
+    template = out_step.template.xreplace(
+        {A: sympy.Symbol(f"A{L}"), Z: sympy.Symbol(f"Z{L}"), Y: sympy.Symbol("Y")}
+    )
+    lines = [f"# delta^L = {out_step.template} (derived, elementwise)",
+             f"DZ{L} = scale * ({printed(template)})"]  # fmt: skip
+    for p in range(L, 0, -1):
+        layer = pr.net.layers[p - 1]
+        kind = layer.kind
+        if kind in ("flatten", "last"):
+            prev = pr.name("X", p)
+            if p > 1 and kind == "flatten":
+                lines.append(f"DA{p - 1} = DA{p}.reshape({prev}.shape)  # the gradient unflattened")
+            elif p > 1:
+                lines += [
+                    f"DA{p - 1} = np.zeros({prev}.shape, DTYPE)",
+                    f"DA{p - 1}[:, -1] = DA{p}  # only h_T reaches the layer above",
+                ]
+            continue
+        if kind == "rnn":
+            dh = pr.step(p, "dh")
+            lines += [
+                f"# backpropagation through time: dC/dh_t = (from above) + {dh.text}",
+                f"DZ{p} = np.empty(Z{p}.shape, DTYPE)",
+                f"for t in range(Z{p}.shape[1] - 1, -1, -1):",
+                f"    DH = DA{p}[:, t]",
+                f"    if t + 1 < Z{p}.shape[1]:",
+                f"        DH = DH + DZ{p}[:, t + 1] @ Wh{p}",
+                f"    DZ{p}[:, t] = DH * ({pr.factor(p, at='[:, t]')})",
+            ]
+        elif p != L and "pool" not in kind:
+            lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",
+                      f"DZ{p} = DA{p} * ({pr.factor(p)})"]  # fmt: skip
+        for key in pr.net.parameter_shapes:
+            if key.endswith(str(p)) and key[: -len(str(p))] in ("W", "b", "Wx", "Wh"):
+                step = pr.step(p, f"d{key}")
+                lines += [f"# {step.text}", f"grads[{key!r}] = {pr.call(step, p)}"]
+        if p > 1:
+            step = pr.step(p, "dx")
+            lines += [f"# {step.text}", f"DA{p - 1} = {pr.call(step, p)}"]
+    return lines
+
+
+def layered_source(der: LayeredDerivation, dtype: str = "float64") -> str:
+    """The trainer module's source, printed from ``der.array_form`` (recognised if empty)."""
+    if not der.array_form:
+        recognise(der)
+    pr = _Printer(der)
+    forward = _forward_lines(pr)
+    cost = _loss_lines(pr)
+    backward = _backward_lines(pr)
+    net = der.network
+    names = list(net.parameter_shapes)
+    unpack = "\n".join(f"    {n} = params[{n!r}]" for n in names)
+    helpers = [inspect.getsource(getattr(arrayops, h)) for h in HELPERS]
+    ops = [inspect.getsource(getattr(arrayops, op)) for op in sorted(pr.used)]
+    pad = "\n".join
+    made = pad(forward)
+    values = ["X"] + [
+        f"{kind}{p}" for p in range(1, len(net.layers) + 1) for kind in ("Z", "A", "E")
+        if f"{kind}{p} = " in made
+    ]  # fmt: skip
+    keep = ", ".join(f"{v!r}: {v}" for v in values)
+    unpack_values = "\n".join(f"    {v} = values[{v!r}]" for v in values)
+    indent = lambda lines, d=1: "\n".join("    " * d + line for line in lines)  # noqa: E731
+    return f'''"""Trainer for {net.describe()}.
+
+Generated by symbp from the network's derivation (array forms proved equal to the chain rule's
+index form); imports only NumPy. X has shape (m, {", ".join(map(str, net.input_shape))}); parameters
+have PyTorch's shapes: {", ".join(f"{k} {v}" for k, v in net.parameter_shapes.items())}.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+INPUT_SHAPE = {net.input_shape!r}
+OUTPUTS = {net.shapes[-1][0]}
+PARAMETER_SHAPES = {net.parameter_shapes!r}
+DTYPE = np.{dtype}
+
+
+def init_params(seed=0):
+    """Glorot-normal weights (fans counted over the kernel), zero biases."""
+    rng = np.random.default_rng(seed)
+    params = {{}}
+    for key, shape in PARAMETER_SHAPES.items():
+        if key.startswith("b"):
+            params[key] = np.zeros(shape, DTYPE)
+            continue
+        field = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+        spread = np.sqrt(2.0 / ((shape[0] + shape[1]) * field))
+        params[key] = rng.normal(0.0, spread, shape).astype(DTYPE)
+    return params
+
+
+{pad(helpers)}
+
+{pad(ops)}
+
+def _batch(X, Y=None):
+    X = np.asarray(X, dtype=DTYPE)
+    if X.shape[1:] != INPUT_SHAPE:
+        X = X.reshape((X.shape[0],) + INPUT_SHAPE)  # data rows reshaped to the input shape
+    if Y is None:
+        return X, None
+    Y = np.asarray(Y, dtype=DTYPE)
+    if Y.shape != (X.shape[0], OUTPUTS):
+        raise ValueError(f"Y must have shape ({{X.shape[0]}}, {{OUTPUTS}}), got {{Y.shape}}")
+    return X, Y
+
+
+def _forward(params, X):
+{unpack}
+{indent(forward)}
+    return {{{keep}}}
+
+
+def _cost(values, Y):
+{unpack_values}
+{indent(cost)}
+    return total / Y.shape[0]
+
+
+def _backward(params, values, Y, scale):
+{unpack}
+{unpack_values}
+    grads = {{}}
+{indent(backward)}
+    return grads
+
+
+def forward(params, X):
+    X, _ = _batch(X)
+    return _forward(params, X)["A{len(net.layers)}"].copy()
+
+
+def loss(params, X, Y):
+    X, Y = _batch(X, Y)
+    return _cost(_forward(params, X), Y)
+
+
+def gradients(params, X, Y):
+    X, Y = _batch(X, Y)
+    return _backward(params, _forward(params, X), Y, 1.0 / X.shape[0])
+
+
+def step(params, X, Y, lr):
+    """One gradient-descent step in place; the loss before it."""
+    X, Y = _batch(X, Y)
+    values = _forward(params, X)
+    before = _cost(values, Y)
+    grads = _backward(params, values, Y, lr / X.shape[0])
+    for key, value in grads.items():
+        np.subtract(params[key], value, out=params[key])
+    return before
+'''
+
+
+def load_layered_trainer(der: LayeredDerivation, dtype: str = "float64") -> types.ModuleType:
+    """Print and import the trainer as a module object (nothing written to disk)."""
+    source = layered_source(der, dtype)
+    module = types.ModuleType("symbp_layered_trainer")
+    module.__dict__["__source__"] = source
+    exec(compile(source, "<symbp trainer>", "exec"), module.__dict__)  # our own generated code
+    return module

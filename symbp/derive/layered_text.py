@@ -1,0 +1,66 @@
+"""Plain-text report of a layered network's derivation: shapes, each layer's derived index
+form, the array operation recognised for it, and how many entries the proof covered.
+
+>>> from symbp.model import layered_network
+>>> text = report(layered_network("1x3", "conv1d(1,2) flatten dense(1,identity)"))
+>>> "dC/dW1 = correlate_input_delta(X, DZ, k, stride, padding)" in text
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symbp.derive.layered import derive_layers
+from symbp.derive.recognise import recognise
+from symbp.layers.base import shape_text
+from symbp.model import LayeredNetwork
+
+FULL_SIZE_PARAMETERS = 200
+"""Larger networks are derived and proved at their skeleton size (every form is size-free)."""
+
+
+def report(net: LayeredNetwork) -> str:
+    """Derive, recognise and prove ``net`` (or its skeleton) and say what was shown."""
+    small = net.parameter_count > FULL_SIZE_PARAMETERS
+    instance = net.skeleton() if small else net
+    der = derive_layers(net, instance)
+    steps = recognise(der)
+    lines = [f"network {net.describe()}", "shapes: " + " -> ".join(map(shape_text, net.shapes))]
+    if small:
+        lines.append(
+            f"derived and proved on the instance {' -> '.join(map(shape_text, instance.shapes))}"
+            f" ({instance.parameter_count} parameters): the array forms do not depend on sizes"
+        )
+    for data in der.forward.layers:
+        lines.append(f"\nlayer {data.position}: {data.layer.spec()}")
+        for step in (s for s in steps if s.position == data.position):
+            head = {"z": "forward z", "a": "forward a", "dz": "dC/dz", "dx": "dC/d(input)"}.get(
+                step.quantity, f"dC/d{step.quantity[1:]}" if step.quantity != "dh" else "dC/dh"
+            )
+            if step.template is not None:
+                hidden = data.position != len(der.forward.layers)
+                shown = f"DA * ({step.template})" if hidden else str(step.template)
+                lines.append(f"  {head} = {shown}    [elementwise, read off the derivation]")
+                continue
+            calls = " + ".join(
+                f"{op}({', '.join(r)})" for op, r in zip(step.ops, step.operands, strict=True)
+            )
+            proved = f"proved on {step.proved} entries" if step.proved else "same symbols"
+            lines.append(f"  {head} = {calls}    [{step.text}; {proved}]")
+        example = _example(der, data)
+        if example:
+            lines.append(f"  derived, e.g. {example}")
+    if der.assumptions:
+        lines.append("\nassumed: " + "; ".join(a.name for a in der.assumptions))
+    return "\n".join(lines)
+
+
+def _example(der, data) -> str:
+    """One derived index-form entry of the layer's input gradient."""
+    x = data.arrays["x"]
+    part = der.part(data.position, x)
+    for idx, value in np.ndenumerate(part):
+        if value != 0:
+            return f"dC/d{x[idx]} = {value}"
+    return ""

@@ -1,0 +1,236 @@
+"""Recognise each layer's derived backward pass (and forward equations) as array operations
+over a batch, and prove every recognised form equal to the derived index form.
+
+For every quantity of a layer (its forward z, the gradient of its input, of each parameter, of
+its recurrent state) the recogniser tries *every* operation of :mod:`symbp.derive.arrayops`
+whose arguments the layer can supply (single operations, and sums of two for a layer read twice,
+such as a residual's input), evaluates it on the symbols of the derived instance, and keeps the
+one equal to the chain rule's result entry by entry (``sympy.expand(form - derived) == 0``).
+Elementwise factors (f'(z), and the last layer's delta that meets the loss) are read off the
+derived entries as one template for all of them. Nothing here knows which layer needs which
+operation: a quantity no operation matches is a :class:`RecognitionError`, and compile refuses.
+
+>>> from symbp.derive.layered import derive_layers
+>>> from symbp.model import layered_network
+>>> der = derive_layers(layered_network("1x4", "conv1d(1,2,tanh) flatten dense(2,softmax)", "cce"))
+>>> steps = recognise(der)
+>>> [(s.position, s.quantity, s.ops) for s in steps if s.position == 1]
+[(1, 'z', ('correlate',)), (1, 'dz', ('hadamard',)), (1, 'dx', ('full_convolution',)), \
+(1, 'dW1', ('correlate_input_delta',)), (1, 'db1', ('channel_sum',))]
+>>> next(s for s in steps if s.quantity == "dz" and s.position == 3).template
+A - Y
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from symbp.derive import arrayops
+from symbp.derive.layered import LayeredDerivation, grad_symbol
+from symbp.errors import SymbpError
+from symbp.layers.base import LayerData
+from symbp.layers.pool import FirstMax
+
+A, Z, Y, DA, X = sympy.symbols("A Z Y DA X", real=True)
+ROLES = {"D": ("DZ", "DA"), "X": ("X",), "H": ("A",), "W": ("W", "Wx", "Wh")}
+STATIC = ("k", "stride", "padding")
+
+
+class RecognitionError(SymbpError):
+    """A derived quantity that no array operation matches (compile refuses to print it)."""
+
+
+@dataclass(frozen=True)
+class ArrayStep:
+    """One quantity of one layer in array form: the operations summed and their operands, or an
+    elementwise ``template`` (``dz = DA * template``, or the last layer's delta itself)."""
+
+    position: int
+    quantity: str
+    ops: tuple[str, ...]
+    operands: tuple[tuple[str, ...], ...]
+    static: tuple[str, ...]
+    template: sympy.Expr | None
+    text: str
+    proved: int
+
+
+def symbolic_first_max_mask(blocks: np.ndarray) -> np.ndarray:
+    """The first-maximum indicator of each window as :class:`FirstMax` expressions."""
+    out = np.empty(blocks.shape, dtype=object)
+    for idx in np.ndindex(blocks.shape[:-1]):
+        window = list(blocks[idx])
+        for i in range(len(window)):
+            out[(*idx, i)] = FirstMax(i, *window)
+    return out
+
+
+def _operands(der: LayeredDerivation, data: LayerData) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {"X": data.arrays["x"][None]}
+    if "z" in data.arrays:
+        out["Z"] = data.arrays["z"][None]
+        out["DZ"] = np.vectorize(grad_symbol, otypes=[object])(data.arrays["z"])[None]
+    out["A"] = data.arrays["a"][None]
+    out["DA"] = np.vectorize(grad_symbol, otypes=[object])(data.arrays["a"])[None]
+    for key, array in data.parameters.items():
+        out[key[: -len(str(data.position))]] = array
+    return out
+
+
+def _bindings(function, operands: dict, static: dict):
+    """Every way of filling ``function``'s arguments from the layer's operands."""
+    names = [n for n in inspect.signature(function).parameters if n != "mask"]
+    choices = []
+    for n in names:
+        if n in STATIC:
+            if n not in static:
+                return
+            choices.append([("static", n)])
+        else:
+            options = [r for r in ROLES.get(n, (n,)) if r in operands]
+            if not options:
+                return
+            choices.append([("array", r) for r in options])
+    yield from itertools.product(*choices)
+
+
+def _evaluate(function, binding, operands: dict, static: dict) -> np.ndarray | None:
+    args = [operands[r] if kind == "array" else static[r] for kind, r in binding]
+    kwargs = {}
+    if "mask" in inspect.signature(function).parameters:
+        kwargs["mask"] = symbolic_first_max_mask
+    try:
+        with np.errstate(all="ignore"):
+            value = function(*args, **kwargs)
+    except (ValueError, IndexError, TypeError):
+        return None
+    return value if isinstance(value, np.ndarray) else None
+
+
+class _Prover:
+    """Cheap numeric rejection at random numbers, then an exact symbolic proof."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random(0)
+        self.numbers: dict[sympy.Symbol, sympy.Float] = {}
+
+    def _at(self, expr: sympy.Expr) -> float:
+        expr = sympy.sympify(expr)
+        for s in expr.free_symbols - self.numbers.keys():
+            self.numbers[s] = sympy.Float(self.rng.uniform(-1, 1), 30)
+        return float(expr.xreplace(self.numbers))
+
+    def equal(self, form: np.ndarray, derived: np.ndarray) -> int:
+        """How many entries were proved equal (0 if the shapes or any entry differ)."""
+        if not isinstance(form, np.ndarray) or form.shape != derived.shape or not form.size:
+            return 0
+        for f, t in zip(form.flat, derived.flat, strict=True):
+            if abs(self._at(f) - self._at(t)) > 1e-9:
+                return 0
+        for f, t in zip(form.flat, derived.flat, strict=True):
+            if sympy.expand(sympy.sympify(f) - t) != 0:
+                return 0
+        return form.size
+
+
+def _match(name, derived, candidates, prover, position, text_of) -> ArrayStep:
+    if not name.startswith("dW") and not name.startswith("db"):
+        derived = derived[None]  # batch quantities: the instance is one example (m = 1)
+    for group in (1, 2):
+        for combo in itertools.combinations(candidates, group):
+            form = combo[0][2] if group == 1 else _add(combo[0][2], combo[1][2])
+            if form is None:
+                continue
+            proved = prover.equal(form, derived)
+            if proved:
+                ops = tuple(c[0].__name__ for c in combo)
+                operands = tuple(tuple(r for _, r in c[1]) for c in combo)
+                static = tuple(sorted({r for c in combo for k, r in c[1] if k == "static"}))
+                text = " + ".join(text_of(c[0]) for c in combo)
+                return ArrayStep(position, name, ops, operands, static, None, text, proved)
+    raise RecognitionError(
+        f"layer {position}: the derived {name} matches none of the array operations "
+        f"({', '.join(f.__name__ for f in arrayops.BACKWARD)}); compile refuses to print it"
+    )
+
+
+def _add(left, right):
+    if left is None or right is None or left.shape != right.shape:
+        return None
+    return left + right
+
+
+def _elementwise(der, data, derived, names: dict, position: int, quantity: str) -> ArrayStep:
+    """One template for every entry: ``derived_e`` with entry e's symbols renamed."""
+    templates = set()
+    for idx, value in np.ndenumerate(derived):
+        renames = {array[idx]: symbol for symbol, array in names.items()}
+        templates.add(sympy.sympify(value).xreplace(renames))
+    if len(templates) != 1:
+        raise RecognitionError(f"layer {position}: {quantity} is not one elementwise formula")
+    template = templates.pop()
+    if not template.free_symbols <= set(names):
+        raise RecognitionError(f"layer {position}: {quantity} reads other entries: {template}")
+    if DA in names:
+        factor = sympy.cancel(template / DA)
+        if DA in factor.free_symbols or sympy.expand(factor * DA - template) != 0:
+            raise RecognitionError(f"layer {position}: {quantity} is not delta times a factor")
+        template = factor
+    text = "D * F (elementwise)" if DA in names else "elementwise from A, Z, Y"
+    return ArrayStep(position, quantity, ("hadamard",), (), (), template, text, derived.size)
+
+
+def _first_line(function) -> str:
+    return (function.__doc__ or function.__name__).strip().splitlines()[0]
+
+
+def recognise(der: LayeredDerivation) -> list[ArrayStep]:
+    """Every layer's forward and backward in array form, each proved; stored on ``der``."""
+    prover = _Prover()
+    definitions = dict(der.forward.definitions)
+    steps: list[ArrayStep] = []
+    last = der.forward.layers[-1].position
+    for data in der.forward.layers:
+        p, ops = data.position, _operands(der, data)
+        static = {n: getattr(data.layer, n) for n in STATIC if hasattr(data.layer, n)}
+        defined = der.forward.equations.defined_by.get(data.arrays["a"].flat[0]) == p
+        if not defined:  # flatten, last: the output is the input's own symbols
+            steps.append(ArrayStep(p, "dx", ("reshape",), (("DA",),), (), None, "reshape", 0))
+            continue
+        forward_target = "z" if "z" in data.arrays else "a"
+        target = np.vectorize(definitions.get, otypes=[object])(data.arrays[forward_target])
+        fw = _candidates(arrayops.FORWARD, ops, static)
+        steps.append(_match(forward_target, target, fw, prover, p, _first_line))
+        bw = _candidates(arrayops.BACKWARD, ops, static)
+        if "z" in data.arrays:
+            z = data.arrays["z"]
+            if p == last:
+                derived = der.part(p, z)
+                names = {A: data.arrays["a"], Z: z, Y: der.forward.y}
+                steps.append(_elementwise(der, data, derived, names, p, "dz"))
+            else:
+                names = {DA: ops["DA"][0], A: data.arrays["a"], Z: z, X: data.arrays["x"]}
+                if data.arrays["x"].shape != z.shape:
+                    del names[X]
+                steps.append(_elementwise(der, data, der.part(p, z), names, p, "dz"))
+        steps.append(_match("dx", der.part(p, data.arrays["x"]), bw, prover, p, _first_line))
+        if data.layer.kind == "rnn":
+            steps.append(_match("dh", der.part(p, data.arrays["a"]), bw, prover, p, _first_line))
+        for key in data.parameters:
+            steps.append(_match(f"d{key}", der.gradients[key], bw, prover, p, _first_line))
+    der.array_form = steps
+    return steps
+
+
+def _candidates(functions, operands, static) -> list:
+    out = []
+    for function in functions:
+        for binding in _bindings(function, operands, static):
+            out.append((function, binding, _evaluate(function, binding, operands, static)))
+    return out

@@ -1,0 +1,91 @@
+"""``conv1d(c_out, k, act, stride=1, padding=0)`` and ``conv2d(...)``: PyTorch's Conv1d/Conv2d.
+
+A cross-correlation (the kernel is *not* flipped in the forward pass), zero padding, one bias
+per output channel; W is (c_out, c_in, k) or (c_out, c_in, k, k)::
+
+    z_{o,i,j} = sum_{c,p,q} W_{o,c,p,q} x_{c, i*s+p-pad, j*s+q-pad} + b_o,   a = act(z)
+
+>>> Conv(2, 8, 3, get_activation("relu"), padding=1).output_shape((1, 8, 8))
+(8, 8, 8)
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from symbp.activations import Activation, get_activation
+from symbp.algebra import product
+from symbp.errors import SpecError
+from symbp.layers.base import Equations, LayerData, LayerKind, Shape, activate, shape_text
+
+__all__ = ["Conv", "get_activation"]
+
+
+@dataclass(frozen=True)
+class Conv(LayerKind):
+    dims: int
+    channels: int
+    k: int
+    act: Activation
+    stride: int = 1
+    padding: int = 0
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"conv{self.dims}d"
+
+    @property
+    def signature(self) -> str:  # type: ignore[override]
+        what = "C x L" if self.dims == 1 else "C x H x W"
+        return f"{self.kind}(c_out, k, act, stride=1, padding=0) on a {what} input"
+
+    def spec(self) -> str:
+        extra = f",stride={self.stride}" if self.stride != 1 else ""
+        extra += f",padding={self.padding}" if self.padding else ""
+        return f"{self.kind}({self.channels},{self.k},{self.act.name}{extra})"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.need(shape, self.dims + 1, "C x L" if self.dims == 1 else "C x H x W")
+        out = []
+        for n in shape[1:]:
+            room = n + 2 * self.padding - self.k
+            if room < 0:
+                raise SpecError(
+                    f"{self.spec()}: kernel {self.k} is larger than its padded input "
+                    f"{shape_text(shape)} (padding {self.padding}); use a smaller k or padding"
+                )
+            out.append(room // self.stride + 1)
+        return (self.channels, *out)
+
+    def parameter_shapes(self, shape: Shape, position: int) -> dict[str, Shape]:
+        kernel = (self.channels, shape[0]) + (self.k,) * self.dims
+        return {f"W{position}": kernel, f"b{position}": (self.channels,)}
+
+    def equations(self, eq: Equations, data: LayerData, x: np.ndarray) -> None:
+        p = data.position
+        out_shape = self.output_shape(x.shape)
+        w = eq.parameter(p, "W", (self.channels, x.shape[0]) + (self.k,) * self.dims)
+        b = eq.parameter(p, "b", (self.channels,))
+        data.parameters.update({f"W{p}": w, f"b{p}": b})
+        data.arrays["x"] = x
+        z = np.empty(out_shape, dtype=object)
+        taps = list(itertools.product(range(x.shape[0]), *[range(self.k)] * self.dims))
+        for o, *pos in itertools.product(*(range(n) for n in out_shape)):
+            terms = []
+            for c, *offset in taps:
+                src = [i * self.stride + q - self.padding for i, q in zip(pos, offset, strict=True)]
+                if all(0 <= s < n for s, n in zip(src, x.shape[1:], strict=True)):
+                    terms.append(product(w[(o, c, *offset)], x[(c, *src)]))
+            z[(o, *pos)] = sympy.Add(*terms, b[o])
+        z = data.arrays["z"] = eq.define(p, "z", z)
+        data.arrays["a"] = eq.define(p, "a", activate(self.act, z, axis_units=False))
+
+    def activation(self) -> Activation:
+        return self.act
+
+    def skeleton(self) -> Conv:
+        return Conv(self.dims, min(self.channels, 2), self.k, self.act, self.stride, self.padding)

@@ -1,0 +1,74 @@
+"""``dense(n, act)``: z_j = sum_k W_{jk} x_k + b_j, a = act(z); W is (n, n_in) as in PyTorch.
+
+The unit equation :func:`unit_sum` is the one :func:`symbp.model.forward` writes for today's
+MLPs too, so both paths share one definition of a dense unit.
+
+>>> import sympy
+>>> w1, w2, x1, x2, b = sympy.symbols("w1 w2 x1 x2 b", real=True)
+>>> unit_sum([w1, w2], [x1, x2], b)
+b + w1*x1 + w2*x2
+>>> Dense(3, get_activation("tanh")).output_shape((5,))
+(3,)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from symbp.activations import Activation, get_activation
+from symbp.algebra import product
+from symbp.layers.base import Equations, LayerData, LayerKind, Shape, activate
+
+__all__ = ["Dense", "get_activation", "unit_sum"]
+
+
+def unit_sum(
+    weights: Sequence[sympy.Expr], inputs: Sequence[sympy.Expr], bias: sympy.Expr | None
+) -> sympy.Expr:
+    """One dense unit's pre-activation: sum_k w_k x_k (+ b); an input of 1 is Ng's bias unit."""
+    terms = [product(w, x) for w, x in zip(weights, inputs, strict=True)]
+    if bias is not None:
+        terms.append(bias)
+    return sympy.Add(*terms)
+
+
+def linear(w: np.ndarray, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """z = W x + b over object arrays, one :func:`unit_sum` per row of W."""
+    return np.array([unit_sum(w[j], list(x), b[j]) for j in range(w.shape[0])], dtype=object)
+
+
+@dataclass(frozen=True)
+class Dense(LayerKind):
+    units: int
+    act: Activation
+    kind = "dense"
+    signature = "dense(n, act): a vector input (put flatten before it)"
+
+    def spec(self) -> str:
+        return f"dense({self.units},{self.act.name})"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.need(shape, 1, "a vector")
+        return (self.units,)
+
+    def parameter_shapes(self, shape: Shape, position: int) -> dict[str, Shape]:
+        return {f"W{position}": (self.units, shape[0]), f"b{position}": (self.units,)}
+
+    def equations(self, eq: Equations, data: LayerData, x: np.ndarray) -> None:
+        p = data.position
+        w = eq.parameter(p, "W", (self.units, x.shape[0]))
+        b = eq.parameter(p, "b", (self.units,))
+        data.parameters.update({f"W{p}": w, f"b{p}": b})
+        data.arrays["x"] = x
+        z = data.arrays["z"] = eq.define(p, "z", linear(w, x, b))
+        data.arrays["a"] = eq.define(p, "a", activate(self.act, z, axis_units=True))
+
+    def activation(self) -> Activation:
+        return self.act
+
+    def skeleton(self) -> Dense:
+        return Dense(min(self.units, 3), self.act)
