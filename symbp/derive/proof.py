@@ -93,7 +93,7 @@ class ProofReport:
         failed = sum(1 for line in self.lines if not line.holds)
         by_induction = sum(1 for line in self.lines if line.argument == INDUCTION and line.holds)
         shown = self.total if self.numeric_sampled_from else len(self.lines)
-        text = f"{self.count('symbolic')} of {shown:,} quantities proved symbolically"
+        text = f"{self.count('symbolic')} of {shown} quantities proved symbolically"
         if by_induction:
             text += f" ({by_induction} by induction over the layers)"
         text += f", {self.count('numeric')} agreed numerically, {failed} failed"
