@@ -101,6 +101,7 @@ def test_auto_compares_only_a_seeded_sample_of_what_no_proof_covered_and_says_so
     proved = report.count("symbolic")
     assert proved == 4  # w2_2_1..3 and b2_2 use only the output delta delta2_2
     assert len(report.lines) == proved + 3 and report.total == 19 and not report.ok
+    assert report.summary().startswith("4 of 19 quantities proved symbolically (4 by induction")
     assert "numeric comparison ran on a seeded random sample of 3 of the 15 quantities" in (
         report.summary()
     )

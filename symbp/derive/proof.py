@@ -92,7 +92,8 @@ class ProofReport:
     def summary(self) -> str:
         failed = sum(1 for line in self.lines if not line.holds)
         by_induction = sum(1 for line in self.lines if line.argument == INDUCTION and line.holds)
-        text = f"{self.count('symbolic')} of {len(self.lines)} quantities proved symbolically"
+        shown = self.total if self.numeric_sampled_from else len(self.lines)
+        text = f"{self.count('symbolic')} of {shown} quantities proved symbolically"
         if by_induction:
             text += f" ({by_induction} by induction over the layers)"
         text += f", {self.count('numeric')} agreed numerically, {failed} failed"
@@ -100,7 +101,8 @@ class ProofReport:
             text += (
                 f" (the numeric comparison ran on a seeded random sample of "
                 f"{self.count('numeric') + failed} of the {self.numeric_sampled_from:,} "
-                "quantities no symbolic proof covered; --proof numeric checks them all)"
+                "quantities no symbolic proof covered, the others unchecked; --proof numeric "
+                "checks them all)"
             )
         elif self.total > len(self.lines):
             text += (
