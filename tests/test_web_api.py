@@ -74,12 +74,14 @@ def test_check_answers_exactly_what_the_command_line_prints(client, tmp_path):
 
 
 def test_check_flags_string_reads_as_on_the_command_line(client, capsys, stdin):
-    tex = r"$$\frac{\partial C}{\partial \Theta^{(1)}_{21}} = a^{(1)}_1 \delta^{(2)}_2$$"
+    # an invalid step: its verdict and method do not depend on the proof's time budget
+    tex = r"$$\frac{\partial C}{\partial \Theta^{(1)}_{21}} = a^{(1)}_2 \delta^{(2)}_1$$"
     flags = "--layers 2,2 --notation ng --loss=bce"
     answer = client.post("/api/check", json={"tex": tex, "flags": flags})
     stdin(tex)
     status, out = _cli(["check", "-", "--json", *flags.split()], capsys)
     assert answer.status_code == 200 and answer.text == out
+    assert answer.json()["steps"][0]["verdict"] == "invalid"
 
 
 def test_check_with_fields_reads_the_same_as_flags(client, capsys, stdin):
