@@ -64,6 +64,17 @@ class Served:
             status, text = error.code, error.read()
         return status, json.loads(text), time.monotonic() - started
 
+    def wait_for_workers(self, timeout: float = 180) -> None:
+        """Until every worker is up again (a killed one is replaced in the background)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(self.url + "/api/health", timeout=5) as answer:
+                health = json.loads(answer.read())
+            if health["workers"] == health["size"]:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"the workers did not come back: {health}")
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -112,6 +123,7 @@ def test_forty_concurrent_checks_are_all_answered(served):
     ids=["30000 nested braces", "3000 nested fracs"],
 )
 def test_a_pathological_input_fails_within_its_limit_while_a_normal_one_is_answered(served, tex):
+    served.wait_for_workers()  # the worker stopped by the previous case is replaced first
     with ThreadPoolExecutor(max_workers=2) as threads:
         bad = threads.submit(served.post, "/api/check", {"tex": tex})
         time.sleep(0.5)  # the pathological request holds a worker first

@@ -138,6 +138,10 @@ class Server:
         out = await self._cli(argv, self.limits.derive_seconds)
         return Response(out, media_type="application/json")
 
+    async def health(self, request: Request) -> Response:
+        """How many workers are up (a killed one is back once its replacement has started)."""
+        return JSONResponse({"workers": len(self.pool.pids()), "size": self.pool.size})
+
     async def index(self, request: Request) -> Response:
         return HTMLResponse(pages.index())
 
@@ -238,6 +242,7 @@ def create_app(limits: Limits | None = None) -> Starlette:
         Route("/compile/download", server.compile_download),
         Route("/api/check", server.api_check, methods=["POST"]),
         Route("/api/derive", server.api_derive, methods=["POST"]),
+        Route("/api/health", server.health),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers = {Refused: _refused, SymbpError: _refused, HTTPException: _refused}
