@@ -99,7 +99,12 @@ def test_weight_gradient_is_delta_times_previous_activation():
 def test_steps_name_rules_and_sources():
     der = derive(network([2, 2, 1], "sigmoid", "sigmoid", "bce"))
     rules = [s.rule.value for s in der.steps_for("delta2_1")]
-    assert rules[:3] == ["definition", "chain rule", "differentiate the forward equation"]
+    assert rules[:4] == [
+        "definition",
+        "chain rule",
+        "differentiate the loss",
+        "derivative of the activation",
+    ]
     assert rules[-1] == "simplify"
     steps = der.steps_for("w1_2_1")
     assert steps[0].source.startswith("z1_2 = ")

@@ -290,3 +290,18 @@ def test_generic_writeup_of_custom_activation_and_loss(notation):
     for fmt in ("markdown", "latex"):
         text = writeup.render(gder, notation=notation, fmt=fmt).text
         assert "swish" in text
+
+
+def test_the_generic_writeup_of_a_network_keeps_its_own_activation():
+    from symbp.latex import writeup_generic
+
+    net = symbp.network([2, 2, 1], "leaky_relu(0.5)", "sigmoid", "bce")
+    items = writeup_generic.assumption_items(writeup_generic.for_network(net))
+    assert any("0.5" in item for item in items) and not any("0.01" in i for i in items)
+
+
+def test_a_notebook_user_picks_the_notation_and_is_not_told_to_rerun_a_command():
+    der = symbp.derive(symbp.network([1, 1], "sigmoid", "sigmoid", "mse"))
+    shown = der.writeup(notation="ng")._repr_markdown_()
+    assert "Andrew Ng's notation" in shown and "rerun" not in shown
+    assert "rerun" not in der._repr_markdown_()

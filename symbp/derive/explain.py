@@ -12,6 +12,7 @@ import sympy
 
 from symbp import notation
 from symbp.derive.steps import Rule, Step, d
+from symbp.derive.verify import verify_steps
 from symbp.errors import SymbpError
 
 if TYPE_CHECKING:
@@ -39,6 +40,23 @@ def _through_units(der: Derivation, var: sympy.Symbol, head: sympy.Symbol | None
     steps.append(Step(lhs, local, Rule.LOCAL_DERIVATIVE, sources))
     steps.append(Step(lhs, sympy.Add(*[fwd.delta[u] * v for u, v in uses]), Rule.SUBSTITUTE))
     return steps
+
+
+def _output_steps(der: Derivation, steps: list[Step]) -> list[Step]:
+    """The output error's steps with the loss and the activation differentiated one at a time."""
+    fwd = der.forward
+    out: list[Step] = []
+    for step in steps:
+        if step.rule != Rule.LOCAL_DERIVATIVE:
+            out.append(step)
+            continue
+        chain = out[-1].rhs
+        loss = {d(C, a): sympy.diff(fwd.loss, a) for a in fwd.previous(der.network.L)}
+        source = f"C = {der.network.loss.name}(a^L, y)"
+        out.append(Step(step.lhs, chain.xreplace(loss), Rule.LOSS_DERIVATIVE, source))
+        act = der.network.activation(der.network.L)
+        out.append(Step(step.lhs, step.rhs, Rule.ACTIVATION_DERIVATIVE, f"a^L = {act.name}(z^L)"))
+    return out
 
 
 def _hidden_delta(der: Derivation, layer: int, j: int) -> list[Step]:
@@ -71,12 +89,24 @@ def _hidden_delta(der: Derivation, layer: int, j: int) -> list[Step]:
 
 
 def explain(der: Derivation, quantity: str | sympy.Symbol) -> list[Step]:
-    """Steps deriving one delta (``delta2_1``), gradient (``w2_1_3``) or input gradient (``x1``)."""
+    """Steps deriving one delta (``delta2_1``), gradient (``w2_1_3``) or input gradient (``x1``),
+    each proved in the network as it is made (``verified_by``; a false step raises).
+
+    >>> from symbp.model import network
+    >>> from symbp.derive.concrete import derive
+    >>> steps = explain(derive(network([1, 1], "sigmoid", "sigmoid", "mse")), "w1_1_1")
+    >>> [s.verified_by for s in steps][:2]
+    ['concrete network (expand)', 'the line above, rewritten (expand)']
+    """
+    return verify_steps(der.forward, _explain(der, quantity))
+
+
+def _explain(der: Derivation, quantity: str | sympy.Symbol) -> list[Step]:
     name = quantity.name if isinstance(quantity, sympy.Symbol) else quantity
     kind, idx = notation.parse_name(name)
     fwd = der.forward
     if kind == "delta" and idx in der.output_steps:
-        return list(der.output_steps[idx])
+        return _output_steps(der, der.output_steps[idx])
     if kind == "delta" and idx in der.deltas:
         return _hidden_delta(der, *idx)
     symbol = sympy.Symbol(name, real=True)

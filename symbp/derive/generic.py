@@ -30,6 +30,7 @@ from symbp.derive.generic_layers import input_gradient_step, recursion_step, wei
 from symbp.derive.generic_mean import mean_and_l2_step
 from symbp.derive.generic_output import output_step
 from symbp.derive.matrix import LAYER
+from symbp.derive.verify_generic import verify_generic
 from symbp.errors import SpecError
 from symbp.losses import Loss, get_loss
 from symbp.model import BIAS_STYLES, Network
@@ -84,6 +85,7 @@ def derive_generic(
     input_gradient_step(der)
     if examples or l2:
         mean_and_l2_step(der)
+    verify_generic(der)
     return der
 
 

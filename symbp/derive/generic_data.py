@@ -29,6 +29,8 @@ class GenericStep:
     source: str = ""
     assumptions: tuple[str, ...] = ()
     matrix: mx.Equation | None = None
+    verified_by: str = ""
+    """How ``lhs = rhs`` was proved when the step was made (:mod:`symbp.derive.verify`)."""
 
     def __str__(self) -> str:
         why = self.rule.value + (f" [{self.source}]" if self.source else "")

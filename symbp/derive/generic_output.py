@@ -23,9 +23,17 @@ L = DEPTH
 
 
 def _plain(expr: sympy.Expr) -> tuple[sympy.Expr, dict[sympy.Symbol, sympy.Expr]]:
-    """Indexed entries -> plain symbols, so that simplify works on them (and back)."""
-    indexed = sorted(expr.atoms(sympy.Indexed), key=sympy.default_sort_key)
-    plain = {x: sympy.Symbol(f"s{i}", real=True) for i, x in enumerate(indexed)}
+    """Sums and indexed entries -> plain symbols, so that simplify works on them (and back).
+
+    NOTE: a sum goes whole; replacing the entries inside it would free its summation index,
+    and simplify would then sum a_i^2 over i as n copies of one number (a false step the
+    step proofs caught for softmax with the squared error).
+    """
+    sums = sorted(expr.atoms(sympy.Sum), key=sympy.default_sort_key)
+    plain = {x: sympy.Symbol(f"t{i}", real=True) for i, x in enumerate(sums)}
+    flat = expr.xreplace(plain)
+    indexed = sorted(flat.atoms(sympy.Indexed), key=sympy.default_sort_key)
+    plain.update({x: sympy.Symbol(f"s{i}", real=True) for i, x in enumerate(indexed)})
     return expr.xreplace(plain), {v: k for k, v in plain.items()}
 
 
@@ -47,18 +55,25 @@ def output_step(der: GenericDerivation) -> None:
         local = contract(sympy.diff(ix.f(L, z[L, SUM]), z[L, Q]))
         source = "a^L_i = f^L(z^L_i)"
     else:
-        softmax = sympy.exp(z[L, SUM]) / sympy.Sum(sympy.exp(z[L, COL]), (COL, 1, n[L]))
-        raw = contract(sympy.diff(softmax, z[L, Q]))
-        local = sympy.factor(raw.subs(sympy.exp(z[L, SUM]), a[L, SUM] * softmax.args[0] ** -1))
-        local = local.subs(sympy.exp(z[L, Q]), a[L, Q] / softmax.args[0] ** -1)
+        total = sympy.Sum(sympy.exp(z[L, COL]), (COL, 1, n[L]))
+        raw = contract(sympy.diff(sympy.exp(z[L, SUM]) / total, z[L, Q]))
         source = "a^L_i = e^{z^L_i} / sum_k e^{z^L_k}"
         der.steps.append(
-            GenericStep(name, partial(a[L, SUM], z[L, Q]), local, Rule.LOCAL_DERIVATIVE, source)
+            GenericStep(name, partial(a[L, SUM], z[L, Q]), raw, Rule.LOCAL_DERIVATIVE, source)
+        )
+        # e^{z_i} = a_i sum_k e^{z_k}: the derivative written with the outputs
+        outputs = {sympy.exp(z[L, SUM]): a[L, SUM] * total, sympy.exp(z[L, Q]): a[L, Q] * total}
+        in_outputs = sympy.factor(sympy.expand(raw.xreplace(outputs)))
+        der.steps.append(
+            GenericStep(name, partial(a[L, SUM], z[L, Q]), in_outputs, Rule.OUTPUT_FORM, source)
         )
         local = ix.J[L, SUM, Q]
-    der.steps.append(
-        GenericStep(name, partial(a[L, SUM], z[L, Q]), local, Rule.ACTIVATION_DERIVATIVE, source)
-    )
+    if act.elementwise:
+        der.steps.append(
+            GenericStep(
+                name, partial(a[L, SUM], z[L, Q]), local, Rule.ACTIVATION_DERIVATIVE, source
+            )
+        )
     value = contract(sympy.Sum(dC[L, SUM] * local, (SUM, 1, n[L])))
     matrix = mx.Equation(mx.Vec("delta", L), recognise(value, (Q,)))
     der.steps.append(GenericStep(name, lhs, value, Rule.SUBSTITUTE, "", (), matrix))
@@ -80,7 +95,7 @@ def _output_with_loss(der: GenericDerivation, act) -> None:
     cost = sympy.Sum(loss.term(a[L, COL], y[COL]), (COL, 1, n[L]))
     grad = contract(sympy.diff(cost, a[L, SUM]))
     der.steps.append(
-        GenericStep(name, dC[L, SUM], grad, Rule.LOCAL_DERIVATIVE, f"C = {loss.name}(a^L, y)")
+        GenericStep(name, dC[L, SUM], grad, Rule.LOSS_DERIVATIVE, f"C = {loss.name}(a^L, y)")
     )
     if act.elementwise:
         with_loss = grad.subs(SUM, Q) * fprime(L, z[L, Q])
@@ -100,7 +115,7 @@ def _output_with_loss(der: GenericDerivation, act) -> None:
     else:
         jac = a[L, SUM] * (sympy.KroneckerDelta(SUM, Q) - a[L, Q])
         raw = contract(sympy.Sum(sympy.expand(grad * jac), (SUM, 1, n[L])))
-        rule = Rule.LOCAL_DERIVATIVE
+        rule = Rule.SUBSTITUTE  # the loss's derivative and the Jacobian a_i ([i = q] - a_q)
     der.steps.append(GenericStep(name, partial(C, z[L, Q]), raw, rule))
     value = _shortest(raw)
     if value != raw:

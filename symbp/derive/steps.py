@@ -19,6 +19,7 @@ class Rule(str, Enum):
     DEFINITION = "definition"
     CHAIN_RULE = "chain rule"
     LOCAL_DERIVATIVE = "differentiate the forward equation"
+    LOSS_DERIVATIVE = "differentiate the loss"
     ACTIVATION_DERIVATIVE = "derivative of the activation"
     OUTPUT_FORM = "activation derivative written with the activation's output"
     SUBSTITUTE = "substitute the quantities derived above"
@@ -37,6 +38,8 @@ class Step:
     rule: Rule
     source: str = ""
     assumptions: tuple[str, ...] = ()
+    verified_by: str = ""
+    """How ``lhs = rhs`` was proved when the step was made (:mod:`symbp.derive.verify`)."""
 
     def __str__(self) -> str:
         why = self.rule.value + (f" [{self.source}]" if self.source else "")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from symbp.activations import ACTIVATIONS, get_activation
+from symbp.activations import ACTIVATIONS, Activation, get_activation
 from symbp.derive import matrix as mx
 from symbp.derive.cost import cost_comparison
 from symbp.derive.generic import GenericDerivation, derive_generic
@@ -100,7 +100,8 @@ def for_network(net: Network) -> GenericDerivation:
     output = net.activation(net.L)
     known = all(a.name in ACTIVATIONS for a in (hidden, output))
     if known:
-        names = (hidden.name, output.name)
+        # the network's own objects: leaky_relu(0.5) keeps its slope
+        names = (hidden, output)
     else:
         names = ("sigmoid", "sigmoid" if output.elementwise else output.name)
     args = (*names, net.loss.name, net.bias, net.examples > 1, bool(net.l2))
@@ -113,7 +114,12 @@ def for_network(net: Network) -> GenericDerivation:
 
 @lru_cache(maxsize=64)
 def _generic(
-    hidden: str, output: str, loss: str, bias: str, examples: bool, l2: bool
+    hidden: str | Activation,
+    output: str | Activation,
+    loss: str,
+    bias: str,
+    examples: bool,
+    l2: bool,
 ) -> GenericDerivation:
     # NOTE: shared between callers; writeups only read it.
     return derive_generic(hidden, output, loss, bias, examples, l2)
