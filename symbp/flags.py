@@ -160,13 +160,7 @@ def check_symbolic_size(net: Network, force: bool = False, *, proof: bool = True
     """
     sizes = "-".join(map(str, net.sizes))
     count = net.parameter_count
-    if count > limits.MAX_SYMBOLIC_PARAMETERS and not force:
-        raise SymbpError(
-            f"{sizes} has {count:,} parameters, past the limit of "
-            f"{limits.MAX_SYMBOLIC_PARAMETERS:,} for a symbolic derivation "
-            "(symbp.limits.MAX_SYMBOLIC_PARAMETERS); symbp derive --force goes past it "
-            "(minutes, gigabytes)"
-        )
+    limits.check_symbolic_parameters(sizes, count, force)
     if proof and net.examples > limits.MAX_PROOF_EXAMPLES and not force:
         raise SymbpError(
             f"--examples {net.examples} is past the limit of {limits.MAX_PROOF_EXAMPLES} for a "

@@ -21,6 +21,8 @@ import threading
 import time
 from contextlib import contextmanager
 
+from symbp.errors import SymbpError
+
 MAX_LAYERS = 100
 """Weight layers of a network."""
 MAX_UNITS = 100_000
@@ -33,6 +35,9 @@ MAX_SYMBOLIC_PARAMETERS = 100_000
 --force lifts it for ``symbp derive``."""
 WARN_SYMBOLIC_PARAMETERS = 10_000
 """Past this many parameters ``symbp derive`` warns that it will take a while."""
+MAX_CHECK_SECONDS = 120.0
+"""Wall-clock seconds for all the steps of one document together (each step also has its own
+limit); steps still unchecked when it runs out are reported unreadable with that reason."""
 MAX_EXAMPLES = 1_000_000
 """m, the number of examples the cost is the mean over."""
 MAX_PROOF_EXAMPLES = 100
@@ -52,6 +57,24 @@ MAX_CLASSES = 10_000
 """Distinct labels of a data set."""
 MAX_EPOCHS = 10_000_000
 """Epochs of ``symbp train``."""
+
+
+def check_symbolic_parameters(network: str, count: int, force: bool = False) -> None:
+    """Refuse, before any work, a network of more than MAX_SYMBOLIC_PARAMETERS parameters
+    (``force`` lifts it: the caller warns of the time it takes).
+
+    >>> check_symbolic_parameters("784-1024-10", 814_090)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SymbpError: 784-1024-10 has 814,090 parameters, past the limit of 100,000 ...
+    """
+    if count > MAX_SYMBOLIC_PARAMETERS and not force:
+        raise SymbpError(
+            f"{network} has {count:,} parameters, past the limit of "
+            f"{MAX_SYMBOLIC_PARAMETERS:,} for a symbolic derivation "
+            "(symbp.limits.MAX_SYMBOLIC_PARAMETERS); symbp derive --force goes past it "
+            "(minutes, gigabytes)"
+        )
 
 
 def warn(message: str) -> None:

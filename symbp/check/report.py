@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from symbp import limits
@@ -83,11 +84,31 @@ class Report:
 def check_text(document: str, net: Network, notation: str = "wikipedia") -> Report:
     """Check every step of a document against ``net``; raises NothingToCheck if it has none."""
     check_notation(notation)
+    if not isinstance(net, Network):
+        raise SymbpError("symbp check reads derivations of dense networks (--layers) for now")
+    if len(document) > limits.MAX_DOCUMENT_BYTES:
+        raise SymbpError(
+            f"the document has {len(document):,} characters, past the limit of "
+            f"{limits.MAX_DOCUMENT_BYTES:,} (symbp.limits.MAX_DOCUMENT_BYTES)"
+        )
+    check_symbolic_size(net)
     steps = extract_steps(document)
     if not steps:
         raise NothingToCheck("no display equation with '=' found (use $$...$$ or \\[...\\])")
     truth = Truth.of(net)
-    return Report(net, notation, [check_step(s, truth, notation, document) for s in steps])
+    deadline = time.monotonic() + limits.MAX_CHECK_SECONDS
+    verdicts = []
+    for step in steps:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            why = (
+                f"not checked: the document's time limit of {limits.MAX_CHECK_SECONDS:g} s "
+                "(symbp.limits.MAX_CHECK_SECONDS) ran out before this step"
+            )
+            verdicts.append(Verdict(step.source, step.line, "unreadable", why))
+        else:
+            verdicts.append(check_step(step, truth, notation, document, seconds=left))
+    return Report(net, notation, verdicts)
 
 
 def network_from_header(document: str) -> tuple[Network, str]:
@@ -112,5 +133,4 @@ def check_file(path: str, net: Network | None = None, notation: str | None = Non
     except UnicodeDecodeError as error:
         raise SymbpError(f"cannot read {path}: not UTF-8 text ({error.reason})") from None
     header_net, header_notation = network_from_header(document)
-    check_symbolic_size(net or header_net)
     return check_text(document, net or header_net, notation or header_notation)

@@ -122,7 +122,9 @@ def _unreadable(step: Step, why: str, pos: int | None = None, document: str = ""
     return Verdict(step.source, step.line, "unreadable", why + where)
 
 
-def check_step(step: Step, truth: Truth, notation: str, document: str = "") -> Verdict:
+def check_step(
+    step: Step, truth: Truth, notation: str, document: str = "", seconds: float | None = None
+) -> Verdict:
     """The verdict for one step (never raises for bad input; a stall ends as ``unreadable``).
 
     >>> from symbp.check.split import extract_steps
@@ -132,11 +134,12 @@ def check_step(step: Step, truth: Truth, notation: str, document: str = "") -> V
     >>> check_step(step, truth, "wikipedia").method
     'proved symbolically for all 2 index values'
     """
+    limit = STEP_SECONDS if seconds is None else min(seconds, STEP_SECONDS)
     try:
-        with time_limit(STEP_SECONDS):
+        with time_limit(limit):
             return _check(step, truth, notation, document)
     except TimeUp:
-        return _unreadable(step, f"took longer than {STEP_SECONDS:g} s to check")
+        return _unreadable(step, f"took longer than {limit:.3g} s to check")
     except RecursionError:
         return _unreadable(step, "nested too deeply to read")
     except Exception as error:  # noqa: BLE001 - one bad step must not stop the report

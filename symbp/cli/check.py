@@ -10,7 +10,7 @@ from symbp.check.report import check_text
 from symbp.cli import add_network_flags, network_from_args
 from symbp.errors import SymbpError
 from symbp.files import read_bounded
-from symbp.flags import check_symbolic_size, header_values, resolve
+from symbp.flags import header_values, resolve
 from symbp.notation import NOTATIONS
 
 
@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
     text = _read(args.file)
     resolve(args, header_values(text))  # flags given here win over the document's header
     net = network_from_args(args)
-    check_symbolic_size(net)
     report = check_text(text, net, args.notation or "wikipedia")
     if args.json:
         print(report.to_json())

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         cost = cost_comparison(net)
         print(f"\ncost for {'-'.join(map(str, net.sizes))}: {cost.explanation}")
         return 0
-    der = derive(net)
+    der = derive(net, force=args.force)
     report = None if args.proof == "none" else prove(der, method=args.proof)
     if args.format == "json":
         data = to_json(der)

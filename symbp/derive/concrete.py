@@ -22,6 +22,7 @@ from functools import cache
 
 import sympy
 
+from symbp import limits
 from symbp.activations import Activation, Elementwise
 from symbp.algebra import product
 from symbp.derive.steps import Rule, Step, d
@@ -247,8 +248,11 @@ def _derive_gradients(der: Derivation) -> None:
         der.grad_x[k] = _dc_da(der, x_k)
 
 
-def derive(net: Network) -> Derivation:
-    """Derive every delta and every parameter's gradient of ``net`` by the chain rule."""
+def derive(net: Network, *, force: bool = False) -> Derivation:
+    """Derive every delta and every parameter's gradient of ``net`` by the chain rule
+    (networks past :data:`symbp.limits.MAX_SYMBOLIC_PARAMETERS` only with ``force``)."""
+    sizes = "-".join(map(str, net.sizes))
+    limits.check_symbolic_parameters(sizes, net.parameter_count, force)
     fwd = forward(net)
     der = Derivation(fwd, uses=_index_uses(fwd))
     _derive_output(der)

@@ -81,7 +81,7 @@ def document(args: argparse.Namespace, net: Network) -> writeup.Document:
     if getattr(args, "generic", False):
         der = writeup_generic.for_network(net)
     else:
-        der = derive(net)
+        der = derive(net, force=args.force)
     return writeup.render(
         der,
         notation=args.notation,
