@@ -48,7 +48,8 @@ def _label(node: object) -> str:
     return "" if layer is None else index(layer)
 
 
-def _moved(layer: object, by: int) -> object:
+def moved_layer(layer: object, by: int) -> object:
+    """A layer label (``("n", 2)``, ``l``, ``l + 1``) moved by ``by`` layers, kept simple."""
     if by == 0:
         return layer
     if layer[0] == "n":
@@ -66,10 +67,10 @@ def shifted(node: object, by: int) -> object:
     if not isinstance(node, tuple) or not node:
         return node
     if node[0] == "q":
-        layer = None if node[3] is None else _moved(node[3], by)
+        layer = None if node[3] is None else moved_layer(node[3], by)
         return node[:3] + (layer,) + node[4:]
     if node[0] == "fn":
-        layer = None if node[2] is None else _moved(node[2], by)
+        layer = None if node[2] is None else moved_layer(node[2], by)
         return node[:2] + (layer,) + tuple(shifted(c, by) for c in node[3:])
     return tuple(shifted(c, by) if isinstance(c, tuple) else c for c in node)
 

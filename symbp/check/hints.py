@@ -12,6 +12,7 @@ import itertools
 import random
 from collections.abc import Iterator
 
+from symbp.check.ellipsis import moved_layer
 from symbp.check.evaluate import Reader
 from symbp.check.products import Matrix, ShapeMismatch
 from symbp.check.proof import agree, numbers
@@ -58,17 +59,6 @@ def _replace(tree: object, path: tuple, new: object) -> object:
     return tuple(items)
 
 
-def _shift(layer: object, by: int) -> object:
-    if layer[0] == "n":
-        return ("n", layer[1] + by)
-    if layer[0] in ("+", "-") and layer[2][0] == "n":
-        value = layer[2][1] * (1 if layer[0] == "+" else -1) + by
-        if value == 0:
-            return layer[1]
-        return ("+" if value > 0 else "-", layer[1], ("n", abs(value)))
-    return ("+" if by > 0 else "-", layer, ("n", abs(by)))
-
-
 def repairs(tree: object, notation: str) -> Iterator[tuple[str, object]]:
     """(what was wrong, the repaired tree) for every one-place repair of ``tree``.
 
@@ -101,7 +91,7 @@ def repairs(tree: object, notation: str) -> Iterator[tuple[str, object]]:
             )
         if layer is not None:
             for by in (1, -1):
-                moved = node[:3] + (_shift(layer, by),) + node[4:]
+                moved = node[:3] + (moved_layer(layer, by),) + node[4:]
                 was, should = render(node, notation), render(moved, notation)
                 what = f"off-by-one layer index: {was} should be {should}"
                 yield what + shift_note, _replace(tree, path, moved)
