@@ -11,45 +11,21 @@ rows for K >= 2 units.
 >>> targets(xor.labels, 1).ravel().tolist()
 [0.0, 1.0, 1.0, 0.0]
 """
-
 from __future__ import annotations
 
-import csv
-import io
 import math
-import re
-import zipfile
-import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from symbp import limits
-from symbp.errors import SymbpError
-from symbp.files import read_bounded
+from symbp.data_files import read_csv, read_npz
+from symbp.dataset import DataError, Dataset
+
+__all__ = ["BUILTIN", "DataError", "Dataset", "check_fits", "load_dataset", "split", "targets"]
 
 GENERATED = ("xor", "moons", "spirals")
 FROM_SKLEARN = ("iris", "digits")
 BUILTIN = GENERATED + FROM_SKLEARN
-
-
-class DataError(SymbpError):
-    """Data that cannot be trained on (missing, empty, ragged, non-finite, bad labels)."""
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    X: np.ndarray
-    labels: np.ndarray
-    classes: tuple[str, ...]
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def subset(self, rows: np.ndarray) -> Dataset:
-        return Dataset(self.name, self.X[rows], self.labels[rows], self.classes)
 
 
 def _xor(seed: int) -> Dataset:
@@ -93,186 +69,6 @@ def _sklearn(name: str) -> Dataset:
     return Dataset(name, np.asarray(bunch.data, float), np.asarray(bunch.target), classes)
 
 
-_CELL = re.compile(
-    r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*|\s*[-+]?(nan|inf|infinity)\s*", re.I
-)
-
-
-def _is_number(cell: str) -> bool:
-    """An ASCII decimal number (or nan/inf, caught later with their place): not ``1_0``,
-    not ``١٢``, not ``1+2j``, which Python's float() reads or half-reads."""
-    return _CELL.fullmatch(cell) is not None
-
-
-def _class_indices(raw: list[str] | np.ndarray, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Integer labels stay as they are (0..K-1, K at most symbp.limits.MAX_CLASSES); other
-    labels are names, numbered in sorted order. A number that is not a small whole number
-    (1e30, -1, 0.5) is an error, never wrapped or rounded."""
-    values = [str(v).strip() for v in raw]
-    if any(v == "" for v in values):
-        raise DataError(f"{source}: a label is empty")
-    if not all(_is_number(v) for v in values):
-        classes = tuple(sorted(set(values)))
-        if len(classes) > limits.MAX_CLASSES:
-            raise DataError(
-                f"{source}: {len(classes)} distinct labels, past the limit of "
-                f"{limits.MAX_CLASSES} classes (symbp.limits.MAX_CLASSES)"
-            )
-        index = {name: i for i, name in enumerate(classes)}
-        return np.array([index[v] for v in values], dtype=np.int64), classes
-    numbers = np.array([float(v) for v in values])
-    bad = ~(np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers >= 0))
-    bad |= ~(numbers < limits.MAX_CLASSES)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise DataError(
-            f"{source}: labels must be class numbers 0, 1, ..., {limits.MAX_CLASSES - 1} or "
-            f"names; row {row + 1} has {values[row]!r}"
-        )
-    labels = numbers.astype(np.int64)
-    return labels, tuple(str(c) for c in range(labels.max() + 1))
-
-
-def _finite(X: np.ndarray, source: str) -> np.ndarray:
-    bad = ~np.isfinite(X)
-    if bad.any():
-        row, column = (int(i) for i in np.argwhere(bad)[0])
-        raise DataError(f"{source}: NaN or infinite value at row {row + 1}, column {column + 1}")
-    return X
-
-
-def _byte_limit(force: bool) -> int | None:
-    return None if force else limits.MAX_DATA_BYTES
-
-
-def _check_count(count: int, source: str, force: bool) -> None:
-    if count > limits.MAX_DATA_VALUES and not force:
-        raise DataError(
-            f"{source}: {count:,} values, past the limit of {limits.MAX_DATA_VALUES:,} "
-            "(symbp.limits.MAX_DATA_VALUES); pass --force to load it anyway"
-        )
-
-
-def _read_csv(path: Path, label: str | None, force: bool = False) -> Dataset:
-    try:
-        text = read_bounded(path, _byte_limit(force), "data file", "; --force reads it").decode(
-            "utf-8-sig"
-        )
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: cannot read it as CSV text ({error.reason})") from None
-    except SymbpError as error:
-        raise DataError(str(error)) from None
-    try:
-        rows = [row for row in csv.reader(io.StringIO(text)) if row and any(c.strip() for c in row)]
-    except csv.Error as error:
-        raise DataError(f"{path}: cannot read it as CSV text ({error})") from None
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-    header = None
-    # a header only if none of its feature cells can be read as a number (a BOM is no reason;
-    # a row of numbers and one 1+2j is data, and the 1+2j an error below)
-    if not any(_is_number(cell) for cell in rows[0][:-1]):
-        header, rows = [cell.strip() for cell in rows[0]], rows[1:]
-    if not rows:
-        raise DataError(f"{path}: the file has a header but no data rows")
-    width = len(header or rows[0])
-    if width < 2:
-        raise DataError(f"{path}: needs at least one feature column and a label column")
-    for number, row in enumerate(rows, start=2 if header else 1):
-        if len(row) != width:
-            raise DataError(f"{path}: line {number} has {len(row)} columns, expected {width}")
-    _check_count(len(rows) * width, str(path), force)
-    column = width - 1
-    if label is not None:
-        if header is None or label not in header:
-            known = ", ".join(header) if header else "none (the file has no header row)"
-            raise DataError(f"{path}: no label column {label!r}; columns: {known}")
-        column = header.index(label)
-    features = [[cell for i, cell in enumerate(row) if i != column] for row in rows]
-    for number, row in enumerate(features, start=2 if header else 1):
-        for cell in row:
-            if not _is_number(cell):
-                raise DataError(
-                    f"{path}: line {number}: feature {cell.strip()[:40]!r} is not a number; "
-                    "every feature column must hold numbers"
-                )
-    X = np.array(features, dtype=float)
-    labels, classes = _class_indices([row[column] for row in rows], str(path))
-    return Dataset(path.stem, _finite(X.reshape(len(rows), -1), str(path)), labels, classes)
-
-
-_NPZ_FAILURES = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError)
-
-
-def _npz_array(archive: zipfile.ZipFile, member: str, source: str, force: bool) -> np.ndarray:
-    """One array of an .npz, its header checked (shape, dtype, size) before any data is read."""
-    info = archive.getinfo(member)
-    if not force and info.file_size > limits.MAX_DATA_BYTES:
-        raise DataError(
-            f"{source}: array {member[:-4]!r} declares {info.file_size:,} bytes, past the limit "
-            f"of {limits.MAX_DATA_BYTES:,} (symbp.limits.MAX_DATA_BYTES); pass --force"
-        )
-    try:
-        with archive.open(member) as handle:
-            version = np.lib.format.read_magic(handle)
-            reader = {(1, 0): np.lib.format.read_array_header_1_0}.get(
-                version, np.lib.format.read_array_header_2_0
-            )
-            shape, _, dtype = reader(handle)
-        if dtype.hasobject:
-            raise DataError(
-                f"{source}: cannot read its arrays: {member[:-4]!r} holds Python objects, "
-                "which are never unpickled"
-            )
-        _check_count(math.prod(shape), source, force)
-        with archive.open(member) as handle:
-            array = np.lib.format.read_array(handle, allow_pickle=False)
-    except DataError:
-        raise
-    except _NPZ_FAILURES as error:
-        raise DataError(
-            f"{source}: array {member[:-4]!r} is corrupt or truncated ({error})"
-        ) from None
-    return array
-
-
-def _read_npz(path: Path, label: str | None, force: bool = False) -> Dataset:
-    source = str(path)
-    if not force and path.stat().st_size > limits.MAX_DATA_BYTES:
-        raise DataError(
-            f"{path}: {path.stat().st_size:,} bytes, past the limit of "
-            f"{limits.MAX_DATA_BYTES:,} (symbp.limits.MAX_DATA_BYTES); pass --force"
-        )
-    try:
-        archive = zipfile.ZipFile(path)
-        members = {name[:-4]: name for name in archive.namelist() if name.endswith(".npy")}
-    except _NPZ_FAILURES as error:
-        raise DataError(f"{path}: not a readable .npz file ({error})") from None
-    with archive:
-        key = label or next((k for k in ("y", "labels", "target") if k in members), None)
-        if "X" not in members or key is None or key not in members:
-            found = ", ".join(members) or "no arrays"
-            raise DataError(f"{path}: needs arrays 'X' and 'y'; found {found}")
-        X, raw = _npz_array(archive, members["X"], source, force), None
-        raw = _npz_array(archive, members[key], source, force)
-    if X.size == 0:
-        raise DataError(f"{path}: the file is empty")
-    if X.ndim != 2 or raw.ndim != 1 or len(raw) != len(X):
-        raise DataError(f"{path}: X must be (n, d) and {key} (n,); got {X.shape} and {raw.shape}")
-    if np.issubdtype(X.dtype, np.complexfloating):
-        raise DataError(f"{path}: X holds complex numbers; a network here takes real features")
-    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
-        raise DataError(f"{path}: X must hold real numbers, not {X.dtype}")
-    if np.issubdtype(raw.dtype, np.complexfloating) or raw.dtype.kind not in "iufUS":
-        raise DataError(f"{path}: {key} must hold class numbers or names, not {raw.dtype}")
-    if raw.dtype.kind == "S":
-        raw = raw.astype(str)
-    with np.errstate(over="ignore"):
-        features = X.astype(float)
-    labels, classes = _class_indices(raw, source)
-    return Dataset(path.stem, _finite(features, source), labels, classes)
-
-
 def load_dataset(
     spec: str, *, label: str | None = None, seed: int = 0, force: bool = False
 ) -> Dataset:
@@ -286,7 +82,7 @@ def load_dataset(
     >>> load_dataset("nosuch.csv")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    symbp.data.DataError: no such data set or file: 'nosuch.csv'; built in: xor, moons, ...
+    symbp.dataset.DataError: no such data set or file: 'nosuch.csv'; built in: xor, moons, ...
     """
     if spec in GENERATED:
         return {"xor": _xor, "moons": _moons, "spirals": _spirals}[spec](seed)
@@ -297,16 +93,37 @@ def load_dataset(
         known = ", ".join(BUILTIN)
         raise DataError(f"no such data set or file: {spec!r}; built in: {known}")
     if path.suffix.lower() == ".npz":
-        return _read_npz(path, label, force)
-    return _read_csv(path, label, force)
+        return read_npz(path, label, force)
+    return read_csv(path, label, force)
 
 
-def check_fits(data: Dataset, inputs: int, outputs: int) -> None:
-    """One clear line when the data do not fit a network with these input and output widths."""
-    if data.X.shape[1] != inputs:
+def check_fits(
+    data: Dataset, inputs: int, outputs: int, input_shape: tuple[int, ...] | None = None
+) -> None:
+    """One clear line when the data do not fit a network with these input and output widths
+    (``input_shape``: a layered network's ``--input`` shape, named in the advice).
+
+    >>> import textwrap
+    >>> data = Dataset("d", np.zeros((4, 6)), np.array([0, 1, 0, 1]), ("0", "1"))
+    >>> try:
+    ...     check_fits(data, 4, 1, (1, 2, 2))
+    ... except DataError as error:
+    ...     print(textwrap.fill(str(error), 90))
+    d has 6 feature columns but the network's input 1x2x2 has 4 values; use an --input shape
+    with 6 values (for example --input 6 or --input 1x2x3)
+    """
+    columns = data.X.shape[1]
+    if columns != inputs:
+        if input_shape is None:
+            raise DataError(
+                f"{data.name} has {columns} feature columns but the network's input layer "
+                f"has {inputs} units; use --layers {columns},..."
+            )
+        shape = "x".join(map(str, input_shape))
         raise DataError(
-            f"{data.name} has {data.X.shape[1]} feature columns but the network's input layer "
-            f"has {inputs} units; use --layers {data.X.shape[1]},..."
+            f"{data.name} has {columns} feature columns but the network's input {shape} has "
+            f"{inputs} values; use an --input shape with {columns} values "
+            f"(for example {_shape_examples(columns)})"
         )
     classes = 2 if outputs == 1 else outputs
     if len(data.classes) > classes or data.labels.max() >= classes:
@@ -315,6 +132,22 @@ def check_fits(data: Dataset, inputs: int, outputs: int) -> None:
             f"{data.name} has labels outside the network's {classes} classes ({shown}): "
             f"found {len(data.classes)} classes; set the output layer to {len(data.classes)} units"
         )
+
+
+def _shape_examples(columns: int) -> str:
+    """``--input N`` and, where N has a factor pair, a C x H x W shape with that many values.
+
+    >>> _shape_examples(64)
+    '--input 64 or --input 1x8x8'
+    >>> _shape_examples(7)
+    '--input 7'
+    """
+    side = math.isqrt(columns)
+    while side > 1 and columns % side:
+        side -= 1
+    if side <= 1:
+        return f"--input {columns}"
+    return f"--input {columns} or --input 1x{side}x{columns // side}"
 
 
 def targets(labels: np.ndarray, outputs: int) -> np.ndarray:

@@ -25,7 +25,7 @@ from symbp import limits, values
 from symbp.compile import load_trainer
 from symbp.data import DataError, Dataset, check_fits, split, targets
 from symbp.errors import SymbpError
-from symbp.model import Network
+from symbp.model import LayeredNetwork, Network
 
 
 @dataclass
@@ -163,7 +163,7 @@ def _progress(epoch: int, epochs: int, loss: float) -> None:
 
 
 def train(
-    net: Network,
+    net: Network | LayeredNetwork,
     data: Dataset,
     *,
     epochs: int,
@@ -183,7 +183,8 @@ def train(
     test_fraction = values.parse_float(test_fraction, "test_fraction", 0, 1, open_hi=True)
     if not lr > 0 or (batch is not None and values.parse_int(batch, "batch", 1, 10**9) < 1):
         raise SymbpError("need epochs >= 1, lr > 0, batch >= 1 and momentum in [0, 1)")
-    check_fits(data, net.sizes[0], net.sizes[-1])
+    shape = net.input_shape if isinstance(net, LayeredNetwork) else None
+    check_fits(data, net.sizes[0], net.sizes[-1], shape)
     trainer = load_trainer(net, dtype)
     train_set, test_set = split(data, test_fraction, seed)
     mean, spread = _standardise(train_set.X, data.name)

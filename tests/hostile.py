@@ -8,6 +8,7 @@ a case costs milliseconds, not an interpreter start): the child's address space 
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
@@ -20,6 +21,8 @@ import traceback
 from dataclasses import dataclass
 
 CLEAN, OK, TRACEBACK, TIMEOUT, BAD_EXIT = "clean error", "ok", "traceback", "timeout", "bad exit"
+COMMANDS = ("check", "compile", "derive", "serve", "train")
+NOBODY = 65534  # the uid and gid a root child drops to for permission cases
 
 
 @dataclass
@@ -43,7 +46,28 @@ def _virtual_bytes() -> int:
     return 0
 
 
-def _child(argv: list[str], write_fd: int, seconds: int, megabytes: int, stdin: bytes) -> None:
+def drop_privileges(modules: tuple[str, ...]) -> None:
+    """Become the unprivileged user ``nobody`` (as root, permissions are not checked, so a
+    read-only folder is writable), importing ``modules`` first: the interpreter's own files
+    may be unreadable to that user."""
+    for name in ("symbp.cli", *(f"symbp.cli.{c}" for c in COMMANDS), *modules):
+        importlib.import_module(name)
+    if os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+
+
+def _child(
+    argv: list[str],
+    write_fd: int,
+    seconds: int,
+    megabytes: int,
+    stdin: bytes,
+    unprivileged: tuple[str, ...] | None = None,
+) -> None:
+    if unprivileged is not None:
+        drop_privileges(unprivileged)
     cap = _virtual_bytes() + megabytes * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     out, err = io.StringIO(), io.StringIO()
@@ -68,9 +92,14 @@ def _child(argv: list[str], write_fd: int, seconds: int, megabytes: int, stdin: 
 
 
 def run_capped(
-    argv: list[str], seconds: int = 20, megabytes: int = 1500, stdin: bytes = b""
+    argv: list[str],
+    seconds: int = 20,
+    megabytes: int = 1500,
+    stdin: bytes = b"",
+    unprivileged: tuple[str, ...] | None = None,
 ) -> Outcome:
-    """Run ``symbp argv`` in a capped child and classify the result (see the module doc)."""
+    """Run ``symbp argv`` in a capped child and classify the result (see the module doc);
+    ``unprivileged``: the modules to import before the child drops to user ``nobody``."""
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
     sys.stdout.flush()
@@ -79,7 +108,7 @@ def run_capped(
     if pid == 0:  # the child
         os.close(read_fd)
         try:
-            _child(argv, write_fd, seconds, megabytes, stdin)
+            _child(argv, write_fd, seconds, megabytes, stdin, unprivileged)
         finally:
             os._exit(3)
     os.close(write_fd)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from symbp.cli import main
-from symbp.data import BUILTIN, check_fits, load_dataset, split, targets
+from symbp.data import BUILTIN, DataError, check_fits, load_dataset, split, targets
 
 IRIS = ["--layers", "4,8,3", "--hidden", "tanh", "--output", "softmax", "--loss", "cce"]
 
@@ -99,3 +99,16 @@ def test_binary_and_pickled_files_are_one_line(tmp_path, capsys) -> None:
     np.savez(pickled, X=np.array([[1, "a"]], dtype=object), y=np.zeros(1))
     assert main(["train", *IRIS, "--data", str(pickled), "--epochs", "1", "--lr", "0.1"]) == 2
     assert "cannot read its arrays" in capsys.readouterr().err
+
+
+def test_data_that_do_not_fit_a_layered_input_name_the_input_flag() -> None:
+    digits = load_dataset("digits")
+    check_fits(digits, 64, 10, (1, 8, 8))
+    with pytest.raises(DataError) as error:
+        check_fits(digits, 16, 10, (1, 4, 4))
+    assert str(error.value) == (
+        "digits has 64 feature columns but the network's input 1x4x4 has 16 values; use an "
+        "--input shape with 64 values (for example --input 64 or --input 1x8x8)"
+    )
+    with pytest.raises(DataError, match=r"use --layers 64,\.\.\.$"):
+        check_fits(digits, 16, 10)

@@ -8,6 +8,8 @@ on the corpus (``not valid`` cases) are counted by benchmarks/fuzz_report.py.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,47 @@ def test_a_document_header_takes_any_text(tmp_path_factory, header: str) -> None
     document.write_text(f"% symbp: {header}\n{body}", encoding="utf-8", errors="replace")
     outcome = run_capped(["check", str(document)], SECONDS, MEGABYTES)
     assert outcome.kind in (CLEAN, OK), outcome.describe()
+
+
+# every command that writes a file, with the modules it imports on the way (imported before
+# the child drops to user nobody, whose permissions are then checked even when CI runs as root)
+_WRITERS = {
+    "compile": (["compile", "--layers", "2,2,1"], ("symbp.cli", "symbp.compile.module")),
+    "derive latex": (
+        ["derive", "--layers", "2,2,1", "--format", "latex"],
+        ("symbp.cli", "symbp.latex.writeup_cli", "symbp.latex.picture"),
+    ),
+    "train --plot": (
+        ["train", "--layers", "2,2,1", "--data", "xor", "--epochs", "1", "--lr", "1"],
+        ("symbp.cli", "symbp.train", "matplotlib.pyplot"),
+    ),
+    "train --save": (
+        ["train", "--layers", "2,2,1", "--data", "xor", "--epochs", "1", "--lr", "1"],
+        ("symbp.cli", "symbp.train", "symbp.data", "symbp.compile.module"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WRITERS))
+def test_a_read_only_folder_is_one_clean_line(name: str) -> None:
+    # not under pytest's tmp_path: its parents are private to root, so user nobody could not
+    # even look into them, and the case would be "permission denied", not "read-only folder"
+    top = Path(tempfile.mkdtemp(prefix="symbp-ro-"))
+    top.chmod(0o755)
+    folder = top / "read-only"
+    folder.mkdir(mode=0o555)
+    folder.chmod(0o555)
+    try:
+        _write_into(folder, name)
+    finally:
+        shutil.rmtree(top)
+
+
+def _write_into(folder: Path, name: str) -> None:
+    argv, modules = _WRITERS[name]
+    flag = {"train --save": "--save", "train --plot": "--plot"}.get(name, "-o")
+    target = [flag, str(folder / "out")]
+    outcome = run_capped(argv + target, SECONDS, MEGABYTES, unprivileged=modules)
+    assert outcome.kind == CLEAN, outcome.describe()
+    assert f"the folder {folder} is not writable" in outcome.stderr, outcome.describe()
+    assert list(folder.iterdir()) == []
