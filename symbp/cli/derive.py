@@ -10,6 +10,7 @@ from symbp.derive.concrete import derive
 from symbp.derive.cost import cost_comparison
 from symbp.derive.export import to_json, to_text
 from symbp.derive.generic import derive_generic_for
+from symbp.derive.generic_export import to_json as generic_json
 from symbp.derive.layered_text import report as layered_report
 from symbp.derive.matrix_text import text
 from symbp.derive.proof import prove
@@ -56,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
         return writeup_cli.run(args, net)
     if args.generic:
         generic = derive_generic_for(net)
+        if args.format == "json":
+            print(json.dumps(generic_json(generic, net), indent=1))
+            return 0
         print(generic)
         print("\nnaively computing forwards (every delta written out in full):")
         for head, chain in generic.naive_deltas():
