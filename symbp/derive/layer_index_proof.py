@@ -1,0 +1,142 @@
+"""Prove an index-form step of :mod:`symbp.derive.layer_index` on concrete instances.
+
+For every value of the step's free indices, on every instance (the layer kind with the same k,
+stride and padding on small inputs), both sides are mapped to the instance: sizes and indices
+substituted, every ``Sum`` unrolled, every array entry replaced by the instance's symbol (0
+outside its range: zero padding), ``delta`` and ``dA`` by the symbols of dC/dz and dC/da,
+``M`` (max-pooling's first-maximum indicator) by the instance's own indicator, and every
+``Derivative`` taken by ``sympy.diff`` of the instance's forward equations: dC/dtheta as the
+chain rule over the entries of the layer's output, sum_u dC/du du/dtheta. The step holds when
+the difference expands to 0 everywhere; otherwise :class:`StepNotProved`.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import sympy
+
+from symbp.derive import layer_index as li
+from symbp.errors import SymbpError
+from symbp.layers.base import Equations, LayerData
+
+_Dq = sympy.Function("Dq")
+
+
+class StepNotProved(SymbpError):
+    """An index-form step that is false on an instance (a bug in the derivation: never printed)."""
+
+
+class _Instance:
+    def __init__(self, form: li.LayerForm, layer, shape: tuple[int, ...]) -> None:
+        eq = Equations()
+        self.x = eq.inputs("x", shape)
+        data = LayerData(form.position, layer, shape)
+        layer.equations(eq, data, self.x)
+        self.defs = dict(eq.definitions)
+        self.arrays = {"x": self.x, "a": data.arrays["a"]}
+        if "z" in data.arrays:
+            self.arrays["z"] = data.arrays["z"]
+        for key, array in data.parameters.items():
+            self.arrays[key.rstrip("0123456789")] = array
+        self.out = self.arrays["z" if "z" in self.arrays else "a"]
+        dims = len(shape) - 1
+        k, stride, padding, _, _ = li._geometry(layer, dims)
+        self.sizes = {li.C_IN: shape[0], li.C_OUT: self.out.shape[0], li.K: k,
+                      li.STRIDE: stride, li.PAD: padding}  # fmt: skip
+        self.sizes.update(dict(zip(li.IN, shape[1:], strict=False)))
+        self.sizes.update(dict(zip(li.OUT, self.out.shape[1:], strict=False)))
+        self.k, self.dims = k, dims
+
+    def entry(self, name: str, idx: tuple[int, ...]) -> sympy.Expr:
+        grad = {"delta": "z", "dA": "a"}
+        array = self.arrays[grad.get(name, name)]
+        if len(idx) != array.ndim or any(not 0 <= i < n for i, n in zip(idx, array.shape, strict=True)):
+            return sympy.Integer(0)
+        s = array[idx]
+        return sympy.Symbol(f"d{s.name}", real=True) if name in grad else s
+
+    def first_max(self, idx: tuple[int, ...]) -> sympy.Expr:
+        """M[o, i.., p..]: the instance's indicator that this entry is its window's first max."""
+        channel, pos, off = idx[0], idx[1 : 1 + self.dims], idx[1 + self.dims :]
+        window = [
+            self.x[(channel, *(i * self.k + q for i, q in zip(pos, o, strict=True)))]
+            for o in itertools.product(range(self.k), repeat=self.dims)
+        ]
+        flat = int(np.ravel_multi_index(off, (self.k,) * self.dims)) if off else 0
+        return _first_max(flat, window)
+
+    def derivative(self, num: sympy.Expr, den: sympy.Expr) -> sympy.Expr:
+        theta = self.concrete(den)
+        if theta == 0:
+            return sympy.Integer(0)
+        if num == li.C:  # the chain rule over every entry of the layer that reads theta
+            return sympy.Add(*[
+                sympy.Symbol(f"d{u.name}", real=True) * sympy.diff(value, theta)
+                for u, value in self.defs.items()
+                if value.has(theta)
+            ])  # fmt: skip
+        u = self.concrete(num)
+        return sympy.Integer(0) if u == 0 else sympy.diff(self.defs[u], theta)
+
+    def concrete(self, expr: sympy.Expr) -> sympy.Expr:
+        def entry(e: sympy.Indexed) -> sympy.Expr:
+            idx = tuple(int(i) for i in e.indices)
+            if e.base == li.M:
+                return self.first_max(idx)
+            return self.entry(str(e.base), idx)
+
+        expr = expr.replace(lambda e: isinstance(e, _Dq), lambda e: self.derivative(*e.args))
+        return expr.replace(lambda e: isinstance(e, sympy.Indexed), entry)
+
+
+def _first_max(i: int, window: list[sympy.Expr]) -> sympy.Expr:
+    from symbp.layers.pool import FirstMax
+
+    return FirstMax(i, *window)
+
+
+def _unroll(expr: sympy.Expr) -> sympy.Expr:
+    """Every Sum with integer limits written out as an Add (inner sums first)."""
+    if isinstance(expr, sympy.Sum):
+        body = _unroll(expr.function)
+        names = [lim[0] for lim in expr.limits]
+        spans = [range(int(lo), int(hi) + 1) for _, lo, hi in expr.limits]
+        return sympy.Add(*[body.subs(dict(zip(names, vals, strict=True))) for vals in itertools.product(*spans)])
+    if expr.args and not isinstance(expr, (sympy.Indexed, sympy.Symbol)):
+        return expr.func(*[_unroll(arg) for arg in expr.args])
+    return expr
+
+
+def _side(expr: sympy.Expr, inst: _Instance, values: dict) -> sympy.Expr:
+    expr = expr.replace(
+        lambda e: isinstance(e, sympy.Derivative),
+        lambda e: _Dq(e.expr, e.variables[0]),
+    )
+    expr = _unroll(expr.xreplace(inst.sizes).subs(values))
+    return inst.concrete(expr)
+
+
+def prove_step(form: li.LayerForm, step: li.IndexStep, shapes: list[tuple[int, ...]]) -> str:
+    """How ``step`` was proved on the instances, or StepNotProved with the first failure."""
+    layer = form.layer.skeleton()
+    for shape in shapes:
+        inst = _Instance(form, layer, shape)
+        ranges = form.ranges
+        spans = [range(int(ranges[s][0]), int(sympy.sympify(ranges[s][1]).xreplace(inst.sizes)) + 1)
+                 for s in step.free]  # fmt: skip
+        for vals in itertools.product(*spans):
+            values = dict(zip(step.free, vals, strict=True))
+            gap = sympy.expand(_side(step.lhs, inst, values) - _side(step.rhs, inst, values))
+            if gap != 0:
+                raise StepNotProved(
+                    f"layer {form.position} ({form.layer.spec()}): step '{step.rule}' for "
+                    f"{step.quantity} fails at {values} on input {shape}: gap {gap}"
+                )
+    k, stride, padding, _, _ = li._geometry(form.layer, len(form.input_shape) - 1)
+    what = ", ".join("x".join(map(str, s)) for s in shapes)
+    return (
+        f"every entry of {len(shapes)} instance{'s' * (len(shapes) > 1)} (k={k}, stride {stride}, "
+        f"padding {padding}; input {what.replace(', ', ' and ')}), exactly"
+    )
