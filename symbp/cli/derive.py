@@ -11,6 +11,7 @@ from symbp.derive.cost import cost_comparison
 from symbp.derive.export import to_json, to_text
 from symbp.derive.generic import derive_generic_for
 from symbp.derive.generic_export import to_json as generic_json
+from symbp.derive.layer_index_export import to_json as layered_json
 from symbp.derive.layered_text import report as layered_report
 from symbp.derive.matrix_text import text
 from symbp.derive.proof import prove
@@ -46,10 +47,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     net = network_from_args(args)
+    if args.output_file and args.format not in writeup_cli.FORMATS:
+        raise SpecError(
+            f"-o writes the markdown and latex writeups; --format {args.format} prints to the "
+            "terminal (redirect it: > FILE)"
+        )
     if isinstance(net, LayeredNetwork):
-        if args.format != "text" or args.generic:
-            raise SpecError("--net networks are derived as --format text for now")
-        print(layered_report(net))
+        if args.generic:
+            raise SpecError("--generic is for --layers networks (any depth); a --net network "
+                            "has its own sizes")  # fmt: skip
+        if args.format == "json":
+            print(json.dumps(layered_json(net), indent=1))
+        elif args.format in writeup_cli.FORMATS:
+            return writeup_cli.run_layered(args, net)
+        else:
+            print(layered_report(net))
         return 0
     if not args.generic:
         check_symbolic_size(net, args.force, proof=args.proof != "none")

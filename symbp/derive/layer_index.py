@@ -42,7 +42,6 @@ import sympy
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
 from symbp.layers.pool import Pool
-from symbp.layers.reshape import Flatten
 
 C = sympy.Symbol("C")
 x, z, a, W, b = (sympy.IndexedBase(n) for n in ("x", "z", "a", "W", "b"))
@@ -107,7 +106,7 @@ def _axes(base: sympy.IndexedBase, count: int) -> list[tuple[sympy.Expr, sympy.E
         return [(0, C_IN - 1)] + [(0, n - 1) for n in OUT[:dims]] + [(0, K - 1)] * dims
     channels = C_IN if base == x else C_OUT
     sizes = IN if base == x else OUT
-    return [(0, channels - 1)] + [(0, n - 1) for n in sizes[: spatial]]
+    return [(0, channels - 1)] + [(0, n - 1) for n in sizes[:spatial]]
 
 
 def _nonnegative(rel) -> sympy.Expr | None:
@@ -185,6 +184,12 @@ def _forward(layer, dims: int):
     raise NotImplementedError(type(layer).__name__)
 
 
+def has_index_form(layer) -> bool:
+    """Whether :func:`layer_form` derives this layer kind (conv, dense, pool; flatten only
+    reorders entries)."""
+    return isinstance(layer, (Conv, Dense, Pool))
+
+
 def layer_form(layer, input_shape: tuple[int, ...], position: int) -> LayerForm:
     """Derive (and prove) the index-form backward steps of one conv, dense or pool layer."""
     dims = len(input_shape) - 1
@@ -221,20 +226,30 @@ def layer_form(layer, input_shape: tuple[int, ...], position: int) -> LayerForm:
 
 
 def _delta_steps(form: LayerForm, act, out: sympy.Indexed, dims: int) -> None:
-    """delta = dC/dz from dA = dC/da through the elementwise activation a = f(z)."""
+    """delta = dC/dz from dA = dC/da through the elementwise activation a = f(z): the chain
+    rule, the activation's derivative (the registry's, with its kink convention), the
+    Kronecker sums, and f' written with the output where the registry knows the identity."""
     target = z[(c, *SPATIAL[3][:dims])]
-    a_of_z = act([out])[0]
     out_ranges = [(s, *form.ranges[s]) for s in out.indices]
     chain = sympy.Sum(dA[out.indices] * sympy.Derivative(a[out.indices], target), *out_ranges)
-    local = sympy.Sum(dA[out.indices] * sympy.diff(a_of_z, target), *out_ranges)
+    same = sympy.Mul(
+        *[sympy.KroneckerDelta(i, j) for i, j in zip(target.indices, out.indices, strict=True)]
+    )
+    local = sympy.Sum(dA[out.indices] * act.fprime(out) * same, *out_ranges)
     done = _clean(local.doit(), form.ranges)
-    free = tuple(target.indices)
-    for lhs, rhs, rule in (
+    steps = [
         (sympy.Derivative(C, target), chain, "chain rule"),
         (chain, local, "derivative of the activation"),
         (local, done, "sum out the Kronecker deltas"),
-    ):
-        form.steps.append(IndexStep("delta", lhs, rhs, rule, free))
+    ]
+    if act.from_output is not None:
+        written = done.xreplace({act.fprime(target): act.from_output(a[target.indices])})
+        if written != done:
+            steps.append(
+                (done, written, "activation derivative written with the activation's output")
+            )
+    for lhs, rhs, rule in steps:
+        form.steps.append(IndexStep("delta", lhs, rhs, rule, tuple(target.indices)))
 
 
 def _flip(expr: sympy.Expr, dims: int) -> sympy.Expr:
@@ -257,9 +272,11 @@ def _instances(layer, input_shape):
     dims = len(input_shape) - 1
     k, stride, padding, _, _ = _geometry(layer, dims)
     sizes = []
-    for outputs in (2, 3):
+    # a pool's windows do not overlap: two per axis hold every case; a convolution also needs
+    # a middle position (first, middle and last rows meet the padding differently)
+    for outputs in (2,) if isinstance(layer, Pool) else (2, 3):
         n = max((outputs - 1) * stride + k - 2 * padding, 1)
-        shape = (min(input_shape[0], 2 if dims else 3), *(n,) * dims)
+        shape = (2 if dims else 3, *(n,) * dims)  # channels: any count; 2 show the sums
         if shape not in sizes:
             sizes.append(shape)
     return layer.skeleton(), sizes

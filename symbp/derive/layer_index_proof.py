@@ -41,6 +41,10 @@ class _Instance:
         for key, array in data.parameters.items():
             self.arrays[key.rstrip("0123456789")] = array
         self.out = self.arrays["z" if "z" in self.arrays else "a"]
+        self.act = layer.activation()
+        self.a_of = {}
+        if "z" in self.arrays:
+            self.a_of = dict(zip(self.arrays["a"].flat, self.arrays["z"].flat, strict=True))
         dims = len(shape) - 1
         k, stride, padding, _, _ = li._geometry(layer, dims)
         self.sizes = {li.C_IN: shape[0], li.C_OUT: self.out.shape[0], li.K: k,
@@ -49,10 +53,20 @@ class _Instance:
         self.sizes.update(dict(zip(li.OUT, self.out.shape[1:], strict=False)))
         self.k, self.dims = k, dims
 
+    def outputs_defined(self, gap: sympy.Expr) -> sympy.Expr:
+        """The gap with every activation a = f(z) of the layer written out (an identity such
+        as f'(z) = a (1 - a) holds only so), expanded, and simplified if expanding is not enough."""
+        if "z" in self.arrays:
+            gap = gap.xreplace({s: self.defs[s] for s in self.arrays["a"].flat})
+        gap = sympy.expand(gap)
+        return gap if gap == 0 else sympy.simplify(gap)
+
     def entry(self, name: str, idx: tuple[int, ...]) -> sympy.Expr:
         grad = {"delta": "z", "dA": "a"}
         array = self.arrays[grad.get(name, name)]
-        if len(idx) != array.ndim or any(not 0 <= i < n for i, n in zip(idx, array.shape, strict=True)):
+        if len(idx) != array.ndim or any(
+            not 0 <= i < n for i, n in zip(idx, array.shape, strict=True)
+        ):
             return sympy.Integer(0)
         s = array[idx]
         return sympy.Symbol(f"d{s.name}", real=True) if name in grad else s
@@ -60,6 +74,12 @@ class _Instance:
     def first_max(self, idx: tuple[int, ...]) -> sympy.Expr:
         """M[o, i.., p..]: the instance's indicator that this entry is its window's first max."""
         channel, pos, off = idx[0], idx[1 : 1 + self.dims], idx[1 + self.dims :]
+        shape = self.arrays["a"].shape
+        inside = 0 <= channel < shape[0] and all(
+            0 <= i < n for i, n in zip(pos, shape[1:], strict=True)
+        )
+        if not inside or not all(0 <= q < self.k for q in off):
+            return sympy.Integer(0)  # outside the array: 0, as for every array
         window = [
             self.x[(channel, *(i * self.k + q for i, q in zip(pos, o, strict=True)))]
             for o in itertools.product(range(self.k), repeat=self.dims)
@@ -73,12 +93,20 @@ class _Instance:
             return sympy.Integer(0)
         if num == li.C:  # the chain rule over every entry of the layer that reads theta
             return sympy.Add(*[
-                sympy.Symbol(f"d{u.name}", real=True) * sympy.diff(value, theta)
+                sympy.Symbol(f"d{u.name}", real=True) * self.local(u, theta)
                 for u, value in self.defs.items()
                 if value.has(theta)
             ])  # fmt: skip
         u = self.concrete(num)
-        return sympy.Integer(0) if u == 0 else sympy.diff(self.defs[u], theta)
+        return sympy.Integer(0) if u == 0 else self.local(u, theta)
+
+    def local(self, u: sympy.Symbol, theta: sympy.Symbol) -> sympy.Expr:
+        """du/dtheta: sympy.diff of u's forward equation, except that an activation's
+        derivative is the registry's (with its kink convention, relu'(0) = 0)."""
+        act = self.act
+        if act is not None and act.elementwise and u in self.a_of:
+            return act.fprime(theta) if self.a_of[u] == theta else sympy.Integer(0)
+        return sympy.diff(self.defs[u], theta)
 
     def concrete(self, expr: sympy.Expr) -> sympy.Expr:
         def entry(e: sympy.Indexed) -> sympy.Expr:
@@ -87,8 +115,8 @@ class _Instance:
                 return self.first_max(idx)
             return self.entry(str(e.base), idx)
 
-        expr = expr.replace(lambda e: isinstance(e, _Dq), lambda e: self.derivative(*e.args))
-        return expr.replace(lambda e: isinstance(e, sympy.Indexed), entry)
+        expr = expr.xreplace({d: self.derivative(*d.args) for d in expr.atoms(_Dq)})
+        return expr.xreplace({e: entry(e) for e in expr.atoms(sympy.Indexed)})
 
 
 def _first_max(i: int, window: list[sympy.Expr]) -> sympy.Expr:
@@ -103,7 +131,10 @@ def _unroll(expr: sympy.Expr) -> sympy.Expr:
         body = _unroll(expr.function)
         names = [lim[0] for lim in expr.limits]
         spans = [range(int(lo), int(hi) + 1) for _, lo, hi in expr.limits]
-        return sympy.Add(*[body.subs(dict(zip(names, vals, strict=True))) for vals in itertools.product(*spans)])
+        return sympy.Add(*[
+            body.xreplace(dict(zip(names, map(sympy.Integer, vals), strict=True)))
+            for vals in itertools.product(*spans)
+        ])  # fmt: skip
     if expr.args and not isinstance(expr, (sympy.Indexed, sympy.Symbol)):
         return expr.func(*[_unroll(arg) for arg in expr.args])
     return expr
@@ -114,7 +145,7 @@ def _side(expr: sympy.Expr, inst: _Instance, values: dict) -> sympy.Expr:
         lambda e: isinstance(e, sympy.Derivative),
         lambda e: _Dq(e.expr, e.variables[0]),
     )
-    expr = _unroll(expr.xreplace(inst.sizes).subs(values))
+    expr = _unroll(expr.xreplace(inst.sizes).xreplace(values))
     return inst.concrete(expr)
 
 
@@ -127,8 +158,10 @@ def prove_step(form: li.LayerForm, step: li.IndexStep, shapes: list[tuple[int, .
         spans = [range(int(ranges[s][0]), int(sympy.sympify(ranges[s][1]).xreplace(inst.sizes)) + 1)
                  for s in step.free]  # fmt: skip
         for vals in itertools.product(*spans):
-            values = dict(zip(step.free, vals, strict=True))
-            gap = sympy.expand(_side(step.lhs, inst, values) - _side(step.rhs, inst, values))
+            values = dict(zip(step.free, map(sympy.Integer, vals), strict=True))
+            gap = inst.outputs_defined(
+                _side(step.lhs, inst, values) - _side(step.rhs, inst, values)
+            )
             if gap != 0:
                 raise StepNotProved(
                     f"layer {form.position} ({form.layer.spec()}): step '{step.rule}' for "

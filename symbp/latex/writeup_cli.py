@@ -103,3 +103,27 @@ def run(args: argparse.Namespace, net: Network) -> int:
     else:
         sys.stdout.write(doc.text)
     return 0
+
+
+def layered_command(args: argparse.Namespace, net) -> str:
+    """The command that makes a ``--net`` network's document."""
+    parts = ["symbp", "derive", "--input", "x".join(map(str, net.input_shape)),
+             "--net", " ".join(layer.spec() for layer in net.layers), "--loss", args.loss,
+             "--notation", args.notation, "--format", args.format]  # fmt: skip
+    if args.output_file:
+        parts += ["-o", args.output_file]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def run_layered(args: argparse.Namespace, net) -> int:
+    """A ``--net`` network's writeup (:mod:`symbp.latex.writeup_layers`), to a file or stdout."""
+    from symbp.latex.writeup_layers import render_layers
+
+    if args.output_file:
+        check_outputs([args.output_file], args.force)
+    text = render_layers(net, args.notation, args.format, command=layered_command(args, net))
+    if args.output_file:
+        writeup.write(writeup.Document(text), args.output_file, force=args.force)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,126 @@
+"""LaTeX of the index-form layer steps (:mod:`symbp.derive.layer_index`) in a notation.
+
+Layer ``position`` of a ``--net`` network is printed with the notation's own layer numbers
+(:func:`symbp.notation.generic_layer`: Wikipedia's input is layer 0, Nielsen's and Ng's layer 1,
+Ng's Theta^{(l)} maps layer l to l+1); the layer's input x is the previous layer's activation.
+A Kronecker delta or a range condition prints as an Iverson bracket, ReLU's Heaviside as
+``[z > 0]``, ``dA`` as dC/da, max-pooling's indicator ``M`` as ``M^{l}``.
+
+>>> import sympy
+>>> from symbp.derive import layer_index as li
+>>> p = LayerPrinter(1, "nielsen")
+>>> p.doprint(li.delta[li.c, li.SPATIAL[0][0], li.SPATIAL[0][1]] * li.x[li.c2, 0, 1])
+"\\\\delta^{2}_{c,i,j} a^{1}_{c',0,1}"
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+from symbp import notation as nt
+from symbp.derive import layer_index as li
+
+_KINDS = {"x": "a", "z": "z", "a": "a", "W": "W", "b": "b", "delta": "delta"}
+
+
+def _rank(factor: sympy.Expr) -> int:
+    if factor.is_number:
+        return 0
+    if isinstance(factor, (sympy.KroneckerDelta, sympy.Piecewise)):
+        return 1
+    base = factor.base if isinstance(factor, sympy.Indexed) else None
+    order = {"delta": 2, "dA": 2, "M": 1, "W": 4, "x": 5, "a": 5, "z": 5}
+    if base is not None:
+        return order.get(str(base), 6)
+    if isinstance(factor, sympy.Derivative):
+        return 3
+    return 7  # the activation's derivative, and anything else, last
+
+
+class LayerPrinter(LatexPrinter):
+    """Index-form expressions of one layer, named in ``notation``."""
+
+    def __init__(self, position: int, notation: str) -> None:
+        self.position, self.notation = position, nt.check_generic_notation(notation)
+        self.cost = "J" if notation == "ng" else "C"
+        sizes = {
+            li.C_OUT: f"C_{{{self.label('z')}}}",
+            li.C_IN: f"C_{{{self.label('x')}}}",
+            li.K: "k",
+            li.STRIDE: "s",
+            li.PAD: "P",
+        }
+        for names, kind in ((li.OUT, "z"), (li.IN, "x")):
+            for sym, letter in zip(names, ("H", "W"), strict=True):
+                sizes[sym] = f"{letter}_{{{self.label(kind)}}}"
+        sizes[li.C] = self.cost
+        super().__init__({"symbol_names": sizes, "mul_symbol": None})
+
+    def label(self, kind: str) -> str:
+        """The notation's layer number of this layer's ``kind`` (x: the layer's input)."""
+        layer = self.position - 1 if kind == "x" else self.position
+        return str(nt.generic_layer(_KINDS.get(kind, kind), sympy.Integer(layer), self.notation))
+
+    def _indices(self, indices) -> str:
+        return ",".join(self._index(i) for i in indices)
+
+    def _index(self, index: sympy.Expr) -> str:
+        """``i + p - P`` rather than SymPy's ``- P + i + p``: positive terms first."""
+        if not isinstance(index, sympy.Add):
+            return self._print(index)
+        terms = sorted(index.args, key=lambda t: (t.could_extract_minus_sign(), str(t)))
+        out = self._print(terms[0])
+        for term in terms[1:]:
+            out += (
+                f" - {self._print(-term)}"
+                if term.could_extract_minus_sign()
+                else f" + {self._print(term)}"
+            )
+        return out
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        """Factors in a textbook's order: numbers, Iverson brackets, the incoming gradient,
+        derivatives, weights, activations, then the activation's derivative."""
+        num, den = expr.as_numer_denom()
+        if den != 1:
+            return f"\\frac{{{self._print(num)}}}{{{self._print(den)}}}"
+        factors = sorted(sympy.Mul.make_args(expr), key=_rank)
+        sign, factors = ("- ", [-factors[0], *factors[1:]]) if factors[0] == -1 else ("", factors)
+        factors = [f for f in factors if f != 1]
+        if not factors:
+            return sign + "1"
+        return sign + " ".join(self.parenthesize(f, 50, strict=True) for f in factors)
+
+    def entry(self, base: str, indices) -> str:
+        kind = _KINDS[base]
+        return nt.generic_name(kind, self.label(base), self.notation, self._indices(indices))
+
+    def _print_Indexed(self, expr: sympy.Indexed) -> str:
+        base = str(expr.base)
+        if base == "dA":
+            a_entry = self.entry("a", expr.indices)
+            return f"\\frac{{\\partial {self.cost}}}{{\\partial {a_entry}}}"
+        if base == "M":
+            return f"M^{{{self.label('a')}}}_{{{self._indices(expr.indices)}}}"
+        return self.entry(base, expr.indices)
+
+    def _print_Derivative(self, expr: sympy.Derivative) -> str:
+        ((var, _),) = expr.variable_count
+        return f"\\frac{{\\partial {self._print(expr.expr)}}}{{\\partial {self._print(var)}}}"
+
+    def _print_KroneckerDelta(self, expr: sympy.KroneckerDelta, exp=None) -> str:
+        return f"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
+
+    def _print_Heaviside(self, expr: sympy.Heaviside, exp=None) -> str:
+        return f"[{self._print(expr.args[0])} > 0]"
+
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+        (value, cond), *rest = expr.args
+        parts = cond.args if isinstance(cond, sympy.And) else (cond,)
+        brackets = "".join(f"[{self._print(p)}]" for p in parts)
+        return f"{brackets} {self.parenthesize(value, 50, strict=True)}"
+
+    def _print_Sum(self, expr: sympy.Sum) -> str:
+        names = ",".join(self._print(lim[0]) for lim in expr.limits)
+        return f"\\sum_{{{names}}} {self.parenthesize(expr.function, 50, strict=True)}"
