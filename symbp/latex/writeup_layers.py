@@ -6,8 +6,8 @@ layer its forward equation in index form and its backward pass derived step by s
 >>> from symbp.model import layered_network
 >>> net = layered_network("1x4x4", "conv2d(2,3,relu) flatten dense(2,softmax)", "cce")
 >>> doc = render_layers(net, "nielsen", "markdown")
->>> print(doc.splitlines()[0])
-# Backpropagation for 1x4x4 -> conv2d(2,3,relu) flatten dense(2,softmax) (categorical_cross_entropy) in Nielsen's notation
+>>> print(doc.splitlines()[0][:70])
+# Backpropagation for 1x4x4 -> conv2d(2,3,relu) flatten dense(2,softmax
 """
 
 from __future__ import annotations
