@@ -6,7 +6,7 @@ layer its forward equation in index form and its backward pass derived step by s
 >>> from symbp.model import layered_network
 >>> net = layered_network("1x4x4", "conv2d(2,3,relu) flatten dense(2,softmax)", "cce")
 >>> doc = render_layers(net, "nielsen", "markdown")
->>> print(doc.splitlines()[0][:70])
+>>> print(doc.splitlines()[0][:71])
 # Backpropagation for 1x4x4 -> conv2d(2,3,relu) flatten dense(2,softmax
 """
 
