@@ -53,7 +53,7 @@ def printed(expr: sympy.Expr) -> str:
     return _NumPy().doprint(expr).replace("numpy.", "np.")
 
 
-HELPERS = ("_spatial", "_pad", "_windows", "_blocks", "_unblock", "first_max_mask")
+HELPERS = ("_spatial", "_pad", "_windows", "_columns", "_blocks", "_unblock", "first_max_mask")
 
 
 def compile_derivation(net: LayeredNetwork) -> LayeredDerivation:

@@ -86,10 +86,10 @@ def symbolic_first_max_mask(blocks: np.ndarray) -> np.ndarray:
     """The first-maximum indicator of each window as :class:`FirstMax` atoms (of the window's
     entries as SymPy expressions)."""
     out = np.empty(blocks.shape, dtype=object)
-    for idx in np.ndindex(blocks.shape[:-1]):
-        window = [w.to_sympy() if isinstance(w, Poly) else w for w in blocks[idx]]
+    for idx in np.ndindex(blocks.shape[1:]):  # the offset in the window is axis 0
+        window = [w.to_sympy() if isinstance(w, Poly) else w for w in blocks[(slice(None), *idx)]]
         for i in range(len(window)):
-            out[(*idx, i)] = atom(FirstMax(i, *window))
+            out[(i, *idx)] = atom(FirstMax(i, *window))
     return out
 
 
