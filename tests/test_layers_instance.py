@@ -71,3 +71,21 @@ def test_trainers_proved_on_the_instance_equal_torch_at_the_real_size(inp, spec)
     net = layered_network(inp, spec, "cce")
     assert net.skeleton().parameter_count < net.parameter_count
     _check_against_torch(net, seed=2, m=3)
+
+
+def test_reused_im2col_never_outlives_its_pass() -> None:
+    from symbp.compile.layered import compile_derivation, load_layered_trainer
+    from tests.layer_oracles import random_batch, random_params
+
+    net = layered_network(
+        "2x6x6", "conv2d(2,3,tanh) conv2d(2,2,tanh) flatten dense(2,softmax)", "cce"
+    )
+    trainer = load_layered_trainer(compile_derivation(net))
+    params = random_params(net, 4)
+    X, Y = random_batch(net, 3, 4)
+    trainer.gradients(params, X, Y)
+    X *= -0.5  # the same array, changed in place: the next pass must not reuse its columns
+    again = trainer.gradients(params, X, Y)
+    fresh = load_layered_trainer(compile_derivation(net)).gradients(params, X.copy(), Y)
+    for key in fresh:
+        assert (again[key] == fresh[key]).all(), key

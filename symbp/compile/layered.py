@@ -275,6 +275,8 @@ def init_params(seed=0):
     return params
 
 
+_COLUMNS = []  # recent im2col results, each with its input (see _columns)
+
 {pad(helpers)}
 
 {pad(ops)}
@@ -292,6 +294,7 @@ def _batch(X, Y=None):
 
 
 def _forward(params, X):
+    _COLUMNS.clear()  # im2col of this pass only
 {unpack}
 {indent(forward)}
     return {{{keep}}}

@@ -87,23 +87,35 @@ def shifted_outer_sum(D, H):
     return np.tensordot(D[:, 1:], H[:, :-1], axes=([0, 1], [0, 1]))
 
 
-def _columns(X, k, stride, padding, positions=None):
-    """im2col: (m, C * k**d, P), one column per output position (the first ``positions`` of
-    each spatial axis, all by default) holding its k-window of the zero-padded input."""
+_COLUMNS = []
+"""Recent im2col results as (input, (k, stride, padding), result): the kernel gradient reuses
+the forward pass's columns. A pure function's memo: an entry is used only for the very same
+(never modified) array; a trainer clears it at the start of every pass."""
+
+
+def _columns(X, k, stride, padding):
+    """im2col: (m, C * k**d, P), one column per output position holding its k-window of the
+    zero-padded input, and the positions' shape."""
+    for seen, key, result in _COLUMNS:
+        if seen is X and key == (k, stride, padding):
+            return result
     d = X.ndim - 2
     windows = _windows(_pad(X, padding, padding), k, stride)
-    if positions is not None:
-        windows = windows[(slice(None), slice(None)) + tuple(slice(0, n) for n in positions)]
     order = (0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d))
     shape = windows.shape[2 : 2 + d]
-    return windows.transpose(order).reshape(X.shape[0], X.shape[1] * k**d, -1), shape
+    columns = windows.transpose(order).reshape(X.shape[0], X.shape[1] * k**d, -1)
+    if len(_COLUMNS) >= 8:
+        _COLUMNS.clear()
+    _COLUMNS.append((X, (k, stride, padding), (columns, shape)))
+    return columns, shape
 
 
 def correlate(X, W, b, k, stride, padding):
     """Cross-correlation of the zero-padded input with the kernel, plus one bias per channel."""
     columns, shape = _columns(X, k, stride, padding)
     Z = (W.reshape(W.shape[0], -1) @ columns).reshape((X.shape[0], W.shape[0]) + shape)
-    return Z + b.reshape((-1,) + (1,) * len(shape))
+    Z += b.reshape((-1,) + (1,) * len(shape))
+    return Z
 
 
 def full_convolution(D, W, X, k, stride, padding):
@@ -128,7 +140,11 @@ def full_convolution(D, W, X, k, stride, padding):
 def correlate_input_delta(X, D, k, stride, padding):
     """Correlation of the zero-padded input with delta: the gradient of the kernel."""
     d = D.ndim - 2
-    columns, _ = _columns(X, k, stride, padding, D.shape[2:])
+    columns, shape = _columns(X, k, stride, padding)
+    if D.shape[2:] != shape:  # only the positions delta has
+        crop = tuple(slice(0, n) for n in D.shape[2:])
+        columns = columns.reshape(columns.shape[:2] + shape)[(slice(None), slice(None)) + crop]
+        columns = columns.reshape(columns.shape[:2] + (-1,))
     G = (D.reshape(D.shape[0], D.shape[1], -1) @ columns.transpose(0, 2, 1)).sum(axis=0)
     return G.reshape((D.shape[1], X.shape[1]) + (k,) * d)
 
@@ -150,9 +166,11 @@ def _unblock(values, X, k):
     out = values.shape[3:]
     split = values.reshape((k,) * d + values.shape[1:])
     order = (d, d + 1) + sum(((d + 2 + i, i) for i in range(d)), ())
+    inner = split.transpose(order).reshape(X.shape[:2] + tuple(o * k for o in out))
+    if inner.shape == X.shape:  # every input in some window
+        return inner
     full = np.zeros(X.shape, values.dtype)
-    region = (slice(None), slice(None)) + tuple(slice(0, o * k) for o in out)
-    full[region] = split.transpose(order).reshape(X.shape[:2] + tuple(o * k for o in out))
+    full[(slice(None), slice(None)) + tuple(slice(0, o * k) for o in out)] = inner
     return full
 
 
