@@ -53,7 +53,10 @@ def printed(expr: sympy.Expr) -> str:
     return _NumPy().doprint(expr).replace("numpy.", "np.")
 
 
-HELPERS = ("_spatial", "_pad", "_windows", "_columns", "_blocks", "_unblock", "first_max_mask")
+HELPERS = (
+    "_recall", "_keep", "_spatial", "_pad", "_windows", "_columns", "_blocks", "_unblock",
+    "first_max_mask", "_window_mask",
+)  # fmt: skip
 
 
 def compile_derivation(net: LayeredNetwork) -> LayeredDerivation:
@@ -109,6 +112,10 @@ class _Printer:
         return printed(template.xreplace(renames))
 
 
+_TIME_MAJOR = "np.empty(({0}.shape[1], {0}.shape[0], {0}.shape[2]), DTYPE).transpose(1, 0, 2)"
+"""An (m, T, n) buffer stored time-major, so that each step's (m, n) slice is contiguous."""
+
+
 def _activation(act, z: str) -> str:
     return stable_form(act.numpy_forward, z=z)
 
@@ -127,8 +134,8 @@ def _forward_lines(pr: _Printer) -> list[str]:
             lines += [
                 f"# {step.text}: {pr.call(step, p)}, one time step at a time",
                 f"XW{p} = {prev} @ Wx{p}.T + b{p}",
-                f"Z{p} = np.empty(XW{p}.shape, DTYPE)",
-                f"A{p} = np.empty(XW{p}.shape, DTYPE)",
+                f"Z{p} = {_TIME_MAJOR.format(f'XW{p}')}",
+                f"A{p} = {_TIME_MAJOR.format(f'XW{p}')}",
                 f"for t in range({prev}.shape[1]):",
                 f"    Z{p}[:, t] = XW{p}[:, t] + (A{p}[:, t - 1] @ Wh{p}.T if t else 0.0)",
                 f"    A{p}[:, t] = {_activation(layer.act, f'Z{p}[:, t]')}",
@@ -200,7 +207,7 @@ def _backward_lines(pr: _Printer) -> list[str]:
             dh = pr.step(p, "dh")
             lines += [
                 f"# backpropagation through time: dC/dh_t = (from above) + {dh.text}",
-                f"DZ{p} = np.empty(Z{p}.shape, DTYPE)",
+                f"DZ{p} = {_TIME_MAJOR.format(f'Z{p}')}",
                 f"for t in range(Z{p}.shape[1] - 1, -1, -1):",
                 f"    DH = DA{p}[:, t]",
                 f"    if t + 1 < Z{p}.shape[1]:",
@@ -275,7 +282,7 @@ def init_params(seed=0):
     return params
 
 
-_COLUMNS = []  # recent im2col results, each with its input (see _columns)
+_MEMO = []  # im2col columns and pooling masks of this pass, each with its input (see _recall)
 
 {pad(helpers)}
 
@@ -294,7 +301,7 @@ def _batch(X, Y=None):
 
 
 def _forward(params, X):
-    _COLUMNS.clear()  # im2col of this pass only
+    _MEMO.clear()  # what the last pass computed is not reused
 {unpack}
 {indent(forward)}
     return {{{keep}}}

@@ -87,27 +87,38 @@ def shifted_outer_sum(D, H):
     return np.tensordot(D[:, 1:], H[:, :-1], axes=([0, 1], [0, 1]))
 
 
-_COLUMNS = []
-"""Recent im2col results as (input, (k, stride, padding), result): the kernel gradient reuses
-the forward pass's columns. A pure function's memo: an entry is used only for the very same
-(never modified) array; a trainer clears it at the start of every pass."""
+_MEMO = []
+"""Recent (input, key, result) of pure functions of one array: the kernel gradient reuses the
+forward pass's im2col columns, max-pooling's backward its windows and mask. An entry is used
+only for the very same (never modified) array; a trainer clears the memo at every pass."""
+
+
+def _recall(X, key):
+    for seen, known, result in _MEMO:
+        if seen is X and known == key:
+            return result
+    return None
+
+
+def _keep(X, key, result):
+    if len(_MEMO) >= 16:
+        _MEMO.clear()
+    _MEMO.append((X, key, result))
+    return result
 
 
 def _columns(X, k, stride, padding):
     """im2col: (m, C * k**d, P), one column per output position holding its k-window of the
     zero-padded input, and the positions' shape."""
-    for seen, key, result in _COLUMNS:
-        if seen is X and key == (k, stride, padding):
-            return result
+    found = _recall(X, ("columns", k, stride, padding))
+    if found is not None:
+        return found
     d = X.ndim - 2
     windows = _windows(_pad(X, padding, padding), k, stride)
     order = (0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d))
     shape = windows.shape[2 : 2 + d]
     columns = windows.transpose(order).reshape(X.shape[0], X.shape[1] * k**d, -1)
-    if len(_COLUMNS) >= 8:
-        _COLUMNS.clear()
-    _COLUMNS.append((X, (k, stride, padding), (columns, shape)))
-    return columns, shape
+    return _keep(X, ("columns", k, stride, padding), (columns, shape))
 
 
 def correlate(X, W, b, k, stride, padding):
@@ -186,16 +197,23 @@ def first_max_mask(blocks):
     return mask
 
 
+def _window_mask(X, k, mask, blocks=None):
+    """The mask of the k-windows of X (computed once per array: see _MEMO)."""
+    found = _recall(X, ("mask", k, mask))
+    if found is None:
+        found = _keep(X, ("mask", k, mask), mask(_blocks(X, k) if blocks is None else blocks))
+    return found
+
+
 def max_pool(X, k, mask=first_max_mask):
     """The maximum of each k-window: the sum of the window weighted by its first-max mask."""
     blocks = _blocks(X, k)
-    return (mask(blocks) * blocks).sum(axis=0)
+    return (_window_mask(X, k, mask, blocks) * blocks).sum(axis=0)
 
 
 def scatter_to_argmax(X, D, k, mask=first_max_mask):
     """Each window's delta sent to its first maximum only (0 to every other input)."""
-    blocks = _blocks(X, k)
-    return _unblock(mask(blocks) * D[None], X, k)
+    return _unblock(_window_mask(X, k, mask) * D[None], X, k)
 
 
 def avg_pool(X, k):
