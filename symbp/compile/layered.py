@@ -208,11 +208,12 @@ def _backward_lines(pr: _Printer) -> list[str]:
             lines += [
                 f"# backpropagation through time: dC/dh_t = (from above) + {dh.text}",
                 f"DZ{p} = {_TIME_MAJOR.format(f'Z{p}')}",
+                f"F{p} = {pr.factor(p)}  # f'(z_t) of every step at once (derived template)",
                 f"for t in range(Z{p}.shape[1] - 1, -1, -1):",
                 f"    DH = DA{p}[:, t]",
                 f"    if t + 1 < Z{p}.shape[1]:",
                 f"        DH = DH + DZ{p}[:, t + 1] @ Wh{p}",
-                f"    DZ{p}[:, t] = DH * ({pr.factor(p, at='[:, t]')})",
+                f"    np.multiply(DH, F{p}[:, t], out=DZ{p}[:, t])",
             ]
         elif p != L and "pool" not in kind:
             lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",
