@@ -112,10 +112,6 @@ class _Printer:
         return printed(template.xreplace(renames))
 
 
-_TIME_MAJOR = "np.empty(({0}.shape[1], {0}.shape[0], {0}.shape[2]), DTYPE).transpose(1, 0, 2)"
-"""An (m, T, n) buffer stored time-major, so that each step's (m, n) slice is contiguous."""
-
-
 def _activation(act, z: str) -> str:
     return stable_form(act.numpy_forward, z=z)
 
@@ -134,8 +130,8 @@ def _forward_lines(pr: _Printer) -> list[str]:
             lines += [
                 f"# {step.text}: {pr.call(step, p)}, one time step at a time",
                 f"XW{p} = {prev} @ Wx{p}.T + b{p}",
-                f"Z{p} = {_TIME_MAJOR.format(f'XW{p}')}",
-                f"A{p} = {_TIME_MAJOR.format(f'XW{p}')}",
+                f"Z{p} = np.empty(XW{p}.shape, DTYPE)",
+                f"A{p} = np.empty(XW{p}.shape, DTYPE)",
                 f"for t in range({prev}.shape[1]):",
                 f"    Z{p}[:, t] = XW{p}[:, t] + (A{p}[:, t - 1] @ Wh{p}.T if t else 0.0)",
                 f"    A{p}[:, t] = {_activation(layer.act, f'Z{p}[:, t]')}",
@@ -207,13 +203,12 @@ def _backward_lines(pr: _Printer) -> list[str]:
             dh = pr.step(p, "dh")
             lines += [
                 f"# backpropagation through time: dC/dh_t = (from above) + {dh.text}",
-                f"DZ{p} = {_TIME_MAJOR.format(f'Z{p}')}",
-                f"F{p} = {pr.factor(p)}  # f'(z_t) of every step at once (derived template)",
+                f"DZ{p} = np.empty(Z{p}.shape, DTYPE)",
                 f"for t in range(Z{p}.shape[1] - 1, -1, -1):",
                 f"    DH = DA{p}[:, t]",
                 f"    if t + 1 < Z{p}.shape[1]:",
                 f"        DH = DH + DZ{p}[:, t + 1] @ Wh{p}",
-                f"    np.multiply(DH, F{p}[:, t], out=DZ{p}[:, t])",
+                f"    DZ{p}[:, t] = DH * ({pr.factor(p, at='[:, t]')})",
             ]
         elif p != L and "pool" not in kind:
             lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",
