@@ -2,8 +2,10 @@
 (each framework in its own process, as bench_step.py), and the derive + compile time.
 
 Run: ``python benchmarks/bench_layers.py [--quick] [--threads N] [--skip-large]``.
-The 1x28x28 CNN's derive + compile is slow today (minutes), ``--skip-large`` leaves it out.
-Prints one JSON line per (network, dtype): median step seconds of each framework and the ratio.
+``--skip-large`` leaves out the 1x28x28 CNN. Prints one JSON line per (network, dtype): the
+derive + compile seconds, the median wall and CPU seconds of one step of each framework and
+their ratios (symbp / torch; CPU time is the steadier figure on a shared machine, with
+``--threads 1``).
 """
 
 from __future__ import annotations
@@ -40,12 +42,21 @@ def _symbp(inp: str, spec: str, m: int, dtype: str, repeats: int) -> dict:
     X = rng.normal(size=(m, *net.input_shape)).astype(dtype)
     Y = np.eye(net.sizes[-1], dtype=dtype)[rng.integers(0, net.sizes[-1], m)]
     params = trainer.init_params(0)
-    times = []
+    return {"compile_s": compile_s, **_timed(lambda: trainer.step(params, X, Y, 0.01), repeats)}
+
+
+def _timed(step, repeats: int) -> dict:
+    """Median wall and CPU seconds of one step (CPU time is steadier on a shared machine; it
+    counts every thread, so compare it only with --threads 1)."""
+    for _ in range(3):
+        step()  # warm up (first-touch allocations, caches)
+    wall, cpu = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
-        trainer.step(params, X, Y, 0.01)
-        times.append(time.perf_counter() - t)
-    return {"compile_s": compile_s, "median_s": sorted(times)[len(times) // 2]}
+        t, c = time.perf_counter(), time.process_time()
+        step()
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return {"median_s": sorted(wall)[repeats // 2], "median_cpu_s": sorted(cpu)[repeats // 2]}
 
 
 def _torch(inp: str, spec: str, m: int, dtype: str, repeats: int) -> dict:
@@ -82,14 +93,13 @@ def _torch(inp: str, spec: str, m: int, dtype: str, repeats: int) -> dict:
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.randn(m, *net.input_shape, dtype=dt)
     y = torch.randint(0, net.sizes[-1], (m,))
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
+
+    def step():
         opt.zero_grad()
         torch.nn.functional.cross_entropy(run(x), y).backward()
         opt.step()
-        times.append(time.perf_counter() - t)
-    return {"median_s": sorted(times)[len(times) // 2]}
+
+    return _timed(step, repeats)
 
 
 def main() -> None:
@@ -118,6 +128,7 @@ def main() -> None:
                 )
             if isinstance(row["symbp"], dict) and isinstance(row["torch"], dict):
                 row["ratio"] = row["symbp"]["median_s"] / row["torch"]["median_s"]
+                row["cpu_ratio"] = row["symbp"]["median_cpu_s"] / row["torch"]["median_cpu_s"]
             print(json.dumps(row), flush=True)
 
 

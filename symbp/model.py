@@ -208,10 +208,16 @@ class LayeredNetwork:
     layers: tuple[LayerKind, ...]
     loss: Loss
     examples: int = 1
+    pieces: tuple[tuple[int, ...], ...] = ()
+    """Empty for a network; for a *separated instance* (:meth:`skeleton`) the input shape of
+    each layer, every layer then reading fresh symbols ``x{i}`` of its own small input."""
 
     @cached_property
     def shapes(self) -> tuple[tuple[int, ...], ...]:
-        """The input shape, then every layer's output shape."""
+        """The input shape, then every layer's output shape (of a separated instance: every
+        layer's own input shape, then the last layer's output shape)."""
+        if self.pieces:
+            return (*self.pieces, self.layers[-1].output_shape(self.pieces[-1]))
         out = [self.input_shape]
         for layer in self.layers:
             out.append(layer.output_shape(out[-1]))
@@ -245,50 +251,34 @@ class LayeredNetwork:
         return f"{shape_text(self.input_shape)} -> {self.spec()} ({self.loss.name})"
 
     def skeleton(self) -> LayeredNetwork:
-        """The same layers with at most 2 channels, 3 dense units, 2 rnn units, short inputs:
-        the instance compile derives and proves (every array form is size-independent)."""
+        """The separated instance compile derives and proves: every layer on its own smallest
+        input that has every case of the real one (``LayerKind.small_input``: at most 2
+        channels, 3 dense units, 2 rnn units over 3 steps, each length cut to what the kernel,
+        stride and padding need), so its size does not grow with the input's.
+
+        >>> net = layered_network("1x28x28", "conv2d(16,5,relu) maxpool2d(2) flatten "
+        ...                       "dense(10,softmax)", "cce")
+        >>> net.skeleton().pieces
+        ((1, 9, 9), (2, 4, 4), (2, 2, 2), (3,))
+        """
+        inputs = self.shapes[:-1]
+        pieces = tuple(layer.small_input(s) for layer, s in zip(self.layers, inputs, strict=True))
         layers = tuple(layer.skeleton() for layer in self.layers)
-        for shape in _smaller_inputs(self.input_shape):
-            try:
-                candidate = _checked(shape, layers, self.loss, 1)
-            except SpecError:
-                continue
-            if _alike(candidate.shapes, self.shapes, self.layers):
-                return candidate
-        return _checked(self.input_shape, layers, self.loss, 1)
-
-
-def _alike(small: tuple, real: tuple, layers: tuple[LayerKind, ...]) -> bool:
-    """Does every spatial layer of the skeleton keep at least min(real, 2) positions and the
-    real network's remainder (rows a stride or window drops), so that it has every case?"""
-    for layer, s_in, s_out, r_in, r_out in zip(
-        layers, small, small[1:], real, real[1:], strict=False
-    ):
-        step = getattr(layer, "stride", getattr(layer, "k", None))
-        if step is None or len(r_in) < 2 or layer.kind == "rnn":
-            continue
-        reach = getattr(layer, "k", 1) - 2 * getattr(layer, "padding", 0)
-        for si, so, ri, ro in zip(s_in[1:], s_out[1:], r_in[1:], r_out[1:], strict=True):
-            if so < min(ro, 2) or (si - reach) % step != (ri - reach) % step:
-                return False
-    return True
-
-
-def _smaller_inputs(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Candidate skeleton inputs, smallest first: channels <= 2, lengths up to the real ones."""
-    head, rest = min(shape[0], 2), shape[1:]
-    if len(shape) == 1:
-        return [(min(shape[0], 3),)]
-    if len(shape) == 2 and not rest:
-        return [shape]
-    top = max(rest) if rest else 1
-    return [(head, *(min(n, size) for n in rest)) for size in range(2, top + 1)]
+        instance = LayeredNetwork(pieces[0], layers, self.loss, 1, pieces)
+        for layer, shape in zip(layers, pieces, strict=True):
+            layer.output_shape(shape)  # raises SpecError if a cut went wrong
+        _checked(pieces[0], layers[-1:], self.loss, 1, pieces[-1:])
+        return instance
 
 
 def _checked(
-    shape: tuple[int, ...], layers: tuple[LayerKind, ...], loss: Loss, examples: int
+    shape: tuple[int, ...],
+    layers: tuple[LayerKind, ...],
+    loss: Loss,
+    examples: int,
+    pieces: tuple[tuple[int, ...], ...] = (),
 ) -> LayeredNetwork:
-    net = LayeredNetwork(shape, layers, loss, examples)
+    net = LayeredNetwork(shape, layers, loss, examples, pieces)
     shapes = net.shapes  # raises SpecError where a layer does not fit
     if len(shapes[-1]) != 1 or not isinstance(layers[-1], Dense):
         raise SpecError(
@@ -339,6 +329,8 @@ class LayeredForward:
 
     def composed_loss(self) -> sympy.Expr:
         """C as one expression of x, y and the parameters (the direct-derivative oracle)."""
+        if self.network.pieces:
+            raise ValueError("a separated instance has no composed loss (its layers are apart)")
         full: dict[sympy.Symbol, sympy.Expr] = {}
         for s, value in self.definitions:
             full[s] = value.xreplace(full)
@@ -357,6 +349,8 @@ def layered_forward(net: LayeredNetwork) -> LayeredForward:
     y = eq.inputs("y", net.shapes[-1])
     current, layers = x, []
     for position, layer in enumerate(net.layers, start=1):
+        if net.pieces and position > 1:  # a separated instance: the layer's own input
+            current = eq.inputs(f"x{position}", net.pieces[position - 1])
         data = LayerData(position, layer, current.shape)
         layer.equations(eq, data, current)
         layers.append(data)

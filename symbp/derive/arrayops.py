@@ -87,30 +87,62 @@ def shifted_outer_sum(D, H):
     return np.tensordot(D[:, 1:], H[:, :-1], axes=([0, 1], [0, 1]))
 
 
+_MEMO = []
+"""Recent (input, key, result) of pure functions of one array: the kernel gradient reuses the
+forward pass's im2col columns, max-pooling's backward its windows and mask. An entry is used
+only for the very same (never modified) array; a trainer clears the memo at every pass."""
+
+
+def _recall(X, key):
+    for seen, known, result in _MEMO:
+        if seen is X and known == key:
+            return result
+    return None
+
+
+def _keep(X, key, result):
+    if len(_MEMO) >= 16:
+        _MEMO.clear()
+    _MEMO.append((X, key, result))
+    return result
+
+
+def _columns(X, k, stride, padding):
+    """im2col: (m, C * k**d, P), one column per output position holding its k-window of the
+    zero-padded input, and the positions' shape."""
+    found = _recall(X, ("columns", k, stride, padding))
+    if found is not None:
+        return found
+    d = X.ndim - 2
+    windows = _windows(_pad(X, padding, padding), k, stride)
+    order = (0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d))
+    shape = windows.shape[2 : 2 + d]
+    columns = windows.transpose(order).reshape(X.shape[0], X.shape[1] * k**d, -1)
+    return _keep(X, ("columns", k, stride, padding), (columns, shape))
+
+
 def correlate(X, W, b, k, stride, padding):
     """Cross-correlation of the zero-padded input with the kernel, plus one bias per channel."""
-    d = W.ndim - 2
-    windows = _windows(_pad(X, padding, padding), k, stride)
-    kernel = list(range(2 + d, 2 + 2 * d))
-    Z = np.tensordot(windows, W, axes=([1, *kernel], [1, *range(2, 2 + d)]))
-    return np.moveaxis(Z, -1, 1) + b.reshape((-1,) + (1,) * d)
+    columns, shape = _columns(X, k, stride, padding)
+    Z = (W.reshape(W.shape[0], -1) @ columns).reshape((X.shape[0], W.shape[0]) + shape)
+    Z += b.reshape((-1,) + (1,) * len(shape))
+    return Z
 
 
 def full_convolution(D, W, X, k, stride, padding):
     """Full convolution of delta (dilated by the stride) with the flipped kernel, cropped by the
-    padding: the gradient of a correlation with respect to its input."""
+    padding: the gradient of a correlation with respect to its input. Computed transposed: the
+    columns W^T delta of every output position, each kernel tap's added back where it read."""
     d = W.ndim - 2
-    m, channels = D.shape[0], W.shape[1]
-    dilated = np.zeros(D.shape[:2] + tuple((n - 1) * stride + 1 for n in D.shape[2:]), D.dtype)
-    dilated[(slice(None), slice(None)) + (slice(None, None, stride),) * d] = D
-    windows = _windows(_pad(dilated, k - 1, k - 1), k, 1)
-    flipped = W[(slice(None), slice(None)) + (slice(None, None, -1),) * d]
-    kernel = list(range(2 + d, 2 + 2 * d))
-    G = np.moveaxis(
-        np.tensordot(windows, flipped, axes=([1, *kernel], [0, *range(2, 2 + d)])), -1, 1
-    )
-    full = np.zeros((m, channels) + tuple(n + 2 * padding for n in X.shape[2:]), G.dtype)
-    full[(slice(None), slice(None)) + tuple(slice(0, n) for n in G.shape[2:])] = G
+    shape = D.shape[2:]
+    columns = W.reshape(W.shape[0], -1).T @ D.reshape(D.shape[0], D.shape[1], -1)
+    columns = columns.reshape((D.shape[0], W.shape[1]) + (k,) * d + shape)
+    padded = tuple(n + 2 * padding for n in X.shape[2:])
+    full = np.zeros((D.shape[0], W.shape[1]) + padded, columns.dtype)
+    for tap in np.ndindex(*(k,) * d):  # k**d shifted additions, each over the whole batch
+        ends = zip(tap, shape, strict=True)
+        reach = tuple(slice(q, q + stride * (n - 1) + 1, stride) for q, n in ends)
+        full[(slice(None), slice(None)) + reach] += columns[(slice(None), slice(None)) + tap]
     return full[
         (slice(None), slice(None)) + tuple(slice(padding, padding + n) for n in X.shape[2:])
     ]
@@ -119,61 +151,81 @@ def full_convolution(D, W, X, k, stride, padding):
 def correlate_input_delta(X, D, k, stride, padding):
     """Correlation of the zero-padded input with delta: the gradient of the kernel."""
     d = D.ndim - 2
-    windows = _windows(_pad(X, padding, padding), k, stride)
-    windows = windows[(slice(None), slice(None)) + tuple(slice(0, n) for n in D.shape[2:])]
-    return np.tensordot(D, windows, axes=([0, *range(2, 2 + d)], [0, *range(2, 2 + d)]))
+    columns, shape = _columns(X, k, stride, padding)
+    if D.shape[2:] != shape:  # only the positions delta has
+        crop = tuple(slice(0, n) for n in D.shape[2:])
+        columns = columns.reshape(columns.shape[:2] + shape)[(slice(None), slice(None)) + crop]
+        columns = columns.reshape(columns.shape[:2] + (-1,))
+    G = (D.reshape(D.shape[0], D.shape[1], -1) @ columns.transpose(0, 2, 1)).sum(axis=0)
+    return G.reshape((D.shape[1], X.shape[1]) + (k,) * d)
 
 
 def _blocks(X, k):
-    """(m, C, *positions, k**d): the non-overlapping k-windows (trailing rows dropped)."""
+    """(k**d, m, C, *positions): the non-overlapping k-windows (trailing rows dropped), the
+    offset in the window (row-major) first."""
     d = X.ndim - 2
     out = [n // k for n in X.shape[2:]]
     crop = X[(slice(None), slice(None)) + tuple(slice(0, o * k) for o in out)]
     split = crop.reshape(X.shape[:2] + sum(((o, k) for o in out), ()))
-    order = (0, 1) + tuple(2 + 2 * i for i in range(d)) + tuple(3 + 2 * i for i in range(d))
-    return split.transpose(order).reshape(X.shape[:2] + tuple(out) + (k**d,))
+    order = tuple(3 + 2 * i for i in range(d)) + (0, 1) + tuple(2 + 2 * i for i in range(d))
+    return split.transpose(order).reshape((k**d,) + X.shape[:2] + tuple(out))
 
 
 def _unblock(values, X, k):
     """Inverse of _blocks into an array shaped like X (zeros where no window reaches)."""
     d = X.ndim - 2
-    out = values.shape[2 : 2 + d]
-    split = values.reshape(values.shape[: 2 + d] + (k,) * d)
-    order = (0, 1) + sum(((2 + i, 2 + d + i) for i in range(d)), ())
+    out = values.shape[3:]
+    split = values.reshape((k,) * d + values.shape[1:])
+    order = (d, d + 1) + sum(((d + 2 + i, i) for i in range(d)), ())
+    inner = split.transpose(order).reshape(X.shape[:2] + tuple(o * k for o in out))
+    if inner.shape == X.shape:  # every input in some window
+        return inner
     full = np.zeros(X.shape, values.dtype)
-    region = (slice(None), slice(None)) + tuple(slice(0, o * k) for o in out)
-    full[region] = split.transpose(order).reshape(X.shape[:2] + tuple(o * k for o in out))
+    full[(slice(None), slice(None)) + tuple(slice(0, o * k) for o in out)] = inner
     return full
 
 
 def first_max_mask(blocks):
     """1 at the first maximum of each window in row-major order (PyTorch's tie rule), else 0."""
-    first = blocks.argmax(axis=-1)[..., None]
-    return (np.arange(blocks.shape[-1]) == first).astype(blocks.dtype)
+    top = blocks.max(axis=0)
+    mask = np.empty(blocks.shape, blocks.dtype)
+    taken = np.zeros(top.shape, np.bool_)
+    for i in range(blocks.shape[0]):  # the k**d offsets of a window
+        hit = np.equal(blocks[i], top) & ~taken
+        mask[i] = hit
+        taken |= hit
+    return mask
+
+
+def _window_mask(X, k, mask, blocks=None):
+    """The mask of the k-windows of X (computed once per array: see _MEMO)."""
+    found = _recall(X, ("mask", k, mask))
+    if found is None:
+        found = _keep(X, ("mask", k, mask), mask(_blocks(X, k) if blocks is None else blocks))
+    return found
 
 
 def max_pool(X, k, mask=first_max_mask):
     """The maximum of each k-window: the sum of the window weighted by its first-max mask."""
     blocks = _blocks(X, k)
-    return (mask(blocks) * blocks).sum(axis=-1)
+    return (_window_mask(X, k, mask, blocks) * blocks).sum(axis=0)
 
 
 def scatter_to_argmax(X, D, k, mask=first_max_mask):
     """Each window's delta sent to its first maximum only (0 to every other input)."""
-    blocks = _blocks(X, k)
-    return _unblock(mask(blocks) * D[..., None], X, k)
+    return _unblock(_window_mask(X, k, mask) * D[None], X, k)
 
 
 def avg_pool(X, k):
     """The mean of each k-window."""
     blocks = _blocks(X, k)
-    return blocks.sum(axis=-1) / blocks.shape[-1]
+    return blocks.sum(axis=0) / blocks.shape[0]
 
 
 def spread_mean(X, D, k):
     """Each window's delta shared equally by its k**d inputs."""
     blocks = _blocks(X, k)
-    return _unblock(np.repeat(D[..., None], blocks.shape[-1], axis=-1) / blocks.shape[-1], X, k)
+    return _unblock(np.repeat(D[None], blocks.shape[0], axis=0) / blocks.shape[0], X, k)
 
 
 BACKWARD = (

@@ -29,6 +29,7 @@ import numpy as np
 import sympy
 
 from symbp.activations import Elementwise
+from symbp.algebra import product
 from symbp.derive.concrete import _fprime_at, _output_identity_holds, _shortest, _term_derivatives
 from symbp.layers.residual import Residual
 from symbp.losses import Assumption
@@ -171,12 +172,13 @@ def derive_layers(net: LayeredNetwork, instance: LayeredNetwork | None = None) -
     for s in readers:
         parts: dict[int, list[sympy.Expr]] = defaultdict(list)
         for u, local in der.uses[s]:
-            parts[defined_by[u]].append(grad_symbol(u) * local)
+            parts[defined_by[u]].append(product(grad_symbol(u), local))
         if parts and s not in fwd.parameters:
             der.contributions[s] = {p: sympy.Add(*terms) for p, terms in sorted(parts.items())}
     for key, array in fwd.parameters.items():
         grads = np.empty(array.shape, dtype=object)
         for idx, p in np.ndenumerate(array):
-            grads[idx] = sympy.Add(*[grad_symbol(u) * local for u, local in der.uses.get(p, [])])
+            terms = [product(grad_symbol(u), local) for u, local in der.uses.get(p, [])]
+            grads[idx] = sympy.Add(*terms)
         der.gradients[key] = grads
     return der

@@ -5,10 +5,31 @@ For every quantity of a layer (its forward z, the gradient of its input, of each
 its recurrent state) the recogniser tries *every* operation of :mod:`symbp.derive.arrayops`
 whose arguments the layer can supply (single operations, and sums of two for a layer read twice,
 such as a residual's input), evaluates it on the symbols of the derived instance, and keeps the
-one equal to the chain rule's result entry by entry (``sympy.expand(form - derived) == 0``).
-Elementwise factors (f'(z), and the last layer's delta that meets the loss) are read off the
-derived entries as one template for all of them. Nothing here knows which layer needs which
-operation: a quantity no operation matches is a :class:`RecognitionError`, and compile refuses.
+one equal to the chain rule's result entry by entry: both sides expanded into exact polynomials
+over the instance's symbols (:mod:`symbp.derive.layered_poly`, what ``sympy.expand(form -
+derived) == 0`` decides, at a fraction of its cost). Elementwise factors (f'(z), and the last
+layer's delta that meets the loss) are read off the derived entries as one template for all of
+them. Nothing here knows which layer needs which operation: a quantity no operation matches is a
+:class:`RecognitionError`, and compile refuses.
+
+**Why the proof on a small instance holds at the real size.** Compile derives a *separated*
+instance (``LayeredNetwork.skeleton``): every layer on its own smallest input, with at most 2
+channels, 3 dense units, 2 recurrent units over 3 time steps (``LayerKind.small_input``). On
+both sides, every entry of a layer's quantity is a sum, over the taps of one window (a kernel, a
+pooling window, a matrix row, a time step), of a weight or a mask times an input or a delta; the
+taps kept at an entry are those inside the (zero-padded) input. Which taps those are, the entry's
+*case*, depends only on the layer kind, its hyper-parameters (k, stride, padding) and the
+entry's distance from the edges: two entries of one case differ by a translation of every index,
+and both the index form (the same equation, shifted) and the array operation (sliding windows)
+commute with that translation. A kernel tap's gradient is a sum over a range of outputs whose
+ends lie at fixed distances from the ends of the axis. The instance's lengths are the shortest
+with every case, stride phase and range end of the real input (``symbp.layers.conv.axis_cases``;
+two windows and the real remainder for pooling), and 2 channels exercise the sums over channels
+and their order. So an identity proved at every entry of the instance is proved at every entry of
+the real network: the proof is per layer kind and (k, stride, padding), not per input size;
+channel counts, widths, the batch and the number of steps enter the operations only as the
+shapes of their arrays. The compiled trainers are also checked against torch.autograd at their
+real sizes (tests/test_layers_compile.py).
 
 >>> from symbp.derive.layered import derive_layers
 >>> from symbp.model import layered_network
@@ -25,7 +46,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +53,7 @@ import sympy
 
 from symbp.derive import arrayops
 from symbp.derive.layered import LayeredDerivation, grad_symbol
+from symbp.derive.layered_poly import Poly, atom, from_sympy
 from symbp.errors import SymbpError
 from symbp.layers.base import LayerData
 from symbp.layers.pool import FirstMax
@@ -62,13 +83,18 @@ class ArrayStep:
 
 
 def symbolic_first_max_mask(blocks: np.ndarray) -> np.ndarray:
-    """The first-maximum indicator of each window as :class:`FirstMax` expressions."""
+    """The first-maximum indicator of each window as :class:`FirstMax` atoms (of the window's
+    entries as SymPy expressions)."""
     out = np.empty(blocks.shape, dtype=object)
-    for idx in np.ndindex(blocks.shape[:-1]):
-        window = list(blocks[idx])
+    for idx in np.ndindex(blocks.shape[1:]):  # the offset in the window is axis 0
+        window = [w.to_sympy() if isinstance(w, Poly) else w for w in blocks[(slice(None), *idx)]]
         for i in range(len(window)):
-            out[(*idx, i)] = FirstMax(i, *window)
+            out[(i, *idx)] = atom(FirstMax(i, *window))
     return out
+
+
+def _atoms(array: np.ndarray) -> np.ndarray:
+    return np.vectorize(atom, otypes=[object])(array) if array.size else array
 
 
 def _operands(der: LayeredDerivation, data: LayerData) -> dict[str, np.ndarray]:
@@ -81,6 +107,11 @@ def _operands(der: LayeredDerivation, data: LayerData) -> dict[str, np.ndarray]:
     for key, array in data.parameters.items():
         out[key[: -len(str(data.position))]] = array
     return out
+
+
+def _poly_operands(operands: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The operands as :class:`~symbp.derive.layered_poly.Poly` atoms (what ops run on)."""
+    return {role: _atoms(array) for role, array in operands.items()}
 
 
 def _bindings(function, operands: dict, static: dict):
@@ -114,27 +145,23 @@ def _evaluate(function, binding, operands: dict, static: dict) -> np.ndarray | N
 
 
 class _Prover:
-    """Cheap numeric rejection at random numbers, then an exact symbolic proof."""
+    """An exact proof, entry by entry: the candidate (computed in polynomials over the
+    instance's atoms) and the derived entry expanded into the same polynomials must be equal."""
 
-    def __init__(self) -> None:
-        self.rng = random.Random(0)
-        self.numbers: dict[sympy.Symbol, sympy.Float] = {}
-
-    def _at(self, expr: sympy.Expr) -> float:
-        expr = sympy.sympify(expr)
-        for s in expr.free_symbols - self.numbers.keys():
-            self.numbers[s] = sympy.Float(self.rng.uniform(-1, 1), 30)
-        return float(expr.xreplace(self.numbers))
+    @staticmethod
+    def expanded(derived: np.ndarray) -> np.ndarray:
+        """The derived entries as polynomials (once per quantity)."""
+        out = np.empty(derived.shape, dtype=object)
+        for idx, t in np.ndenumerate(derived):
+            out[idx] = from_sympy(t)
+        return out
 
     def equal(self, form: np.ndarray, derived: np.ndarray) -> int:
-        """How many entries were proved equal (0 if the shapes or any entry differ)."""
+        """How many entries of ``form`` equal the expanded ``derived`` (0 unless all do)."""
         if not isinstance(form, np.ndarray) or form.shape != derived.shape or not form.size:
             return 0
         for f, t in zip(form.flat, derived.flat, strict=True):
-            if abs(self._at(f) - self._at(t)) > 1e-9:
-                return 0
-        for f, t in zip(form.flat, derived.flat, strict=True):
-            if sympy.expand(sympy.sympify(f) - t) != 0:
+            if not t == f:
                 return 0
         return form.size
 
@@ -142,6 +169,7 @@ class _Prover:
 def _match(name, derived, candidates, prover, position, text_of) -> ArrayStep:
     if not name.startswith("dW") and not name.startswith("db"):
         derived = derived[None]  # batch quantities: the instance is one example (m = 1)
+    derived = prover.expanded(derived)
     for group in (1, 2):
         for combo in itertools.combinations(candidates, group):
             form = combo[0][2] if group == 1 else _add(combo[0][2], combo[1][2])
@@ -198,6 +226,7 @@ def recognise(der: LayeredDerivation) -> list[ArrayStep]:
     last = der.forward.layers[-1].position
     for data in der.forward.layers:
         p, ops = data.position, _operands(der, data)
+        polys = _poly_operands(ops)
         static = {n: getattr(data.layer, n) for n in STATIC if hasattr(data.layer, n)}
         defined = der.forward.equations.defined_by.get(data.arrays["a"].flat[0]) == p
         if not defined:  # flatten, last: the output is the input's own symbols
@@ -205,9 +234,9 @@ def recognise(der: LayeredDerivation) -> list[ArrayStep]:
             continue
         forward_target = "z" if "z" in data.arrays else "a"
         target = np.vectorize(definitions.get, otypes=[object])(data.arrays[forward_target])
-        fw = _candidates(arrayops.FORWARD, ops, static)
+        fw = _candidates(arrayops.FORWARD, polys, static)
         steps.append(_match(forward_target, target, fw, prover, p, _first_line))
-        bw = _candidates(arrayops.BACKWARD, ops, static)
+        bw = _candidates(arrayops.BACKWARD, polys, static)
         if "z" in data.arrays:
             z = data.arrays["z"]
             if p == last:

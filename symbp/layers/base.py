@@ -134,6 +134,12 @@ class LayerKind:
         """The same kind with at most 2 channels / 3 units: what compile derives and proves."""
         return self
 
+    def small_input(self, shape: Shape) -> Shape:
+        """The smallest input on which this layer's derived backward pass has every case it has
+        on ``shape`` (see :mod:`symbp.model`, ``LayeredNetwork.instance``): at most 2 channels
+        or features, each length cut to what the kernel, stride and padding need."""
+        return tuple(min(n, 2) for n in shape)
+
     def spec(self) -> str:
         raise NotImplementedError
 

@@ -89,3 +89,52 @@ class Conv(LayerKind):
 
     def skeleton(self) -> Conv:
         return Conv(self.dims, min(self.channels, 2), self.k, self.act, self.stride, self.padding)
+
+    def small_input(self, shape: Shape) -> Shape:
+        """At most 2 input channels; along each axis the shortest length with the same
+        :func:`axis_cases` as the real one (every clipping of a window by the padding or the
+        edge, every stride phase, every tap's range of positions).
+
+        >>> Conv(2, 16, 5, get_activation("relu")).small_input((1, 28, 28))
+        (1, 9, 9)
+        >>> Conv(2, 4, 3, get_activation("relu"), stride=2, padding=1).small_input((3, 32, 31))
+        (2, 4, 5)
+        """
+        lengths = []
+        for n in shape[1:]:
+            real = axis_cases(n, self.k, self.stride, self.padding)
+            lengths.append(
+                next(m for m in range(1, n + 1)
+                     if axis_cases(m, self.k, self.stride, self.padding) == real)
+            )  # fmt: skip
+        return (min(shape[0], 2), *lengths)
+
+
+def axis_cases(n: int, k: int, stride: int, padding: int) -> tuple | None:
+    """The kinds of entries a correlation along one axis of length n has, up to translation:
+    the taps each output reads (clipped by padding and edges), the taps that reach each input
+    (the input gradient), each tap's distance from the ends of its range of outputs (the kernel
+    gradient), and whether there are 1 or more outputs. ``None`` if the kernel does not fit.
+
+    >>> reads, reached, ranges, many = axis_cases(5, 3, 1, 0)
+    >>> sorted(reached)
+    [(0,), (0, 1), (0, 1, 2), (1, 2), (2,)]
+    """
+    if n + 2 * padding < k:
+        return None
+    out = (n + 2 * padding - k) // stride + 1
+    reads = frozenset(
+        tuple(q for q in range(k) if 0 <= i * stride + q - padding < n) for i in range(out)
+    )
+    reached = frozenset(
+        tuple(
+            q for q in range(k)
+            if (j + padding - q) % stride == 0 and 0 <= (j + padding - q) // stride < out
+        )
+        for j in range(n)
+    )  # fmt: skip
+    ranges = []
+    for q in range(k):
+        valid = [i for i in range(out) if 0 <= i * stride + q - padding < n]
+        ranges.append((valid[0], out - 1 - valid[-1]) if valid else None)
+    return reads, reached, tuple(ranges), min(out, 2)

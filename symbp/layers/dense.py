@@ -72,3 +72,6 @@ class Dense(LayerKind):
 
     def skeleton(self) -> Dense:
         return Dense(min(self.units, 3), self.act)
+
+    def small_input(self, shape: Shape) -> Shape:
+        return (min(shape[0], 3),)

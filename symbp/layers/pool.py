@@ -84,3 +84,12 @@ class Pool(LayerKind):
             else:
                 a[(c, *pos)] = sympy.Add(*window) / len(window)
         data.arrays["a"] = eq.define(data.position, "a", a)
+
+    def small_input(self, shape: Shape) -> Shape:
+        """At most 2 channels; each length 2k plus the real remainder (two windows side by side
+        and the trailing inputs no window reaches), or the real length if it is shorter.
+
+        >>> Pool(2, "max", 2).small_input((16, 24, 25))
+        (2, 4, 5)
+        """
+        return (min(shape[0], 2), *(min(n, 2 * self.k + n % self.k) for n in shape[1:]))

@@ -63,3 +63,7 @@ class Rnn(LayerKind):
 
     def skeleton(self) -> Rnn:
         return Rnn(min(self.units, 2), self.act)
+
+    def small_input(self, shape: Shape) -> Shape:
+        """3 time steps (a first step with h_{-1} = 0, a middle one, a last one), 2 features."""
+        return (min(shape[0], 3), min(shape[1], 2))

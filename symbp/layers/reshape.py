@@ -50,3 +50,6 @@ class Last(LayerKind):
     def equations(self, eq: Equations, data: LayerData, x: np.ndarray) -> None:
         data.arrays["x"] = x
         data.arrays["a"] = x[-1]
+
+    def small_input(self, shape: Shape) -> Shape:
+        return (min(shape[0], 3), min(shape[1], 2))
