@@ -191,7 +191,28 @@ def has_index_form(layer) -> bool:
 
 
 def layer_form(layer, input_shape: tuple[int, ...], position: int) -> LayerForm:
-    """Derive (and prove) the index-form backward steps of one conv, dense or pool layer."""
+    """Derive (and prove) the index-form backward steps of one conv, dense or pool layer.
+
+    The form depends on the layer's kind and hyper-parameters only (the sizes are symbols), so
+    it is derived once per kind and reused for every layer alike."""
+    key = (_signature(layer), len(input_shape))
+    if key not in _FORMS:
+        _FORMS[key] = _derive(layer, input_shape)
+    return replace(_FORMS[key], position=position, input_shape=input_shape, layer=layer)
+
+
+_FORMS: dict[tuple, LayerForm] = {}
+
+
+def _signature(layer) -> tuple:
+    act = getattr(layer, "act", None)
+    return (type(layer).__name__, getattr(layer, "mode", None), getattr(layer, "k", None),
+            getattr(layer, "stride", None), getattr(layer, "padding", None),
+            None if act is None else act.name)  # fmt: skip
+
+
+def _derive(layer, input_shape: tuple[int, ...]) -> LayerForm:
+    position = 1
     dims = len(input_shape) - 1
     (lhs, rhs), ranges = _forward(layer, dims)
     form = LayerForm(position, layer, input_shape, (lhs, rhs), ranges, {})
@@ -272,9 +293,9 @@ def _instances(layer, input_shape):
     dims = len(input_shape) - 1
     k, stride, padding, _, _ = _geometry(layer, dims)
     sizes = []
-    # a pool's windows do not overlap: two per axis hold every case; a convolution also needs
-    # a middle position (first, middle and last rows meet the padding differently)
-    for outputs in (2,) if isinstance(layer, Pool) else (2, 3):
+    # a pool's windows do not overlap: two per axis hold every case; a convolution needs a
+    # first, a middle and a last output position (they meet the padding differently)
+    for outputs in (2,) if isinstance(layer, Pool) else (3,):
         n = max((outputs - 1) * stride + k - 2 * padding, 1)
         shape = (2 if dims else 3, *(n,) * dims)  # channels: any count; 2 show the sums
         if shape not in sizes:

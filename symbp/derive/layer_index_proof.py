@@ -42,6 +42,7 @@ class _Instance:
             self.arrays[key.rstrip("0123456789")] = array
         self.out = self.arrays["z" if "z" in self.arrays else "a"]
         self.act = layer.activation()
+        self._readers: dict | None = None
         self.a_of = {}
         if "z" in self.arrays:
             self.a_of = dict(zip(self.arrays["a"].flat, self.arrays["z"].flat, strict=True))
@@ -91,14 +92,23 @@ class _Instance:
         theta = self.concrete(den)
         if theta == 0:
             return sympy.Integer(0)
+        readers = self.readers(theta)
         if num == li.C:  # the chain rule over every entry of the layer that reads theta
-            return sympy.Add(*[
-                sympy.Symbol(f"d{u.name}", real=True) * self.local(u, theta)
-                for u, value in self.defs.items()
-                if value.has(theta)
-            ])  # fmt: skip
+            return sympy.Add(
+                *[sympy.Symbol(f"d{u.name}", real=True) * d for u, d in readers.items()]
+            )
         u = self.concrete(num)
-        return sympy.Integer(0) if u == 0 else self.local(u, theta)
+        return readers.get(u, sympy.Integer(0))
+
+    def readers(self, theta: sympy.Symbol) -> dict[sympy.Symbol, sympy.Expr]:
+        """du/dtheta for every entry u of the layer whose forward equation reads theta (each
+        derivative taken once per instance)."""
+        if self._readers is None:
+            self._readers = {}
+            for u, value in self.defs.items():
+                for s in value.free_symbols:
+                    self._readers.setdefault(s, {})[u] = self.local(u, s)
+        return self._readers.get(theta, {})
 
     def local(self, u: sympy.Symbol, theta: sympy.Symbol) -> sympy.Expr:
         """du/dtheta: sympy.diff of u's forward equation, except that an activation's
@@ -149,11 +159,17 @@ def _side(expr: sympy.Expr, inst: _Instance, values: dict) -> sympy.Expr:
     return inst.concrete(expr)
 
 
+_INSTANCES: dict[tuple, _Instance] = {}
+
+
 def prove_step(form: li.LayerForm, step: li.IndexStep, shapes: list[tuple[int, ...]]) -> str:
     """How ``step`` was proved on the instances, or StepNotProved with the first failure."""
     layer = form.layer.skeleton()
     for shape in shapes:
-        inst = _Instance(form, layer, shape)
+        key = (li._signature(layer), shape)
+        if key not in _INSTANCES:
+            _INSTANCES[key] = _Instance(form, layer, shape)
+        inst = _INSTANCES[key]
         ranges = form.ranges
         spans = [range(int(ranges[s][0]), int(sympy.sympify(ranges[s][1]).xreplace(inst.sizes)) + 1)
                  for s in step.free]  # fmt: skip
