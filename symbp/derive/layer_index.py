@@ -29,7 +29,7 @@ equations (the chain rule with dC/dz as symbols), and the difference expanded to
 >>> form.steps_for("W")[-1].rhs
 Sum(delta[c, i, j]*x[c', i + p, j + q], (i, 0, H' - 1), (j, 0, W' - 1))
 >>> form.steps_for("W")[-1].verified_by
-'every entry of 2 instances (k=3, stride 1, padding 0; input 2x4x4 and 2x5x5), exactly'
+'every entry of 1 instance (k=3, stride 1, padding 0; input 2x5x5), exactly'
 """
 
 from __future__ import annotations
