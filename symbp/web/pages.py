@@ -34,7 +34,17 @@ def _cli_defaults() -> dict[str, str]:
 
 
 _DEFAULTS = _cli_defaults()
-_LABEL = {"l2": "L2 strength lambda", "examples": "examples m", "output": "output activation"}
+_LABEL = {
+    "l2": "L2 strength lambda",
+    "examples": "examples m",
+    "output": "output activation",
+    "input": "input shape (with net)",
+    "net": "or layers: net (replaces layers; with input)",
+}
+_PLACEHOLDER = {
+    "input": "e.g. 1x4x4",
+    "net": "e.g. conv2d(2,3,relu) maxpool2d(2) flatten dense(2,softmax)",
+}
 
 
 def page(title: str, body: str) -> str:
@@ -53,9 +63,10 @@ def _field(name: str, values: dict, blank: str | None) -> str:
     choices = forms.CHOICES.get(name) or (DTYPES if name == "dtype" else None)
     default = _DEFAULTS.get(name, "as hidden" if name == "output" else "")
     if choices is None:
-        hint = html.escape(blank or default)
+        hint = html.escape(_PLACEHOLDER.get(name) or blank or default)
+        wide = ' class="wide"' if name == "net" else ""
         return (
-            f'<label>{label}<input name="{name}" value="{html.escape(value)}" '
+            f'<label{wide}>{label}<input name="{name}" value="{html.escape(value)}" '
             f'placeholder="{hint}"></label>'
         )
     empty = blank or f"default ({default})"
@@ -121,10 +132,20 @@ def derive(query: dict, result: dict | None = None, error: str | None = None) ->
     if result is not None:
         shared = {k: v for k, v in query.items() if k != "format" and v != ""}
         links = []
-        for fmt, text in (("markdown", "Markdown"), ("latex", "LaTeX"), ("svg", "picture (SVG)")):
+        if result.get("layered"):
+            kinds = (("text", "derivation (text)"),)
+        else:
+            kinds = (("markdown", "Markdown"), ("latex", "LaTeX"), ("svg", "picture (SVG)"))
+        for fmt, text in kinds:
             href = "/derive/download?" + urlencode({**shared, "format": fmt})
             links.append(
                 f'<a class="button" id="download-{fmt}" href="{html.escape(href)}">{text}</a>'
+            )
+        if result.get("layered"):
+            compiled = {k: v for k, v in shared.items() if k in forms.COMPILE.values}
+            href = "/compile/download?" + urlencode(compiled)
+            links.append(
+                f'<a class="button" id="download-trainer" href="{html.escape(href)}">trainer.py</a>'
             )
         body.append(f'<div class="downloads">Download: {" ".join(links)}</div>')
         body.append(
