@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from symbp.compile import DTYPES
 from symbp.web import forms
-from symbp.web.html import display
+from symbp.web.html import display, prose
 
 _BASE = Template((Path(__file__).parent / "templates" / "base.html").read_text(encoding="utf-8"))
 
@@ -158,8 +158,8 @@ def derive(query: dict, result: dict | None = None, error: str | None = None) ->
 def _counterexample(c: dict) -> str:
     parts = []
     if c.get("indices"):
-        shown = ", ".join(f"{k}={v}" for k, v in c["indices"].items())
-        parts.append(f"at {html.escape(shown)}")
+        shown = ", ".join(f"{k} = {v}" for k, v in c["indices"].items())
+        parts.append(f"at \\({html.escape(shown, quote=False)}\\)")
     if "left" in c:
         where = f" entry {tuple(c['entry'])}" if "entry" in c else ""
         parts.append(f"left{html.escape(where)} = {c['left']}, right = {c['right']}")
@@ -180,7 +180,7 @@ def _step(step: dict) -> str:
     if step.get("counterexample"):
         extra += _counterexample(step["counterexample"])
     if step.get("hint"):
-        extra += f'<div class="hint">Hint: {html.escape(step["hint"])}</div>'
+        extra += f'<div class="hint">Hint: {prose(step["hint"])}</div>'
     return (
         f'<li class="step" data-verdict="{verdict}">{display(step["source"])}'
         f'<div class="verdict">{verdict}</div>'
