@@ -112,3 +112,12 @@ def test_net_and_input_pass_through_the_flags_string():
     assert argv == ["--input=1x4x4", f"--net={NET}"]
     with pytest.raises(Exception, match="unknown flag"):
         forms.flags_argv("--input 1x4x4 --net 'dense(2)' --force", forms.COMPILE)
+
+
+def test_the_home_page_links_a_layered_network_that_derives(client):
+    import html
+    import re
+
+    link = re.search(r'href="(/derive\?input=[^"]+)"', client.get("/").text).group(1)
+    answer = client.get(html.unescape(link))
+    assert answer.status_code == 200 and "<code>maxpool2d(2)</code></h2>" in answer.text

@@ -27,9 +27,11 @@ _BASE = Template((Path(__file__).parent / "templates" / "base.html").read_text(e
 def _cli_defaults() -> dict[str, str]:
     """The command line's own defaults, for the empty choice of each field."""
     from symbp.cli import build_parser
+    from symbp.flags import DEFAULTS
 
     parser = build_parser()
     found = {**vars(parser.parse_args(["derive"])), **vars(parser.parse_args(["compile"]))}
+    found = {**found, **{k: v for k, v in DEFAULTS.items() if found.get(k) is None}}
     return {k: str(v) for k, v in found.items() if v is not None and not callable(v)}
 
 
@@ -39,7 +41,7 @@ _LABEL = {
     "examples": "examples m",
     "output": "output activation",
     "input": "input shape (with net)",
-    "net": "or layers: net (replaces layers; with input)",
+    "net": "or a layered network: net, one layer after another (with the input shape)",
 }
 _PLACEHOLDER = {
     "input": "e.g. 1x4x4",
@@ -98,7 +100,10 @@ gradients into a NumPy trainer.</p>
 <li><a href="/derive">Derive</a>: pick a network and a notation; read the writeup with its
 picture; download it as Markdown or LaTeX (the same files as <code>symbp derive</code>).
 For example <a href="/derive?layers=2,3,2&amp;notation=ng&amp;loss=bce&amp;output=sigmoid">a
-2-3-2 network with the cross-entropy loss in Ng's notation</a>.</li>
+2-3-2 network with the cross-entropy loss in Ng's notation</a>, or a layered network such as
+<a href="/derive?input=1x4x4&amp;net=conv2d(2,3,relu)+maxpool2d(2)+flatten+dense(2,softmax)&amp;\
+loss=cross-entropy">a small convolutional network</a> (the same as <code>symbp derive --input
+SHAPE --net SPEC</code>).</li>
 <li><a href="/check">Check</a>: paste your derivation in LaTeX; every step is marked valid,
 invalid (with a counterexample and a hint) or unreadable (as <code>symbp check</code>).</li>
 <li><a href="/compile">Compile</a>: download a NumPy trainer module for a network (as
