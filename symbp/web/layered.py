@@ -31,7 +31,7 @@ from symbp.layers.base import shape_text
 from symbp.model import LayeredNetwork
 
 _ENTRY = re.compile(r"^(d?)([A-Za-z]+?)(\d*)\[([\d,]+)\]$")
-_BASE = {"Wx": "W_{x}", "Wh": "W_{h}"}
+_BASE = {"Wx": "{W_{x}}", "Wh": "{W_{h}}"}  # braced: a layer and an index follow
 
 
 def _layer(n: str) -> str:
