@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -37,13 +38,24 @@ def main() -> None:
             shot("derive")
             page.locator("article.writeup h2").nth(3).scroll_into_view_if_needed()
             shot("derive_deltas")
+            layered = urlencode(
+                {
+                    "input": "1x4x4",
+                    "net": "conv2d(2,3,relu) maxpool2d(2) flatten dense(2,softmax)",
+                    "loss": "cross-entropy",
+                }
+            )
+            page.goto(server.url + "/derive?" + layered)
+            shot("derive_layered")
             page.set_viewport_size({"width": 1100, "height": 900})
             page.goto(server.url + "/check")
             page.fill("textarea[name=tex]", THREE_STEPS)
             page.get_by_role("button", name="Check").click()
             page.set_viewport_size({"width": 1100, "height": 1300})
             shot("check")
-            page.goto(server.url + "/compile?layers=2,3,2&hidden=relu&output=softmax")
+            page.goto(
+                server.url + "/compile?layers=2,3,2&hidden=relu&output=softmax&loss=cross-entropy"
+            )
             shot("compile")
             browser.close()
     finally:

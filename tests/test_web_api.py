@@ -233,8 +233,8 @@ def test_check_page_marks_each_step_and_shows_the_counterexample(client):
     marks = [part.split('"', 1)[0] for part in text.split('data-verdict="')[1:]]
     assert marks == ["valid", "valid", "invalid"]
     invalid = text.split('data-verdict="invalid"', 1)[1]
-    assert "Counterexample: at j=1, k=1, l=2" in invalid
-    assert "Hint: off-by-one layer index" in invalid
+    assert "Counterexample: at \\(j = 1, k = 1, l = 2\\)" in invalid
+    assert "Hint: off-by-one layer index: \\(a^{l}_{k}\\) should be \\(a^{l-1}_{k}\\)" in invalid
     assert '<button type="submit">Check</button>' in text
     assert "\\(\\delta^L_j\\)" not in text and "\\[\\delta^L_j = " in text
 

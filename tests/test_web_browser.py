@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -106,10 +107,83 @@ def test_check_page_marks_three_steps_valid_valid_invalid_with_the_counterexampl
         assert steps.nth(i).locator(".display mjx-container").count() == 1
     invalid = steps.nth(2)
     assert invalid.locator(".counterexample").is_visible()
-    assert "Counterexample: at j=1, k=1, l=2" in invalid.inner_text()
+    assert invalid.inner_text().count("Counterexample: at") == 1
+    # the indices and every value of the counterexample, and the hint's two symbols, as math
+    assert invalid.locator(".counterexample mjx-container").count() == 1 + 21  # 21 values
     assert "off-by-one layer index" in invalid.locator(".hint").inner_text()
+    assert invalid.locator(".hint mjx-container").count() == 2
     assert page.locator(ERRORS).count() == 0
     assert page.locator("textarea[name=tex]").input_value() == THREE_STEPS  # kept for editing
+
+
+# Wrong steps whose hints carry TeX of every kind the checker writes: a primed activation with
+# its layer in parentheses, "delta^L = a^L - y" beside a loss's snake_case name, and none.
+HINTED = r"""% symbp: --layers 2,3,2 --notation nielsen --loss bce --output sigmoid
+$$\delta^L_j = (a^L_j - y_j) \sigma'(z^L_j)$$
+$$\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_j \delta^l_k$$
+$$\frac{\partial C}{\partial b^l_j} = \delta^{l+1}_j$$
+"""
+
+
+def test_hints_render_their_math_without_an_error(served, page):
+    page.goto(f"{served.url}/check")
+    page.fill("textarea[name=tex]", HINTED)
+    page.get_by_role("button", name="Check").click()
+    _rendered(page)
+    hints = page.locator(".hint")
+    assert hints.count() == 3
+    texts = [hints.nth(i).inner_text() for i in range(3)]
+    assert "squared-error" in texts[0] and "binary_cross_entropy" in texts[0]
+    assert texts[1] == "Hint: swapped indices j and k"
+    assert [hints.nth(i).locator("mjx-container").count() for i in range(3)] == [3, 0, 2]
+    assert "\\" not in "".join(texts) and "^{" not in "".join(texts)  # no raw TeX left
+    assert page.locator(ERRORS).count() == 0
+
+
+LAYERED = {
+    "input": "1x4x4",
+    "net": "conv2d(2,3,relu) maxpool2d(2) flatten dense(2,softmax)",
+    "loss": "cross-entropy",
+}
+
+
+OTHER_LAYERED = [
+    {"input": "3x2", "net": "rnn(2,tanh) last dense(2,softmax)", "loss": "cce"},
+    {"input": "3", "net": "residual(dense(3,tanh)) dense(1,sigmoid)", "loss": "bce"},
+    {"input": "1x6", "net": "conv1d(2,2,relu) avgpool1d(2) flatten dense(1,identity)"},
+]
+
+
+@pytest.mark.parametrize(
+    "query", [LAYERED, *OTHER_LAYERED], ids=["conv2d", "rnn", "residual", "conv1d"]
+)
+def test_derive_page_of_a_layered_network_renders_without_an_error(served, page, query):
+    answer = page.goto(f"{served.url}/derive?{urlencode(query)}")
+    assert answer.status == 200
+    source = answer.text()
+    _rendered(page)
+    expected = _formulas(source)
+    assert expected > 10
+    assert page.locator("mjx-container").count() == expected
+    assert page.locator(ERRORS).count() == 0
+    layers = len(query["net"].replace("(dense", "(").split())
+    assert page.locator("article.writeup h2").count() == layers  # one section a layer
+    assert page.locator("input[name=net]").input_value() == query["net"]
+
+
+def test_layered_downloads_give_the_same_bytes_as_the_command_line(
+    served, page, tmp_path, monkeypatch, capsys
+):
+    page.goto(f"{served.url}/derive?{urlencode(LAYERED)}")
+    text = _download(page, "#download-text")
+    trainer = _download(page, "#download-trainer")
+    flags = [f"--{k}={v}" for k, v in LAYERED.items()]
+    capsys.readouterr()
+    assert main(["derive", *flags, "--format", "text"]) == 0
+    assert text == capsys.readouterr().out.encode("utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["compile", *flags, "-o", "trainer.py"]) == 0
+    assert trainer == (tmp_path / "trainer.py").read_bytes()
 
 
 def _download(page, button) -> bytes:

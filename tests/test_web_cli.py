@@ -25,6 +25,7 @@ def test_serve_without_the_web_extra_says_how_to_install_it(monkeypatch, capsys)
         (["--port", "70000"], "--port must be between 1 and 65535"),
         (["--workers", "0"], "--workers must be at least 1"),
         (["--time-limit", "0"], "--time-limit must be > 0"),
+        (["--queue", "-1"], "--queue must be at least 0"),
         (["--port", "x"], "invalid int value: 'x'"),
     ],
 )

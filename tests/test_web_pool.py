@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from symbp.web.pool import JobFailed, WorkerPool, default_size
+from symbp.web.pool import QUEUE_PER_WORKER, JobFailed, PoolBusy, WorkerPool, default_size
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,34 @@ def test_a_worker_killed_during_its_job_fails_that_job_only_and_is_replaced(loop
     assert time.monotonic() - started < 60
     after = settled(loop, pool)
     assert len(after) == 2 and loop.run_until_complete(killer) not in after
+
+
+def test_the_queue_holds_its_limit_per_worker_and_refuses_one_more_at_once(loop, pool):
+    settled(loop, pool)
+    sized = WorkerPool(size=3, queue_per_worker=4)
+    assert sized.max_waiting == 12 and pool.max_waiting == 2 * QUEUE_PER_WORKER
+    sized.close()
+    pool.max_waiting = 2  # one waiting job a worker, for this test
+
+    async def flood():
+        busy = [asyncio.ensure_future(pool.run(time.sleep, 3, seconds=60)) for _ in range(2)]
+        await asyncio.sleep(1)  # both workers run a job now
+        waiting = [asyncio.ensure_future(pool.run(operator.add, i, 1, seconds=60)) for i in (1, 2)]
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        try:
+            await pool.run(operator.add, 3, 1, seconds=60)
+        except PoolBusy as refused:
+            answer = (refused, time.monotonic() - started)
+        else:
+            answer = (None, 0.0)
+        return answer, await asyncio.gather(*busy, *waiting)
+
+    try:
+        (refused, took), results = loop.run_until_complete(flood())
+    finally:
+        pool.max_waiting = 2 * QUEUE_PER_WORKER
+    assert isinstance(refused, JobFailed) and refused.kind == "busy" and took < 0.5
+    assert "every worker is running a job and 2 more are waiting" in str(refused)
+    assert results == [None, None, 2, 3]  # the waiting jobs were answered
+    assert pool.waiting == 0 and run(loop, pool, operator.add, 4, 1) == 5

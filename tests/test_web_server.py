@@ -140,3 +140,30 @@ def test_a_pathological_input_fails_within_its_limit_while_a_normal_one_is_answe
         )
     status, answer, _ = served.post("/api/check", {"tex": WRONG})  # and the server goes on
     assert status == 200 and answer["steps"][0]["hint"] == "sign error"
+
+
+def test_past_the_queue_limit_a_request_gets_503_with_retry_after_and_the_rest_are_served():
+    server = Served("--workers", "1", "--queue", "1")
+    document = "% symbp: --layers 2,3,2 --notation nielsen\n" + WRONG * 3
+
+    def post(_):
+        body = json.dumps({"tex": document}).encode()
+        request = urllib.request.Request(server.url + "/api/check", body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=300) as answer:
+                return answer.status, answer.headers.get("Retry-After"), json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Retry-After"), json.loads(error.read())
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as threads:
+            answers = list(threads.map(post, range(8)))
+        after = post(0)
+    finally:
+        server.stop()
+    refused = [a for a in answers if a[0] == 503]
+    assert refused and len(refused) <= 6  # one job runs and one waits: at most 6 of 8 refused
+    assert all(a[0] in (200, 503) for a in answers)
+    for _, retry, answer in refused:
+        assert retry == "5" and answer["error"].startswith("the server is busy")
+    assert after[0] == 200 and after[2]["steps"][0]["hint"] == "sign error"

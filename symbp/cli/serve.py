@@ -39,6 +39,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="MIB",
         help="memory cap of one worker (default 2048)",
     )
+    parser.add_argument(
+        "--queue",
+        type=int,
+        default=20,
+        metavar="N",
+        help="jobs that may wait per worker while every worker is busy; one more gets 503 "
+        "with Retry-After (default 20)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -57,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
         raise SymbpError(f"--workers must be at least 1, got {args.workers}")
     if args.time_limit <= 0 or args.memory_mib < 256:
         raise SymbpError("--time-limit must be > 0 and --memory-mib at least 256")
-    limits = Limits(args.workers, args.time_limit, 3 * args.time_limit, args.memory_mib)
+    if args.queue < 0:
+        raise SymbpError(f"--queue must be at least 0, got {args.queue}")
+    limits = Limits(args.workers, args.time_limit, 3 * args.time_limit, args.memory_mib, args.queue)
     app = create_app(limits)
     print(f"symbp serve: http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

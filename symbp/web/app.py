@@ -28,12 +28,18 @@ from starlette.staticfiles import StaticFiles
 
 from symbp.errors import SymbpError
 from symbp.web import forms, jobs, pages
-from symbp.web.pool import DEFAULT_MEMORY_MIB, JobFailed, WorkerPool
+from symbp.web.pool import DEFAULT_MEMORY_MIB, QUEUE_PER_WORKER, JobFailed, WorkerPool
 
 MAX_BODY = 256 * 1024
 STATIC = Path(__file__).parent / "static"
-STATUS = {"error": 400, "time": 422, "memory": 422, "died": 422, "internal": 500}
-DOWNLOADS = {"markdown": "backprop.md", "latex": "backprop.tex", "svg": "backprop.md"}
+STATUS = {"error": 400, "time": 422, "memory": 422, "died": 422, "internal": 500, "busy": 503}
+RETRY_AFTER = 5  # seconds, the Retry-After of a 503 when the queue is full
+DOWNLOADS = {
+    "markdown": "backprop.md",
+    "latex": "backprop.tex",
+    "svg": "backprop.md",
+    "text": "backprop.txt",  # what symbp derive --format text prints (a --net network's report)
+}
 
 
 @dataclass(frozen=True)
@@ -44,14 +50,20 @@ class Limits:
     check_seconds: float = 30.0
     derive_seconds: float = 90.0
     memory_mib: int = DEFAULT_MEMORY_MIB
+    queue_per_worker: int = QUEUE_PER_WORKER  # waiting jobs per worker before 503
 
 
 class Refused(Exception):
-    """A request the server answers with ``status`` and one line."""
+    """A request the server answers with ``status`` and one line (and ``headers``)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
+
+
+def _headers(error: Exception) -> dict[str, str]:
+    return getattr(error, "headers", None) or {}
 
 
 async def _body(request: Request) -> bytes:
@@ -104,13 +116,14 @@ class Server:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.pool = WorkerPool(limits.workers, limits.memory_mib)
+        self.pool = WorkerPool(limits.workers, limits.memory_mib, limits.queue_per_worker)
 
     async def _run(self, seconds: float, func, *args):
         try:
             return await self.pool.run(func, *args, seconds=seconds)
         except JobFailed as failure:
-            raise Refused(STATUS.get(failure.kind, 400), str(failure)) from None
+            headers = {"Retry-After": str(RETRY_AFTER)} if failure.kind == "busy" else None
+            raise Refused(STATUS.get(failure.kind, 400), str(failure), headers) from None
 
     async def _cli(self, argv: list[str], seconds: float, stdin: str = "") -> str:
         """What ``symbp ARGV`` prints, or Refused with its one error line."""
@@ -154,7 +167,8 @@ class Server:
             result = await self._run(self.limits.derive_seconds, jobs.writeup_html, argv)
         except (Refused, SymbpError) as error:
             status = getattr(error, "status", 400)
-            return HTMLResponse(pages.derive(query, error=str(error)), status_code=status)
+            page = pages.derive(query, error=str(error))
+            return HTMLResponse(page, status_code=status, headers=_headers(error))
         return HTMLResponse(pages.derive(query, result=result))
 
     async def derive_download(self, request: Request) -> Response:
@@ -162,6 +176,10 @@ class Server:
         fmt = query.pop("format", "markdown")
         if fmt not in DOWNLOADS:
             raise Refused(400, f"unknown format {fmt!r}; known: {', '.join(DOWNLOADS)}")
+        if fmt == "text":
+            argv = ["derive", *_argv(query, forms.DERIVE), "--format", "text"]
+            out = await self._cli(argv, self.limits.derive_seconds)
+            return _attachment(out.encode("utf-8"), DOWNLOADS[fmt], "text/plain; charset=utf-8")
         argv = [
             "derive",
             *_argv(query, forms.DERIVE),
@@ -193,7 +211,8 @@ class Server:
             out = await self._cli(argv, self.limits.check_seconds, tex)
         except (Refused, SymbpError) as error:
             status = getattr(error, "status", 400)
-            return HTMLResponse(pages.check(data, error=str(error)), status_code=status)
+            page = pages.check(data, error=str(error))
+            return HTMLResponse(page, status_code=status, headers=_headers(error))
         return HTMLResponse(pages.check(data, steps=json.loads(out)["steps"]))
 
     async def compile_page(self, request: Request) -> Response:
@@ -225,9 +244,10 @@ def _refused(request: Request, error: Exception) -> Response:
         if isinstance(error, HTTPException)
         else str(error)
     )
+    headers = _headers(error)
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": message}, status_code=status)
-    return HTMLResponse(pages.error(status, message), status_code=status)
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return HTMLResponse(pages.error(status, message), status_code=status, headers=headers)
 
 
 def create_app(limits: Limits | None = None) -> Starlette:

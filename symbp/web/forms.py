@@ -8,6 +8,8 @@ read or write a file. The values go to the command line's own parser, which chec
 ['--layers=2,3,2', '--notation=ng', '--generic']
 >>> flags_argv("--layers 3,2 --loss=bce", CHECK)
 ['--layers=3,2', '--loss=bce']
+>>> flags_argv("--input 1x4x4 --net 'conv2d(2,3,relu) flatten dense(2,softmax)'", DERIVE)
+['--input=1x4x4', '--net=conv2d(2,3,relu) flatten dense(2,softmax)']
 >>> flags_argv("-o /etc/passwd", COMPILE)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 symbp.errors.SymbpError: unknown flag '-o'; known: --layers, --hidden, --output, --loss, ...
@@ -40,13 +42,25 @@ class Command:
         return ", ".join(f"--{name}" for name in self.values + self.switches)
 
 
-NETWORK = ("layers", "hidden", "output", "loss", "bias", "examples", "l2")
+DENSE = ("layers", "hidden", "output", "loss", "bias", "examples", "l2")
+LAYERED = ("input", "net")  # --input SHAPE --net SPEC: a layered network (replaces --layers)
+NETWORK = (*DENSE, *LAYERED)
 CHECK = Command((*NETWORK, "notation"))
 DERIVE = Command((*NETWORK, "notation", "hadamard"), ("generic",))
 COMPILE = Command((*NETWORK, "notation", "dtype"))
 # POST /api/derive: ``symbp derive --generic`` prints text whatever --format says, so the JSON
 # API takes the sized derivation only, and how to prove it.
 DERIVE_JSON = Command((*NETWORK, "proof"))
+
+
+def layered(fields: Mapping[str, object]) -> bool:
+    """Whether request fields describe a layered network (``input`` or ``net`` given).
+
+    >>> layered({"input": "1x4x4", "net": "conv2d(2,3) flatten dense(2)"}), layered({"net": ""})
+    (True, False)
+    """
+    return any(str(fields.get(name) or "").strip() for name in LAYERED)
+
 
 CHOICES = {
     "hidden": ACTIVATIONS.choices(),

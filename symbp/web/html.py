@@ -44,6 +44,82 @@ def inline(text: str) -> str:
     return "".join(out)
 
 
+_TEX = re.compile(r"[\\^_{}]")
+_NAME = re.compile(r"^[A-Za-z]{2,}(_[A-Za-z]{2,})+$")  # binary_cross_entropy: a name, not TeX
+_GREEK = re.compile(r"(?<![\\A-Za-z])(delta|sigma|lambda|Theta|theta)(?=[\^_{(])")
+_JOINS = ("=", "+", "-")
+_SMALL = re.compile(r"^[A-Za-z0-9]$")
+
+
+def _balanced(tex: str) -> bool:
+    depth = {"{": 0, "(": 0}
+    closing = {"}": "{", ")": "("}
+    for char in tex:
+        if char in depth:
+            depth[char] += 1
+        elif char in closing:
+            depth[closing[char]] -= 1
+            if depth[closing[char]] < 0:
+                return False
+    return all(v == 0 for v in depth.values())
+
+
+def _peel(word: str) -> tuple[str, str, str]:
+    """(leading, core, trailing): punctuation and an unmatched parenthesis off a word."""
+    core = word.rstrip(",;:.")
+    trail = word[len(core) :]
+    lead = ""
+    if core.startswith("(") and core.count("(") > core.count(")"):
+        lead, core = "(", core[1:]
+    if core.endswith(")") and core.count(")") > core.count("("):
+        core, trail = core[:-1], ")" + trail
+    return lead, core, trail
+
+
+def _is_tex(word: str) -> bool:
+    return bool(_TEX.search(word)) and not _NAME.match(word)
+
+
+def prose(text: str) -> str:
+    r"""A checker's hint (prose with TeX fragments such as ``a^{l}_{k}``, undelimited, as the
+    command line prints it) as HTML: each fragment, with the ``=``, ``+``, ``-`` that join it
+    to the next, becomes one ``\(...\)`` for MathJax; the rest is escaped text. A fragment
+    whose braces do not balance stays text, so that MathJax never sees it.
+
+    >>> print(prose("off-by-one layer index: a^{l}_{k} should be a^{l-1}_{k}"))
+    off-by-one layer index: \(a^{l}_{k}\) should be \(a^{l-1}_{k}\)
+    >>> print(prose("with binary_cross_entropy the factor cancels, delta^L = a^L - y"))
+    with binary_cross_entropy the factor cancels, \(\delta^L = a^L - y\)
+    >>> print(prose(r"(Ng numbers the input layer 1, and \Theta^{(l)} maps layer l to l+1)"))
+    (Ng numbers the input layer 1, and \(\Theta^{(l)}\) maps layer l to l+1)
+    >>> print(prose("missing transpose: write (W^{l})^T, or x^{<b>"))
+    missing transpose: write \((W^{l})^T\), or x^{&lt;b&gt;
+    """
+    words = text.split(" ")
+    out, i = [], 0
+    while i < len(words):
+        lead, core, trail = _peel(words[i])
+        if not _is_tex(core):
+            out.append(html.escape(words[i]))
+            i += 1
+            continue
+        parts, j = [core], i + 1
+        while not trail and j + 1 < len(words) and words[j] in _JOINS:
+            more_lead, more, more_trail = _peel(words[j + 1])
+            if more_lead or not (_is_tex(more) or _SMALL.match(more)):
+                break
+            parts += [words[j], more]
+            trail, j = more_trail, j + 2
+        formula = _GREEK.sub(r"\\\1", " ".join(parts))
+        if _balanced(formula):
+            shown = f"\\({html.escape(formula, quote=False)}\\)"
+            out.append(html.escape(lead) + shown + html.escape(trail))
+        else:
+            out.append(html.escape(" ".join(words[i:j])))
+        i = j
+    return " ".join(out)
+
+
 def display(tex: str) -> str:
     """One display formula for MathJax.
 

@@ -25,6 +25,12 @@ from symbp.errors import SpecError
 MAX_LAYERS = 5  # layers of weights
 MAX_PARAMETERS = 100  # weights and biases: the symbolic proof's own limit
 MAX_EXAMPLES = 10
+# A --net network past 200 parameters is derived and proved on its skeleton (at most 2 channels,
+# 3 units, short inputs; symbp.derive.layered_text), so its size costs little beyond the
+# trainer's arrays; below that it is derived at full size, where the values of one layer count.
+MAX_NET_LAYERS = 8  # layers of a --net spec, pooling and flatten included
+MAX_NET_PARAMETERS = 100_000  # every parameter array of a --net network, by its own shapes
+MAX_NET_VALUES = 20_000  # the values of one example in the largest layer of a --net network
 
 
 def _flag(argv: list[str], name: str) -> str | None:
@@ -46,13 +52,23 @@ def refuse_large(argv: list[str], document: str = "") -> None:
     >>> refuse_large(["check", "-"], "% symbp: --layers 2,2,2,2,2,2,2")
     Traceback (most recent call last):
     symbp.errors.SpecError: a network of 6 weight layers is over the server's limit of 5
+    >>> refuse_large(["derive", "--input=1x8x8", "--net=conv2d(64,3) flatten dense(50)"])
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    symbp.errors.SpecError: the --net network has 115,890 parameters (W1 64x1x3x3, ...); \
+the server takes at most 100,000
     """
     from symbp.check.split import header_flags
     from symbp.model import parse_sizes
 
     header = header_flags(document) if document else []
-    layers = _flag(argv, "layers") or _flag(header, "layers") or "2,3,2"
     examples = _flag(argv, "examples") or _flag(header, "examples") or "1"
+    if examples.isdigit() and int(examples) > MAX_EXAMPLES:
+        raise SpecError(f"--examples {examples} is over the server's limit of {MAX_EXAMPLES}")
+    if _flag(argv, "net") is not None or _flag(argv, "input") is not None:
+        _refuse_large_net(_flag(argv, "input"), _flag(argv, "net"))
+        return
+    layers = _flag(argv, "layers") or _flag(header, "layers") or "2,3,2"
     try:
         sizes = parse_sizes(layers)
     except SpecError:
@@ -68,8 +84,56 @@ def refuse_large(argv: list[str], document: str = "") -> None:
         raise SpecError(
             f"a {shown} network has {count} parameters; the server takes at most {MAX_PARAMETERS}"
         )
-    if examples.isdigit() and int(examples) > MAX_EXAMPLES:
-        raise SpecError(f"--examples {examples} is over the server's limit of {MAX_EXAMPLES}")
+
+
+def _refuse_large_net(shape: str | None, spec: str | None) -> None:
+    """The limits of a ``--input SHAPE --net SPEC`` network, read by the command line's own
+    parser (:func:`symbp.model.layered_network`) and counted by the network's own parameter
+    shapes. A spec the parser refuses passes here: the command line says what is wrong."""
+    import math
+
+    from symbp.errors import SymbpError
+    from symbp.layers.spec import parse_net
+
+    if shape is None or spec is None:
+        return  # the command line asks for both
+    try:
+        layers = parse_net(spec)
+    except SymbpError:
+        return
+    if len(layers) > MAX_NET_LAYERS:
+        raise SpecError(
+            f"a --net network of {len(layers)} layers is over the server's limit of "
+            f"{MAX_NET_LAYERS}"
+        )
+    try:
+        net = _any_loss_network(shape, layers)
+    except SymbpError:
+        return
+    count = net.parameter_count
+    if count > MAX_NET_PARAMETERS:
+        arrays = ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in net.parameter_shapes.items())
+        raise SpecError(
+            f"the --net network has {count:,} parameters ({arrays}); the server takes at most "
+            f"{MAX_NET_PARAMETERS:,}"
+        )
+    widest = max(math.prod(s) for s in net.shapes)
+    if widest > MAX_NET_VALUES:
+        raise SpecError(
+            f"a layer of the --net network holds {widest:,} values per example; the server "
+            f"takes at most {MAX_NET_VALUES:,}"
+        )
+
+
+def _any_loss_network(shape: str, layers: tuple):
+    """The network with a loss its output fits (its parameters do not depend on the loss)."""
+    from symbp.errors import SymbpError
+    from symbp.model import layered_network
+
+    try:
+        return layered_network(shape, layers, "mse")
+    except SymbpError:
+        return layered_network(shape, layers, "cross-entropy")
 
 
 def warm_up() -> None:
@@ -120,17 +184,40 @@ def cli_files(argv: list[str], name: str) -> tuple[int, dict[str, bytes], str]:
 
 def writeup_html(argv: list[str]) -> dict[str, str]:
     """The writeup ``symbp derive ARGV --format markdown`` makes, as HTML for the page:
-    ``{"title", "html", "command"}``; raises SymbpError (one line) for a bad network.
+    ``{"title", "html", "command", "layered"}``; raises SymbpError (one line) for a bad network.
+    A ``--net`` network gets what ``symbp derive ARGV --format text`` reports, as HTML
+    (:mod:`symbp.web.layered`): the command line has no Markdown writeup of it yet.
 
     >>> writeup_html(["--layers", "2,1", "--notation", "ng"])["title"]
     "Backpropagation for a 2-1 network in Andrew Ng's notation"
+    >>> writeup_html(["--input=1x3", "--net=conv1d(1,2) flatten dense(1)"])["command"]
+    "symbp derive --input 1x3 --net 'conv1d(1,2) flatten dense(1)' --format text"
     """
+    import shlex
+
     from symbp.cli import build_parser, network_from_args
     from symbp.latex import writeup_cli
+    from symbp.model import LayeredNetwork
     from symbp.web.html import document_html
+    from symbp.web.layered import layered_html
 
     refuse_large(argv)
     args = build_parser().parse_args(["derive", *argv, "--format", "markdown"])
     net = network_from_args(args)
+    if isinstance(net, LayeredNetwork):
+        if args.generic:
+            raise SpecError("a --net network is derived at its own sizes: leave generic unticked")
+        command = shlex.join(["symbp", "derive", *_text_argv(argv), "--format", "text"])
+        return {**layered_html(net, command), "layered": "1"}
     command = writeup_cli.command_line(args, net)
-    return document_html(net, args.notation, args.hadamard, args.generic, command)
+    parts = document_html(net, args.notation, args.hadamard, args.generic, command)
+    return {**parts, "layered": ""}
+
+
+def _text_argv(argv: list[str]) -> list[str]:
+    """``--name=value`` flags as the command line a user would type (``--name value``)."""
+    out = []
+    for token in argv:
+        name, has_value, value = token.partition("=")
+        out.extend([name, value] if has_value and name.startswith("--") else [token])
+    return out

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from symbp.compile import DTYPES
 from symbp.web import forms
-from symbp.web.html import display
+from symbp.web.html import display, prose
 
 _BASE = Template((Path(__file__).parent / "templates" / "base.html").read_text(encoding="utf-8"))
 
@@ -27,14 +27,26 @@ _BASE = Template((Path(__file__).parent / "templates" / "base.html").read_text(e
 def _cli_defaults() -> dict[str, str]:
     """The command line's own defaults, for the empty choice of each field."""
     from symbp.cli import build_parser
+    from symbp.flags import DEFAULTS
 
     parser = build_parser()
     found = {**vars(parser.parse_args(["derive"])), **vars(parser.parse_args(["compile"]))}
+    found = {**found, **{k: v for k, v in DEFAULTS.items() if found.get(k) is None}}
     return {k: str(v) for k, v in found.items() if v is not None and not callable(v)}
 
 
 _DEFAULTS = _cli_defaults()
-_LABEL = {"l2": "L2 strength lambda", "examples": "examples m", "output": "output activation"}
+_LABEL = {
+    "l2": "L2 strength lambda",
+    "examples": "examples m",
+    "output": "output activation",
+    "input": "input shape (with net)",
+    "net": "or a layered network: net, one layer after another (with the input shape)",
+}
+_PLACEHOLDER = {
+    "input": "e.g. 1x4x4",
+    "net": "e.g. conv2d(2,3,relu) maxpool2d(2) flatten dense(2,softmax)",
+}
 
 
 def page(title: str, body: str) -> str:
@@ -53,9 +65,10 @@ def _field(name: str, values: dict, blank: str | None) -> str:
     choices = forms.CHOICES.get(name) or (DTYPES if name == "dtype" else None)
     default = _DEFAULTS.get(name, "as hidden" if name == "output" else "")
     if choices is None:
-        hint = html.escape(blank or default)
+        hint = html.escape(_PLACEHOLDER.get(name) or blank or default)
+        wide = ' class="wide"' if name == "net" else ""
         return (
-            f'<label>{label}<input name="{name}" value="{html.escape(value)}" '
+            f'<label{wide}>{label}<input name="{name}" value="{html.escape(value)}" '
             f'placeholder="{hint}"></label>'
         )
     empty = blank or f"default ({default})"
@@ -87,7 +100,10 @@ gradients into a NumPy trainer.</p>
 <li><a href="/derive">Derive</a>: pick a network and a notation; read the writeup with its
 picture; download it as Markdown or LaTeX (the same files as <code>symbp derive</code>).
 For example <a href="/derive?layers=2,3,2&amp;notation=ng&amp;loss=bce&amp;output=sigmoid">a
-2-3-2 network with the cross-entropy loss in Ng's notation</a>.</li>
+2-3-2 network with the cross-entropy loss in Ng's notation</a>, or a layered network such as
+<a href="/derive?input=1x4x4&amp;net=conv2d(2,3,relu)+maxpool2d(2)+flatten+dense(2,softmax)&amp;\
+loss=cross-entropy">a small convolutional network</a> (the same as <code>symbp derive --input
+SHAPE --net SPEC</code>).</li>
 <li><a href="/check">Check</a>: paste your derivation in LaTeX; every step is marked valid,
 invalid (with a counterexample and a hint) or unreadable (as <code>symbp check</code>).</li>
 <li><a href="/compile">Compile</a>: download a NumPy trainer module for a network (as
@@ -121,10 +137,20 @@ def derive(query: dict, result: dict | None = None, error: str | None = None) ->
     if result is not None:
         shared = {k: v for k, v in query.items() if k != "format" and v != ""}
         links = []
-        for fmt, text in (("markdown", "Markdown"), ("latex", "LaTeX"), ("svg", "picture (SVG)")):
+        if result.get("layered"):
+            kinds = (("text", "derivation (text)"),)
+        else:
+            kinds = (("markdown", "Markdown"), ("latex", "LaTeX"), ("svg", "picture (SVG)"))
+        for fmt, text in kinds:
             href = "/derive/download?" + urlencode({**shared, "format": fmt})
             links.append(
                 f'<a class="button" id="download-{fmt}" href="{html.escape(href)}">{text}</a>'
+            )
+        if result.get("layered"):
+            compiled = {k: v for k, v in shared.items() if k in forms.COMPILE.values}
+            href = "/compile/download?" + urlencode(compiled)
+            links.append(
+                f'<a class="button" id="download-trainer" href="{html.escape(href)}">trainer.py</a>'
             )
         body.append(f'<div class="downloads">Download: {" ".join(links)}</div>')
         body.append(
@@ -137,8 +163,8 @@ def derive(query: dict, result: dict | None = None, error: str | None = None) ->
 def _counterexample(c: dict) -> str:
     parts = []
     if c.get("indices"):
-        shown = ", ".join(f"{k}={v}" for k, v in c["indices"].items())
-        parts.append(f"at {html.escape(shown)}")
+        shown = ", ".join(f"{k} = {v}" for k, v in c["indices"].items())
+        parts.append(f"at \\({html.escape(shown, quote=False)}\\)")
     if "left" in c:
         where = f" entry {tuple(c['entry'])}" if "entry" in c else ""
         parts.append(f"left{html.escape(where)} = {c['left']}, right = {c['right']}")
@@ -159,7 +185,7 @@ def _step(step: dict) -> str:
     if step.get("counterexample"):
         extra += _counterexample(step["counterexample"])
     if step.get("hint"):
-        extra += f'<div class="hint">Hint: {html.escape(step["hint"])}</div>'
+        extra += f'<div class="hint">Hint: {prose(step["hint"])}</div>'
     return (
         f'<li class="step" data-verdict="{verdict}">{display(step["source"])}'
         f'<div class="verdict">{verdict}</div>'

@@ -35,6 +35,7 @@ from typing import Any
 from symbp.errors import SymbpError
 
 DEFAULT_MEMORY_MIB = 2048
+QUEUE_PER_WORKER = 20  # jobs that may wait for a busy pool, per worker; one more is refused
 START_SECONDS = 120  # a fresh worker imports SymPy; on a busy machine that takes a while
 
 
@@ -43,7 +44,18 @@ class JobFailed(SymbpError):
 
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
-        self.kind = kind  # "time", "memory", "died", "error" (the input's), "internal"
+        self.kind = kind  # "time", "memory", "died", "error" (the input's), "internal", "busy"
+
+
+class PoolBusy(JobFailed):
+    """Every worker is busy and the queue is full: the request is refused, not queued."""
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__(
+            f"the server is busy: every worker is running a job and {waiting} more are waiting "
+            "(the queue's limit); try again in a few seconds",
+            "busy",
+        )
 
 
 def default_size() -> int:
@@ -151,11 +163,20 @@ class _Worker:
 
 
 class WorkerPool:
-    """``size`` worker processes; :meth:`run` awaits a free one and runs a job on it."""
+    """``size`` worker processes; :meth:`run` awaits a free one and runs a job on it. While
+    every worker is busy at most ``queue_per_worker * size`` jobs wait; past that :meth:`run`
+    raises :class:`PoolBusy` at once."""
 
-    def __init__(self, size: int | None = None, memory_mib: int = DEFAULT_MEMORY_MIB) -> None:
+    def __init__(
+        self,
+        size: int | None = None,
+        memory_mib: int = DEFAULT_MEMORY_MIB,
+        queue_per_worker: int = QUEUE_PER_WORKER,
+    ) -> None:
         self.size = size or default_size()
         self.memory_mib = memory_mib
+        self.max_waiting = queue_per_worker * self.size
+        self.waiting = 0  # jobs awaiting a free worker now
         self._threads = ThreadPoolExecutor(max_workers=self.size + 2, thread_name_prefix="symbp")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -217,8 +238,14 @@ class WorkerPool:
         """``func(*args)`` in a worker, answered within ``seconds`` or :class:`JobFailed`."""
         if self._idle is None or self._loop is None:
             await self.start()
+        if self._idle.empty() and self.waiting >= self.max_waiting:
+            raise PoolBusy(self.waiting)
         while True:
-            worker = await self._idle.get()
+            self.waiting += 1
+            try:
+                worker = await self._idle.get()
+            finally:
+                self.waiting -= 1
             if not worker.alive():
                 self._replace(worker)  # died while idle (killed from outside): no job lost
                 continue
