@@ -108,7 +108,7 @@ def run(args: argparse.Namespace, net: Network) -> int:
 def layered_command(args: argparse.Namespace, net) -> str:
     """The command that makes a ``--net`` network's document."""
     parts = ["symbp", "derive", "--input", "x".join(map(str, net.input_shape)),
-             "--net", " ".join(layer.spec() for layer in net.layers), "--loss", args.loss,
+             "--net", " ".join(layer.spec() for layer in net.layers), "--loss", net.loss.name,
              "--notation", args.notation, "--format", args.format]  # fmt: skip
     if args.output_file:
         parts += ["-o", args.output_file]

@@ -166,11 +166,15 @@ def _output_delta(net: LayeredNetwork, notation: str) -> list:
     layer = net.layers[-1]
     gder = derive_generic("sigmoid", layer.act, net.loss)  # the hidden layers play no part
     rows = step_rows(gder, "delta_L", notation) + step_rows(gder, "delta_L_loss", notation)
+    # a reason is text inside the math: the assumption (ASCII such as sum_j y_j) goes below
+    rows = [(lhs, rhs, why.split(", assuming ")[0]) for lhs, rhs, why in rows]
     label = LayerPrinter(len(net.layers), notation).label("z")
+    assumed = [Text(f"Assumed there: {a}.") for a in gder.assumptions]
     return [
         Text(f"The error of the output layer, from the loss `{net.loss.name}` (layer L = "
              f"{label} here):"),
         Math(rows),
+        *assumed,
         Text("Each of these steps is proved on every instantiation of small concrete networks "
              "(the generic derivation's own proof)."),
     ]  # fmt: skip

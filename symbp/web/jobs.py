@@ -185,20 +185,22 @@ def cli_files(argv: list[str], name: str) -> tuple[int, dict[str, bytes], str]:
 def writeup_html(argv: list[str]) -> dict[str, str]:
     """The writeup ``symbp derive ARGV --format markdown`` makes, as HTML for the page:
     ``{"title", "html", "command", "layered"}``; raises SymbpError (one line) for a bad network.
-    A ``--net`` network gets what ``symbp derive ARGV --format text`` reports, as HTML
-    (:mod:`symbp.web.layered`): the command line has no Markdown writeup of it yet.
+    A ``--net`` network gets its index-form writeup (:mod:`symbp.latex.writeup_layers`) and
+    then what ``symbp derive ARGV --format text`` reports (:mod:`symbp.web.layered`).
 
     >>> writeup_html(["--layers", "2,1", "--notation", "ng"])["title"]
     "Backpropagation for a 2-1 network in Andrew Ng's notation"
-    >>> writeup_html(["--input=1x3", "--net=conv1d(1,2) flatten dense(1)"])["command"]
-    "symbp derive --input 1x3 --net 'conv1d(1,2) flatten dense(1)' --format text"
+    >>> writeup_html(["--input=1x3", "--net=conv1d(1,2) flatten dense(1)"])["command"][:60]
+    "symbp derive --input 1x3 --net 'conv1d(1,2,identity) flatten"
     """
     import shlex
+    from html import escape as html_escape
 
     from symbp.cli import build_parser, network_from_args
     from symbp.latex import writeup_cli
+    from symbp.latex.writeup_layers import layer_blocks
     from symbp.model import LayeredNetwork
-    from symbp.web.html import document_html
+    from symbp.web.html import blocks_html, document_html
     from symbp.web.layered import layered_html
 
     refuse_large(argv)
@@ -207,8 +209,15 @@ def writeup_html(argv: list[str]) -> dict[str, str]:
     if isinstance(net, LayeredNetwork):
         if args.generic:
             raise SpecError("a --net network is derived at its own sizes: leave generic unticked")
-        command = shlex.join(["symbp", "derive", *_text_argv(argv), "--format", "text"])
-        return {**layered_html(net, command), "layered": "1"}
+        text_command = shlex.join(["symbp", "derive", *_text_argv(argv), "--format", "text"])
+        arrays = layered_html(net, text_command)
+        blocks = layer_blocks(net, args.notation, writeup_cli.layered_command(args, net))
+        shown = (
+            f"{blocks_html(blocks)}\n<h2>The array form symbp compiles</h2>\n"
+            f"<p>The same as <code>{html_escape(text_command)}</code>:</p>\n{arrays['html']}"
+        )
+        command = writeup_cli.layered_command(args, net)
+        return {"title": blocks[0].text, "html": shown, "command": command, "layered": "1"}
     command = writeup_cli.command_line(args, net)
     parts = document_html(net, args.notation, args.hadamard, args.generic, command)
     return {**parts, "layered": ""}
