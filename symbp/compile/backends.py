@@ -80,7 +80,14 @@ def load_backend(
     written to disk); the source is checked first and runs with the sandbox builtins."""
     check_backend(backend)
     require_framework(backend)
-    source = backend_source(net, backend, dtype, style)
+    return load_source(backend_source(net, backend, dtype, style), backend)
+
+
+def load_source(source: str, backend: str) -> types.ModuleType:
+    """A trainer module from its source (``symbp compile``'s file, say), checked first: it may
+    import ``backend``'s framework only, and runs with the sandbox builtins."""
+    check_backend(backend)
+    require_framework(backend)
     check_source(source, backend)
     module = types.ModuleType(f"symbp_{backend}_trainer")
     module.__dict__["__source__"] = source
