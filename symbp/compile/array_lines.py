@@ -10,7 +10,7 @@ translated op for op (:mod:`symbp.compile.dialects`).
 >>> from symbp.model import network
 >>> lines = ArrayLines(matrix_form(network([2, 2, 1], "sigmoid", "sigmoid", "bce")), TORCH)
 >>> lines.forward()[1:2]
-['Z1 = X @ W1.T + b1']
+['Z1 = torch.addmm(b1, X, W1.T)']
 >>> [line for line in lines.backward() if not line.startswith("#")][:3]
 ['D2 = (A2 - Y) * scale', 'dW2 = D2.T @ A1', 'db2 = D2.sum(dim=0)']
 """
@@ -54,7 +54,7 @@ class ArrayLines:
             bias = self.name("bias", (layer, "j"))
             out += [
                 f"# {z} = \\sum_k {wk} {ak} + {bias}    (Z{layer} = {prev} W{layer}^T + b{layer})",
-                f"Z{layer} = {prev} @ W{layer}.T + b{layer}",
+                f"Z{layer} = {self.dialect.affine(prev, f'W{layer}', f'b{layer}')}",
                 f"# {a} = {lf.activation.latex}({z})",
             ]
             self._save(f"Z{layer}", f"A{layer}")

@@ -55,6 +55,12 @@ class Dialect:
     axis: str = "axis"
     keep: str = "keepdims"
 
+    def affine(self, x: str, w: str, b: str) -> str:
+        """x w^T + b (torch: one fused addmm kernel)."""
+        if self.name == "torch":
+            return f"torch.addmm({b}, {x}, {w}.T)"
+        return f"{x} @ {w}.T + {b}"
+
     def rowsum(self, x: str) -> str:
         x = x if x.isidentifier() else f"({x})"
         return f"{x}.sum({self.axis}=1, {self.keep}=True)"
