@@ -100,3 +100,17 @@ def test_two_networks_in_one_process_keep_their_own_operators() -> None:
         module(X, Y).backward()
         derived = trainer.gradients(dict(module.named_parameters()), X, Y)
         assert all(torch.equal(p.grad, derived[k]) for k, p in module.named_parameters())
+
+
+def test_a_custom_activation_prints_through_the_same_table() -> None:
+    import sympy
+
+    from symbp.activations import custom_activation
+    from symbp.compile import load_trainer
+    from tests.test_compile import batch, random_params
+
+    t = sympy.Symbol("t")
+    net = network([3, 4, 2], custom_activation("t / (1 + exp(-t))", t, name="s"), "softmax", "cce")
+    params, (X, Y) = random_params(net, seed=1), batch(net, m=5, seed=2)
+    got = load_backend(net, "torch").gradients(as_tensors(params), X, Y)
+    assert_close(as_numpy(got), load_trainer(net).gradients(params, X, Y), 1e-12)
