@@ -78,6 +78,14 @@ def test_loss_is_reverse_mode_only_and_the_source_imports_jax_only() -> None:
     X, Y = np.ones((4, 2)), np.eye(2)[[0, 1, 0, 1]]
     with pytest.raises(TypeError, match="custom_vjp"):  # the price of custom_vjp: no jvp
         jax.jvp(lambda p: trainer.loss(p, X, Y), (params,), (params,))
+
+    # reverse over reverse still works: JAX differentiates the derived backward rule itself
+    def squared(grad):
+        return lambda p: (grad(p, X, Y)["W1"] ** 2).sum()
+
+    plain = jax_plain_cost(net, "tanh", "softmax")
+    second = jax.grad(squared(jax.grad(trainer.loss)))(params)
+    assert_close(as_numpy(second), as_numpy(jax.grad(squared(jax.grad(plain)))(params)), 1e-10)
     assert hasattr(trainer.gradients, "lower") and hasattr(trainer.step, "lower")  # jitted
     source = backend_source(net, "jax")
     check_source(source, "jax")
