@@ -26,6 +26,7 @@ from symbp.compile import load_trainer
 from symbp.data import DataError, Dataset, check_fits, split, targets
 from symbp.errors import SymbpError
 from symbp.model import LayeredNetwork, Network
+from symbp.runners import NumpyFacade, NumpyRunner, runner_for
 
 
 @dataclass
@@ -47,6 +48,7 @@ class TrainResult:
     final: dict[str, float]
     mean: np.ndarray
     spread: np.ndarray
+    runner: NumpyRunner | None = None  # the backend's view (symbp.runners); NumPy's if None
 
 
 def accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
@@ -105,6 +107,12 @@ def gradient_check_of(result: TrainResult, X: np.ndarray, Y: np.ndarray) -> tupl
     trainer is judged by the same derived code compiled in float64 at the same parameters; no
     gap is ever called ok because of the dtype it was computed in.
     """
+    runner = result.runner
+    if runner is not None and runner.backend != "numpy":  # the backend's own derived code
+        if runner.dtype != "float64":
+            runner = runner_for(result.network, runner.backend, "float64")
+        params = {key: value.astype(np.float64) for key, value in result.params.items()}
+        return gradient_check(NumpyFacade(runner), params, X, Y), "float64"
     trainer = result.trainer
     params = result.params
     if trainer.DTYPE is not np.float64:
@@ -174,8 +182,13 @@ def train(
     dtype: str = "float64",
     test_fraction: float = 0.25,
     progress: Callable[[int, int, float], None] | None = None,
+    backend: str = "numpy",
 ) -> TrainResult:
-    """Split, standardise, and train ``net`` on ``data``; losses and accuracies per epoch."""
+    """Split, standardise, and train ``net`` on ``data``; losses and accuracies per epoch.
+
+    ``backend`` (numpy, jax or torch) picks the compiled module that trains (symbp.runners);
+    the result's parameters are NumPy arrays whatever the backend.
+    """
     epochs = values.parse_int(epochs, "epochs", 1, limits.MAX_EPOCHS)
     lr = values.parse_float(lr, "lr", 0, 1e10)
     momentum = values.parse_float(momentum, "momentum", 0, 1, open_hi=True)
@@ -185,35 +198,35 @@ def train(
         raise SymbpError("need epochs >= 1, lr > 0, batch >= 1 and momentum in [0, 1)")
     shape = net.input_shape if isinstance(net, LayeredNetwork) else None
     check_fits(data, net.sizes[0], net.sizes[-1], shape)
-    trainer = load_trainer(net, dtype)
+    runner = runner_for(net, backend, dtype)
     train_set, test_set = split(data, test_fraction, seed)
     mean, spread = _standardise(train_set.X, data.name)
-    X = (train_set.X - mean) / spread
-    Xt = (test_set.X - mean) / spread
-    Y, Yt = targets(train_set.labels, net.sizes[-1]), targets(test_set.labels, net.sizes[-1])
-    params = trainer.init_params(seed)
-    velocity = {key: np.zeros_like(value) for key, value in params.items()}
+    as_array = runner.asarray
+    X = as_array((train_set.X - mean) / spread)
+    Xt = as_array((test_set.X - mean) / spread)
+    Y = as_array(targets(train_set.labels, net.sizes[-1]))
+    Yt = as_array(targets(test_set.labels, net.sizes[-1]))
+    params = runner.init_params(seed)
+    velocity = runner.zeros(params)
     rng = np.random.default_rng(seed)
     history = History()
     size = batch or len(X)
     # overflow on the way to divergence is reported once, below, not as NumPy warnings
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(len(X)) if size < len(X) else np.arange(len(X))
+            order = rng.permutation(len(X)) if size < len(X) else None
             for start in range(0, len(X), size):
-                rows = order[start : start + size]
+                rows = slice(start, start + size) if order is None else order[start : start + size]
                 if momentum:
-                    grads = trainer.gradients(params, X[rows], Y[rows])
-                    for key, value in params.items():
-                        velocity[key] *= momentum
-                        velocity[key] -= lr * grads[key]
-                        value += velocity[key]
+                    params, velocity = runner.momentum_step(
+                        params, velocity, X[rows], Y[rows], lr, momentum
+                    )
                 else:
-                    trainer.step(params, X[rows], Y[rows], lr)
-            history.train_loss.append(trainer.loss(params, X, Y))
-            history.test_loss.append(trainer.loss(params, Xt, Yt))
-            history.train_accuracy.append(accuracy(trainer.forward(params, X), train_set.labels))
-            history.test_accuracy.append(accuracy(trainer.forward(params, Xt), test_set.labels))
+                    params = runner.step(params, X[rows], Y[rows], lr)
+            history.train_loss.append(runner.loss(params, X, Y))
+            history.test_loss.append(runner.loss(params, Xt, Yt))
+            history.train_accuracy.append(accuracy(runner.forward(params, X), train_set.labels))
+            history.test_accuracy.append(accuracy(runner.forward(params, Xt), test_set.labels))
             if not np.isfinite(history.train_loss[-1]):
                 raise SymbpError(f"training diverged at epoch {epoch}; try a smaller --lr")
             if progress is not None:
@@ -227,7 +240,8 @@ def train(
         "test_rows": len(test_set),
         "test_is_train": test_set is train_set,
     }
-    return TrainResult(net, trainer, params, history, final, mean, spread)
+    numpy_params = runner.numpy(params)
+    return TrainResult(net, runner.trainer, numpy_params, history, final, mean, spread, runner)
 
 
 def plot_history(history: History, path: str) -> None:

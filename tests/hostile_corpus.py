@@ -106,6 +106,7 @@ def _train_cases(folder: Path) -> list[Case]:
         "--momentum": ["1", "nan", "-0.1", "2"],
         "--test-fraction": ["0.999", "1", "-0.1", "nan", "inf"],
         "--dtype": ["float16"],
+        "--backend": ["tensorflow", "", "numpy;jax"],
     }
     cases = []
     for flag, values in bad.items():

@@ -11,6 +11,7 @@ import numpy as np
 from symbp import limits, values
 from symbp.cli import add_network_flags, network_from_args
 from symbp.compile import DTYPES
+from symbp.compile.backends import BACKENDS, require_framework
 from symbp.data import BUILTIN, load_dataset, targets
 from symbp.errors import SymbpError
 from symbp.files import check_outputs, os_error
@@ -44,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     parser.add_argument("--test-fraction", default="0.25", help="held-out share, in [0, 1)")
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
+    parser.add_argument(
+        "--backend", default="numpy", choices=BACKENDS, help="the trainer's framework (numpy)"
+    )
     parser.add_argument("--plot", metavar="PNG", help="save loss and accuracy curves (.png added)")
     parser.add_argument("--save", metavar="NPZ", help="save the trained parameters (.npz added)")
     parser.add_argument(
@@ -88,13 +92,14 @@ def run(args: argparse.Namespace) -> int:
     net = network_from_args(args)
     numbers = _numbers(args)
     check_trainable(net, args.force)
+    require_framework(args.backend)  # one line, before any data is read
     save = _save_path(args.save) if args.save else None
     plot = _plot_path(args.plot) if args.plot else None
     # checked before training, under the names they will get, so a long run never ends in a refusal
     check_outputs([p for p in (save, plot) if p], args.force)
     data = load_dataset(args.data, label=args.label, seed=numbers["seed"], force=args.force)
     progress = None if args.json else terminal_progress()
-    result = train(net, data, dtype=args.dtype, progress=progress, **numbers)
+    result = train(net, data, dtype=args.dtype, progress=progress, backend=args.backend, **numbers)
     report = {"data": data.name, "network": net.describe(), **result.final}
     status = 0
     if args.gradcheck:

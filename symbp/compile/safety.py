@@ -47,25 +47,42 @@ def check_one_line(text: str, what: str) -> str:
     return text
 
 
-def _is_numpy(module: str) -> bool:
-    return module == "numpy" or module.startswith("numpy.")
+FRAMEWORKS = ("numpy", "jax", "torch")
+"""The one library a generated module may import, by backend (and that library's submodules)."""
 
 
-def check_source(source: str) -> None:
-    """Raise CompileError unless ``source`` only imports NumPy, only uses :data:`SAFE_BUILTINS`
-    and touches no underscore attribute or dunder name."""
+def _within(module: str, framework: str) -> bool:
+    return module == framework or module.startswith(framework + ".")
+
+
+def check_source(source: str, framework: str = "numpy") -> None:
+    """Raise CompileError unless ``source`` only imports ``framework`` (NumPy, JAX or PyTorch),
+    only uses :data:`SAFE_BUILTINS` and touches no underscore attribute or dunder name.
+
+    >>> check_source("import jax.numpy as jnp", "jax")
+    >>> check_source("import numpy", "torch")
+    Traceback (most recent call last):
+    ...
+    symbp.compile.matrix.CompileError: generated trainer imports 'numpy'; only torch may be imported
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
         raise CompileError(f"generated trainer does not parse: {error.msg}") from None
+    allowed = _super_init(tree) if framework == "torch" else set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and not _is_numpy(node.module or ""):
+        if id(node) in allowed:
+            continue
+        if isinstance(node, ast.ImportFrom) and not _within(node.module or "", framework):
             raise CompileError(f"generated trainer imports from {node.module!r}")
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name != "numpy":
+                if not _within(alias.name, framework) or (
+                    framework == "numpy" and alias.name != "numpy"
+                ):
                     raise CompileError(
-                        f"generated trainer imports {alias.name!r}; only numpy may be imported"
+                        f"generated trainer imports {alias.name!r}; "
+                        f"only {framework} may be imported"
                     )
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             raise CompileError(f"generated trainer touches the attribute {node.attr!r}")
@@ -76,14 +93,40 @@ def check_source(source: str) -> None:
                 raise CompileError(f"generated trainer uses {node.id!r}, which it never needs")
 
 
-def _import_numpy(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003 - __import__'s form
-    if name != "numpy" and not name.startswith("numpy."):  # NumPy's own lazy imports
-        raise ImportError(f"a symbp trainer may import numpy only, not {name!r}")
-    return __import__(name, *args, **kwargs)
+def _super_init(tree: ast.AST) -> set[int]:
+    """The nodes of ``super().__init__()`` (an nn.Module subclass's first line), the one use of
+    a dunder attribute and of ``super`` the PyTorch module is allowed."""
+    allowed = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "__init__"
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "super"
+            and not node.value.args
+            and not node.value.keywords
+        ):
+            allowed |= {id(node), id(node.value.func)}
+    return allowed
 
 
-def sandbox_builtins() -> dict[str, object]:
-    """The builtins a trainer module runs with: :data:`SAFE_BUILTINS` and a NumPy-only import."""
+def _importer(framework: str):  # noqa: ANN202 - returns __import__'s form
+    def only(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003 - __import__'s form
+        if not _within(name, framework):  # the framework's own lazy imports
+            raise ImportError(f"a symbp trainer may import {framework} only, not {name!r}")
+        return __import__(name, *args, **kwargs)
+
+    return only
+
+
+def sandbox_builtins(framework: str = "numpy") -> dict[str, object]:
+    """The builtins a trainer module runs with: :data:`SAFE_BUILTINS` and an import of
+    ``framework`` only. The PyTorch module also gets ``__build_class__``: it defines an
+    ``nn.Module`` subclass, whose body the checker has read like the rest of the source."""
     allowed: dict[str, object] = {name: getattr(builtins, name) for name in SAFE_BUILTINS}
-    allowed["__import__"] = _import_numpy
+    allowed["__import__"] = _importer(framework)
+    if framework == "torch":
+        allowed["__build_class__"] = builtins.__build_class__
+        allowed["super"] = super
     return allowed
