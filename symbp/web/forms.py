@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from symbp.activations import ACTIVATIONS
+from symbp.compile.backends import BACKENDS
 from symbp.errors import SymbpError
 from symbp.latex.writeup import HADAMARD
 from symbp.losses import LOSSES
@@ -47,7 +48,7 @@ LAYERED = ("input", "net")  # --input SHAPE --net SPEC: a layered network (repla
 NETWORK = (*DENSE, *LAYERED)
 CHECK = Command((*NETWORK, "notation"))
 DERIVE = Command((*NETWORK, "notation", "hadamard"), ("generic",))
-COMPILE = Command((*NETWORK, "notation", "dtype"))
+COMPILE = Command((*NETWORK, "notation", "dtype", "backend"))
 # POST /api/derive: ``symbp derive --generic`` prints text whatever --format says, so the JSON
 # API takes the sized derivation only, and how to prove it.
 DERIVE_JSON = Command((*NETWORK, "proof"))
@@ -70,6 +71,7 @@ CHOICES = {
     "notation": tuple(NOTATIONS),
     "hadamard": HADAMARD,
     "proof": ("auto", "symbolic", "numeric", "none"),
+    "backend": BACKENDS,
 }
 
 

@@ -228,9 +228,10 @@ def compile_form(query: dict) -> str:
 <div class="wide"><button type="submit" id="download-trainer">Download trainer.py</button></div>
 </form>"""
     body = f"""<h1>Compile a trainer</h1>
-<p>A NumPy-only module with <code>init_params</code>, <code>forward</code>, <code>loss</code>,
-<code>gradients</code> and <code>step</code>, printed from the derivation: the same file as
-<code>symbp compile ... -o trainer.py</code>.</p>
+<p>A module with <code>init_params</code>, <code>forward</code>, <code>loss</code>,
+<code>gradients</code> and <code>step</code>, printed from the derivation for NumPy, JAX or
+PyTorch (backend; JAX and PyTorch: dense networks): the same file as
+<code>symbp compile ... --backend B -o trainer.py</code>.</p>
 {form}"""
     return page("Compile", body)
 
