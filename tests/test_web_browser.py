@@ -167,7 +167,8 @@ def test_derive_page_of_a_layered_network_renders_without_an_error(served, page,
     assert page.locator("mjx-container").count() == expected
     assert page.locator(ERRORS).count() == 0
     layers = len(query["net"].replace("(dense", "(").split())
-    assert page.locator("article.writeup h2").count() == layers  # one section a layer
+    # the index-form writeup's setting, then the array form's heading and a section a layer
+    assert page.locator("article.writeup h2").count() == layers + 2
     assert page.locator("input[name=net]").input_value() == query["net"]
 
 
@@ -177,6 +178,7 @@ def test_layered_downloads_give_the_same_bytes_as_the_command_line(
     page.goto(f"{served.url}/derive?{urlencode(LAYERED)}")
     text = _download(page, "#download-text")
     trainer = _download(page, "#download-trainer")
+    writeup = _download(page, "#download-markdown")
     flags = [f"--{k}={v}" for k, v in LAYERED.items()]
     capsys.readouterr()
     assert main(["derive", *flags, "--format", "text"]) == 0
@@ -184,6 +186,8 @@ def test_layered_downloads_give_the_same_bytes_as_the_command_line(
     monkeypatch.chdir(tmp_path)
     assert main(["compile", *flags, "-o", "trainer.py"]) == 0
     assert trainer == (tmp_path / "trainer.py").read_bytes()
+    assert main(["derive", *flags, "--format", "markdown", "-o", "backprop.md"]) == 0
+    assert writeup == (tmp_path / "backprop.md").read_bytes()
 
 
 def _download(page, button) -> bytes:

@@ -41,7 +41,10 @@ def test_the_derive_page_shows_the_layered_derivation_from_the_query_string(clie
     assert "\\(A - Y\\)" in text  # the softmax + cross-entropy delta, read off the derivation
     assert "\\[\\frac{\\partial C}{\\partial x_{0,0,0}} = W^{[1]}_{0,0,0,0}" in text
     assert 'id="download-text"' in text and 'id="download-trainer"' in text
-    assert 'id="download-markdown"' not in text  # the command line has no such writeup yet
+    # the index-form writeup of symbp derive --format markdown, with its downloads
+    assert 'id="download-markdown"' in text and 'id="download-latex"' in text
+    assert "<h2>The array form symbp compiles</h2>" in text
+    assert "correlation of the layer" in text and "input with its error" in text
 
 
 def test_the_text_download_is_what_the_command_line_prints(client, capsys):
