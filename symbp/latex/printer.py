@@ -27,6 +27,7 @@ import sympy
 from symbp import notation as nt
 from symbp.derive import matrix as mx
 from symbp.derive.matrix import DEPTH, LAYER, ROW
+from symbp.latex.factor_order import node_factors
 from symbp.latex.printer_styles import Style, layer_tex, style_for
 
 __all__ = ["GenericPrinter", "Style", "lhs_layer_shift", "print_node", "style_for"]
@@ -229,9 +230,7 @@ class GenericPrinter:
         return out
 
     def _print_Hadamard(self, node: mx.Hadamard) -> str:
-        args = list(node.args)
-        if self.style.fprime_first:
-            args.sort(key=lambda a: not isinstance(a, mx.FPrime))
+        args = node_factors(node.args, derivative_first=self.style.fprime_first)
         had = self.style.hadamard
         joiner = had if had.startswith("\\ ") else f" {had} "
         return joiner.join(self._factor(a, True) for a in args)

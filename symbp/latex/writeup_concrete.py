@@ -6,7 +6,7 @@ every parameter's gradient, and the gradient-descent update, each in one notatio
 >>> der = symbp.derive(symbp.network([2, 2, 1], "sigmoid", "sigmoid", "bce"))
 >>> blocks = gradients(der, "nielsen")
 >>> blocks[-1].rows[0][:2]
-('\\\\frac{\\\\partial C}{\\\\partial w^{2}_{11}}', '= \\\\delta^{2}_{1} x_{1}')
+('\\\\frac{\\\\partial C}{\\\\partial w^{2}_{11}}', '= x_{1} \\\\delta^{2}_{1}')
 """
 
 from __future__ import annotations

@@ -22,19 +22,37 @@ from symbp.derive import indexform as ix
 from symbp.derive import matrix as mx
 from symbp.derive.generic import GenericDerivation
 from symbp.derive.matrix import COL, ROW, SUM
+from symbp.latex.factor_order import TextbookMulMixin
 from symbp.latex.printer import GenericPrinter, lhs_layer_shift, print_node, style_for
 
 _KIND = {"z": "z", "a": "a", "delta": "delta", "b": "b", "y": "y", "x": "x"}
 _SPARE = tuple(sympy.symbols("r s t", integer=True))
+_ATOM_KIND = {
+    "w": "weight",
+    "b": "weight",
+    "a": "activation",
+    "x": "activation",
+    "z": "pre",
+    "delta": "delta",
+    "y": "target",
+    "dC": "cost",
+    "J": "fprime",
+}
 
 
-class IndexPrinter(LatexPrinter):
-    """SymPy's printer for the index form, with every quantity named by a GenericPrinter."""
+class IndexPrinter(TextbookMulMixin, LatexPrinter):
+    """SymPy's printer for the index form, with every quantity named by a GenericPrinter and
+    products in a textbook's order (:mod:`symbp.latex.factor_order`)."""
 
     def __init__(self, entries: GenericPrinter, cost: str) -> None:
         super().__init__({"symbol_names": {sympy.Symbol("C"): cost}})
         self.entries = entries
         self.cost = cost
+
+    def atom_kind(self, atom: sympy.Basic) -> str | None:
+        if atom == sympy.Symbol("C"):
+            return "cost"
+        return _ATOM_KIND.get(atom.base.name) if isinstance(atom, sympy.Indexed) else None
 
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         if expr in self.entries.names:  # an index: the notation's letter (Ng: i, j for j, k)
