@@ -21,6 +21,7 @@ from sympy.printing.latex import LatexPrinter
 from symbp.derive import indexform as ix
 from symbp.derive import matrix as mx
 from symbp.derive.generic import GenericDerivation
+from symbp.derive.generic_data import Assumption
 from symbp.derive.matrix import COL, ROW, SUM
 from symbp.latex.factor_order import TextbookMulMixin
 from symbp.latex.printer import GenericPrinter, lhs_layer_shift, print_node, style_for
@@ -135,6 +136,21 @@ def _lhs_entry(expr: sympy.Expr) -> mx.Elem | None:
     return None
 
 
+def _assumption_tex(
+    assumption: str | Assumption, entries: GenericPrinter, shift: dict, losses: dict[str, str]
+) -> str:
+    """An assumption as a step's reason says it: words, and its equations as math
+    (``$a^{(l)}_0 = 1$``) in the document's notation, never ASCII."""
+    if isinstance(assumption, Assumption):
+        return "".join(
+            part if isinstance(part, str) else f"${entries.doprint(mx.substitute(part, shift))}$"
+            for part in assumption.parts
+        )
+    if assumption in losses:  # a loss's assumption: its name and its own LaTeX
+        return f"{assumption.split(':')[0]}: ${losses[assumption]}$"
+    return assumption
+
+
 def step_rows(
     gder: GenericDerivation, quantity: str, notation_name: str, hadamard: str = "circ"
 ) -> list[tuple[str, str, str]]:
@@ -149,11 +165,15 @@ def step_rows(
     cost = "J" if style.cost == "J" else "C"
     printer = IndexPrinter(GenericPrinter(style), cost)
     names = _renaming(steps)
+    losses = {x.name: x.latex for x in gder.spec[2].assumptions} if gder.spec else {}
     rows, previous = [], None
     for s in steps:
         lhs = printer.doprint(s.lhs.xreplace(names).subs(shift))
         rhs = printer.doprint(s.rhs.xreplace(names).subs(shift))
-        why = s.rule.value + (", assuming " + "; ".join(s.assumptions) if s.assumptions else "")
+        assumed = "; ".join(
+            _assumption_tex(x, printer.entries, shift, losses) for x in s.assumptions
+        )
+        why = s.rule.value + (", assuming " + assumed if assumed else "")
         rows.append(("" if lhs == previous else lhs, "= " + rhs, why))
         previous = lhs
     final = next((s.matrix for s in reversed(steps) if s.matrix is not None), None)
