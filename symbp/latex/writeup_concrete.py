@@ -108,6 +108,11 @@ def setting(
         f"the elementwise product is written ${_elementwise(notation_name, hadamard)}$.",
         bias_rule,
     ]
+    if any(value.has(sympy.Heaviside) for value in der.deltas.values()):
+        items.append(
+            "$[z > 0]$ is 1 where $z > 0$ and 0 elsewhere (an Iverson bracket): ReLU's "
+            "derivative, 0 at the kink $z = 0$."
+        )
     if has_mean(der):
         items.append(
             f"The cost is the mean over $m = {net.examples}$ examples"

@@ -15,6 +15,8 @@ renumbered as the printer renumbers the result, so that its left side reads laye
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy
 from sympy.printing.latex import LatexPrinter
 
@@ -136,6 +138,13 @@ def _lhs_entry(expr: sympy.Expr) -> mx.Elem | None:
     return None
 
 
+def activation_names(gder: GenericDerivation) -> dict[str, tuple[str, str]]:
+    """The Style option that names each layer's activation by the registry's LaTeX name."""
+    if gder.spec is None:
+        return {}
+    return {"activations": (gder.spec[0].latex, gder.spec[1].latex)}
+
+
 def _assumption_tex(
     assumption: str | Assumption, entries: GenericPrinter, shift: dict, losses: dict[str, str]
 ) -> str:
@@ -159,17 +168,18 @@ def step_rows(
     if not steps:
         return []
     wiki = hadamard if notation_name == "wikipedia" else None
-    style = style_for(notation_name, wiki)
+    names = activation_names(gder)
+    style = replace(style_for(notation_name, wiki), **names)
     head = _lhs_entry(steps[0].lhs)
     shift = lhs_layer_shift(head, style) if head is not None else {}
     cost = "J" if style.cost == "J" else "C"
     printer = IndexPrinter(GenericPrinter(style), cost)
-    names = _renaming(steps)
+    renaming = _renaming(steps)
     losses = {x.name: x.latex for x in gder.spec[2].assumptions} if gder.spec else {}
     rows, previous = [], None
     for s in steps:
-        lhs = printer.doprint(s.lhs.xreplace(names).subs(shift))
-        rhs = printer.doprint(s.rhs.xreplace(names).subs(shift))
+        lhs = printer.doprint(s.lhs.xreplace(renaming).subs(shift))
+        rhs = printer.doprint(s.rhs.xreplace(renaming).subs(shift))
         assumed = "; ".join(
             _assumption_tex(x, printer.entries, shift, losses) for x in s.assumptions
         )
@@ -178,7 +188,7 @@ def step_rows(
         previous = lhs
     final = next((s.matrix for s in reversed(steps) if s.matrix is not None), None)
     if final is not None:
-        left, _, right = print_node(final, notation_name, wiki).partition(" = ")
+        left, _, right = print_node(final, notation_name, wiki, **names).partition(" = ")
         if right:
             rows.append((left, "= " + right, "the same for the whole layer"))
     return rows
