@@ -110,7 +110,10 @@ def _leaky(alpha: Expr) -> Elementwise:
     return Elementwise(
         name="leaky_relu",
         latex=r"\operatorname{LeakyReLU}",
-        kink=f"leaky_relu'(0) = {alpha} (the left derivative, so that alpha = 0 gives ReLU)",
+        kink=(
+            f"leaky_relu'(0) = {float(alpha):g}: the left derivative, the slope {float(alpha):g} "
+            "for z < 0 (so that alpha = 0 gives ReLU)"
+        ),
         output_range=None,
         function=lambda z: sympy.Piecewise((z, z > 0), (alpha * z, True)),
         numpy_forward=f"np.where(z > 0, z, {alpha} * z)",

@@ -257,7 +257,8 @@ def test_symbp_own_writeups_check_valid(notation):
     doc = writeup(symbp.derive(net), notation=notation, fmt="markdown", svg_name="n.svg")
     report = check_text(doc.text, net, notation)
     assert {s.verdict for s in report.steps if "update rule" not in s.method} == {"valid"}
-    assert sum("update rule" in s.method for s in report.steps) == 1
+    # the matrix form's two updates: the weights' and the biases'
+    assert sum("update rule" in s.method for s in report.steps) == 2
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

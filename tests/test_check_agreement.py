@@ -42,6 +42,7 @@ KNOWN = [  # (pattern in the step's source, why the checker is right not to call
     (r"\\sum_\{l,j,k\} \\left\(\\Theta_\{i,j\}", "index typo: Theta_{i,j} under a sum over l,j,k"),
     (r"^D_\{i,j\}\^\{\(l\)\} :=", "2B.9a/b without their j != 0 / j = 0 conditions"),
 ]
+HIDDEN_FORWARD = re.compile(r"^a\^\{l\} = \\operatorname\{\w+\}\(z\^\{l\}\)")
 HIDDEN_ONLY = re.compile(r"^(\(f\^\{l-1\}\)'|\\sigma'\(z\^\{l\}\)|g'\(z\^\{\(l\)\}\)) = ")
 
 
@@ -68,6 +69,10 @@ def _known(step, net) -> str | None:
     source = step.source
     if HIDDEN_ONLY.search(source) and "shape mismatch" in step.method:
         return "an activation-derivative identity for hidden layers, written for every l"
+    if HIDDEN_FORWARD.search(source) and "counterexample" in step.method:
+        # Nielsen's matrix form names the hidden activation (ReLU, never sigma): at l = L the
+        # output's own activation applies, which the row does not say (a writer-side gap)
+        return "the forward pass of a hidden layer, written for every l"
     for pattern, why in KNOWN:
         if re.search(pattern, source) and (why != L2_GAP or net.l2 and _misses_l2(step)):
             return why

@@ -116,7 +116,8 @@ def test_the_softmax_jacobian_is_printed_with_the_outputs_and_no_tautology():
     der = derive_generic(output="softmax", loss="cross-entropy")
     rows = step_rows(der, "delta_L", "wikipedia")
     text = [r[1] for r in rows]
-    assert any("\\left[i = j\\right] - a_{j}^{L}\\right) a_{i}^{L}" in t for t in text), text
+    # a_i ([i = j] - a_j), in a textbook's order: the activation before the bracket
+    assert "= a_{i}^{L} \\left(\\left[i = j\\right] - a_{j}^{L}\\right)" in text, text
     for lhs, rhs, _ in rows:
         assert lhs.strip() == "" or rhs != "= " + lhs, (lhs, rhs)
     assert not any(r[1] == "= \\frac{\\partial a^{L}_{i}}{\\partial z^{L}_{j}}" for r in rows)

@@ -73,6 +73,10 @@ def derive_generic(
     W = mx.Mat("W", LAYER)
     step = mx.Product(mx.Scalar("eta"), mx.Grad(W))
     der.equations["update_W"] = mx.Equation(W, mx.Add(W, mx.Neg(step)), "assign")
+    if bias == "explicit":  # with the bias unit, the biases are W's column 0
+        B = mx.Vec("b", LAYER)
+        step_b = mx.Product(mx.Scalar("eta"), mx.Grad(B))
+        der.equations["update_b"] = mx.Equation(B, mx.Add(B, mx.Neg(step_b)), "assign")
     der.shapes = {
         "W": (LAYER, LAYER - 1),
         "delta": (LAYER, None),

@@ -18,6 +18,21 @@ from symbp.losses import Loss
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """An assumption a step relies on, in words and equations (matrix nodes), so that each
+    reader writes its equations in its own notation (the printers in LaTeX, ``str`` in text).
+
+    >>> str(Assumption((mx.Equation(mx.Vec("one"), mx.Scalar("1")), " here")))
+    '1 = 1 here'
+    """
+
+    parts: tuple[str | mx.Node, ...]
+
+    def __str__(self) -> str:
+        return "".join(p if isinstance(p, str) else str(p) for p in self.parts)
+
+
+@dataclass(frozen=True)
 class GenericStep:
     """One step in index form (SymPy ``lhs = rhs``), the rule, its source and assumptions;
     ``matrix`` is the matrix equation the step's result was recognised as, if any."""
@@ -27,7 +42,7 @@ class GenericStep:
     rhs: sympy.Expr
     rule: Rule
     source: str = ""
-    assumptions: tuple[str, ...] = ()
+    assumptions: tuple[str | Assumption, ...] = ()
     matrix: mx.Equation | None = None
     verified_by: str = ""
     """How ``lhs = rhs`` was proved when the step was made (:mod:`symbp.derive.verify`)."""
@@ -35,7 +50,7 @@ class GenericStep:
     def __str__(self) -> str:
         why = self.rule.value + (f" [{self.source}]" if self.source else "")
         if self.assumptions:
-            why += " assuming " + "; ".join(self.assumptions)
+            why += " assuming " + "; ".join(map(str, self.assumptions))
         shown = f"{self.lhs} = {self.rhs}    ({why})"
         return shown + (f"\n    matrix form: {self.matrix}" if self.matrix is not None else "")
 

@@ -13,11 +13,14 @@ import sympy
 from symbp.activations import Elementwise
 from symbp.derive import indexform as ix
 from symbp.derive import matrix as mx
-from symbp.derive.generic_data import C, GenericDerivation, GenericStep, partial
+from symbp.derive.generic_data import Assumption, C, GenericDerivation, GenericStep, partial
 from symbp.derive.indexform import P, Q, a, b, contract, delta, fprime, n, recognise, w, z
 from symbp.derive.matrix import COL, LAYER, ROW, SUM
 from symbp.derive.steps import Rule
 from symbp.errors import SpecError
+
+_BIAS_UNIT = mx.Equation(mx.Elem("a", LAYER - 1, (sympy.Integer(0),)), mx.Scalar("1"))
+"""Ng's bias unit of layer l-1: a constant 1, column 0 of W^l."""
 
 
 def _z_def(layer: sympy.Expr, j: sympy.Expr, unit: bool) -> sympy.Expr:
@@ -55,7 +58,7 @@ def _through_z(der: GenericDerivation, name: str, var: sympy.Expr, free: tuple) 
 def weights_step(der: GenericDerivation) -> None:
     value = _through_z(der, "grad_W", w[LAYER, P, Q], (P, Q))
     matrix = mx.Equation(mx.Grad(mx.Mat("W", LAYER)), recognise(value, (P, Q)))
-    assumption = ("a^{l-1}_0 = 1 (the bias unit)",) if der.bias == "unit" else ()
+    assumption = (Assumption((_BIAS_UNIT, " (the bias unit)")),) if der.bias == "unit" else ()
     der.steps.append(
         GenericStep(
             "grad_W", partial(C, w[LAYER, P, Q]), value, Rule.SIMPLIFY, "", assumption, matrix
@@ -101,7 +104,8 @@ def recursion_step(der: GenericDerivation) -> None:
     dc_da = _through_z(der, name, a[LAYER - 1, Q], (Q,))
     value = contract(dc_da * fprime(LAYER - 1, z[LAYER - 1, Q]))
     matrix = mx.Equation(mx.Vec("delta", LAYER - 1), recognise(value, (Q,)))
-    assumption = ("a^{l-1}_0 = 1 is constant: row 0 of (W^l)^T delta^l is dropped",)
+    dropped = mx.MatMul(mx.T(mx.Mat("W", LAYER)), mx.Vec("delta", LAYER))
+    assumption = (Assumption((_BIAS_UNIT, " is constant: row 0 of ", dropped, " is dropped")),)
     der.steps.append(
         GenericStep(
             name,

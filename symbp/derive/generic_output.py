@@ -59,7 +59,7 @@ def output_step(der: GenericDerivation) -> None:
         raw = contract(sympy.diff(sympy.exp(z[L, SUM]) / total, z[L, Q]))
         source = "a^L_i = e^{z^L_i} / sum_k e^{z^L_k}"
         der.steps.append(
-            GenericStep(name, partial(a[L, SUM], z[L, Q]), raw, Rule.LOCAL_DERIVATIVE, source)
+            GenericStep(name, partial(a[L, SUM], z[L, Q]), raw, Rule.ACTIVATION_DERIVATIVE, source)
         )
         # e^{z_i} = a_i sum_k e^{z_k}: the derivative written with the outputs
         outputs = {sympy.exp(z[L, SUM]): a[L, SUM] * total, sympy.exp(z[L, Q]): a[L, Q] * total}

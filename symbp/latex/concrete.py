@@ -8,7 +8,7 @@ as the activation's convention says), never as SymPy's ``\\theta(z, 0)``. Ng cal
 >>> import symbp
 >>> der = symbp.derive(symbp.network([2, 2, 1], "sigmoid", "sigmoid", "bce"))
 >>> to_latex(der.deltas[(1, 1)], "nielsen")
-'a^{2}_{1} \\\\delta^{3}_{1} w^{3}_{11} \\\\left(1 - a^{2}_{1}\\\\right)'
+'w^{3}_{11} \\\\delta^{3}_{1} a^{2}_{1} \\\\left(1 - a^{2}_{1}\\\\right)'
 >>> step_latex(der.steps_for("w2_1_2")[-1], "ng")
 '\\\\frac{\\\\partial J}{\\\\partial \\\\Theta^{(2)}_{12}} = a^{(2)}_{2} \\\\delta^{(3)}_{1}'
 """
@@ -21,6 +21,7 @@ from sympy.printing.latex import LatexPrinter
 from symbp import notation
 from symbp.derive.steps import Step
 from symbp.errors import SpecError
+from symbp.latex.factor_order import TextbookMulMixin
 
 COST = sympy.Symbol("C")
 MEAN_COST = sympy.Symbol("J")
@@ -43,11 +44,34 @@ def example_cost(notation_name: str) -> str:
     return _COST_NAME[notation.check_notation(notation_name)] + "^{(t)}"
 
 
-class ConcretePrinter(LatexPrinter):
-    """SymPy's LaTeX printer with partial derivatives, Iverson brackets and notation names."""
+_ATOM_KIND = {
+    "input": "activation",
+    "act": "activation",
+    "target": "target",
+    "weight": "weight",
+    "bias": "weight",
+    "pre": "pre",
+    "delta": "delta",
+}
+
+
+class ConcretePrinter(TextbookMulMixin, LatexPrinter):
+    """SymPy's LaTeX printer with partial derivatives, Iverson brackets, notation names and
+    products in a textbook's order (:mod:`symbp.latex.factor_order`)."""
 
     def __init__(self, symbol_names: dict[sympy.Symbol, str]) -> None:
         super().__init__({"symbol_names": symbol_names})
+
+    def atom_kind(self, atom: sympy.Basic) -> str | None:
+        if atom in (COST, MEAN_COST):
+            return "cost"
+        if not isinstance(atom, sympy.Symbol):
+            return None
+        try:
+            kind, _ = notation.parse_name(atom.name)
+        except SpecError:
+            return None
+        return _ATOM_KIND[kind]
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         (variable, count), *rest = expr.variable_count

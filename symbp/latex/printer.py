@@ -27,6 +27,7 @@ import sympy
 from symbp import notation as nt
 from symbp.derive import matrix as mx
 from symbp.derive.matrix import DEPTH, LAYER, ROW
+from symbp.latex.factor_order import node_factors
 from symbp.latex.printer_styles import Style, layer_tex, style_for
 
 __all__ = ["GenericPrinter", "Style", "lhs_layer_shift", "print_node", "style_for"]
@@ -117,13 +118,22 @@ class GenericPrinter:
             return self.style.learning_rate
         return {"lambda": "\\lambda"}.get(node.name, node.name)
 
+    def _activation(self, layer: sympy.Expr | None, derivative: bool) -> str:
+        """The activation of a layer (or its derivative): the notation's letter, or in
+        Nielsen's notation the layer's own activation where the style knows it."""
+        if self.style.activations and self.style.notation == "nielsen":
+            hidden, output = self.style.activations
+            name = output if layer == DEPTH else hidden
+            return name + ("'" if derivative else "")
+        return nt.activation_tex(self.style.notation, self.label("a", layer), derivative)
+
     def _fprime_argument(self, node: mx.FPrime) -> str:
         if node.index is None:
             return self.doprint(mx.Vec("z", node.layer))
         return self.doprint(mx.Elem("z", node.layer, (node.index,)))
 
     def _print_FPrime(self, node: mx.FPrime) -> str:
-        name = nt.activation_tex(self.style.notation, self.label("a", node.layer), True)
+        name = self._activation(node.layer, True)
         if not self.style.fprime_argument and node.index is None:
             return name
         return f"{name}({self._fprime_argument(node)})"
@@ -229,9 +239,7 @@ class GenericPrinter:
         return out
 
     def _print_Hadamard(self, node: mx.Hadamard) -> str:
-        args = list(node.args)
-        if self.style.fprime_first:
-            args.sort(key=lambda a: not isinstance(a, mx.FPrime))
+        args = node_factors(node.args, derivative_first=self.style.fprime_first)
         had = self.style.hadamard
         joiner = had if had.startswith("\\ ") else f" {had} "
         return joiner.join(self._factor(a, True) for a in args)
@@ -319,7 +327,7 @@ class GenericPrinter:
         if node.kind == "log":
             return "\\log"
         if node.kind == "f":
-            return nt.activation_tex(self.style.notation, self.label("a", node.layer), False)
+            return self._activation(node.layer, False)
         return node.kind
 
     def _print_Apply(self, node: mx.Apply) -> str:

@@ -229,12 +229,12 @@ def _output_error_is_a_minus_y(der: GenericDerivation) -> bool:
 
 _THIS_NETWORK = "this network"
 _OUTPUT_REF = (
-    "symbp, for this network: the sources' delta^(L) = a^(L) - y (2B.4, 2A.16) does not hold "
-    "for this output activation and loss"
+    "symbp, for this network: the sources' $\\delta^{(L)} = a^{(L)} - y$ (2B.4, 2A.16) "
+    "does not hold for this output activation and loss"
 )
 _OUTPUT_FORM_REF = (
-    "symbp, for this network: the notes' g'(z) = a .* (1 - a) (2B.5b, 2B.6) is the sigmoid's; "
-    "this is the hidden activation's own"
+    "symbp, for this network: the notes' $g'(z) = a\\ .*\\ (1 - a)$ (2B.5b, 2B.6) "
+    "is the sigmoid's; this is the hidden activation's own"
 )
 
 

@@ -26,6 +26,9 @@ class Style:
     product) or ``"plain"`` (``X \\ldots Y``, Nielsen's juxtaposed products).
     ``weight_entry``: the letter of one weight (Wikipedia's matrix is ``W^{l}``, its entry
     ``w_{jk}^{l}``). ``learning_rate``: the step size of the update (Ng's ``\\alpha``).
+    ``activations``: the registry's LaTeX names of the hidden and the output activation, where
+    the printer knows them; Nielsen's ``\\sigma`` is the logistic function, so there each
+    layer is named by its own activation (a ReLU layer is never ``\\sigma``).
     """
 
     notation: str
@@ -59,6 +62,7 @@ class Style:
     weight_entry: str = "W"
     learning_rate: str = "\\eta"
     indices: tuple[tuple[sympy.Symbol, str], ...] = tuple(_WIKI_INDEX.items())
+    activations: tuple[str, str] = ()
 
 
 def style_for(notation: str, hadamard: str | None = None) -> Style:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from symbp.errors import SpecError
@@ -102,11 +103,24 @@ def _math_rows(rows: list[tuple[str, str, str]], tex: bool) -> list[str]:
         if reason:
             if tex:  # a narrow ragged column, so that long reasons wrap inside the page
                 box = "\\parbox[t]{5.5cm}{\\raggedright\\footnotesize "
-                line += f" && {box}{escape_tex(reason)}}}"
+                line += f" && {box}{_reason_text(reason, escape_tex)}}}"
             else:
-                line += " && \\text{" + reason.replace("{", "(").replace("}", ")") + "}"
+                line += " && \\text{" + _reason_text(reason, _no_braces) + "}"
         lines.append(line)
     return lines
+
+
+def _no_braces(text: str) -> str:
+    return text.replace("{", "(").replace("}", ")")
+
+
+def _reason_text(reason: str, words: Callable[[str], str]) -> str:
+    """A reason in text mode: its words through ``words``, its ``$math$`` kept as math (text
+    mode in LaTeX and MathJax both read ``$...$`` inside ``\\text{}``)."""
+    return "".join(
+        part if part.startswith("$") and part.endswith("$") and len(part) > 1 else words(part)
+        for part in re.split(r"(\$[^$]+\$)", reason)
+    )
 
 
 def _markdown_inline(text: str, style: str) -> str:

@@ -6,7 +6,7 @@ every parameter's gradient, and the gradient-descent update, each in one notatio
 >>> der = symbp.derive(symbp.network([2, 2, 1], "sigmoid", "sigmoid", "bce"))
 >>> blocks = gradients(der, "nielsen")
 >>> blocks[-1].rows[0][:2]
-('\\\\frac{\\\\partial C}{\\\\partial w^{2}_{11}}', '= \\\\delta^{2}_{1} x_{1}')
+('\\\\frac{\\\\partial C}{\\\\partial w^{2}_{11}}', '= x_{1} \\\\delta^{2}_{1}')
 """
 
 from __future__ import annotations
@@ -108,6 +108,11 @@ def setting(
         f"the elementwise product is written ${_elementwise(notation_name, hadamard)}$.",
         bias_rule,
     ]
+    if any(value.has(sympy.Heaviside) for value in der.deltas.values()):
+        items.append(
+            "$[z > 0]$ is 1 where $z > 0$ and 0 elsewhere (an Iverson bracket): ReLU's "
+            "derivative, 0 at the kink $z = 0$."
+        )
     if has_mean(der):
         items.append(
             f"The cost is the mean over $m = {net.examples}$ examples"

@@ -25,7 +25,8 @@ from symbp.latex.printer_sources import (
     equations,
 )
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Picture, Table, Text
-from symbp.latex.writeup_steps import step_rows
+from symbp.latex.writeup_steps import activation_names, step_rows
+from symbp.latex.writeup_symbols import symbol_items
 from symbp.losses import get_loss
 from symbp.model import Network, network
 
@@ -50,6 +51,7 @@ RESULTS = (
     ("mean_grad", "the mean gradient (with L2)"),
     ("mean_grad_bias", "the mean bias gradient"),
     ("update_W", "the gradient-descent update"),
+    ("update_b", "the gradient-descent update of the biases"),
 )
 ANY_ACTIVATION = (
     "forward_z",
@@ -64,6 +66,7 @@ ANY_ACTIVATION = (
     "mean_grad",
     "mean_grad_bias",
     "update_W",
+    "update_b",
 )
 """The results that name the activation only as f and f' (true for a custom activation)."""
 NIELSEN_NUMBER = {"delta_L": "BP1", "delta_recursion": "BP2", "grad_b": "BP3", "grad_W": "BP4"}
@@ -131,10 +134,12 @@ def matrix_rows(
     """Every matrix-form result as a display-math row (left, right, what it is)."""
     rows = []
     style = hadamard if notation_name == "wikipedia" else None
+    names = activation_names(gder)
     for name, what in RESULTS:
         if name not in gder.equations:
             continue
-        lhs, rhs = split_equation(print_node(gder.equations[name], notation_name, style))
+        node = gder.equations[name]
+        lhs, rhs = split_equation(print_node(node, notation_name, style, **names))
         if notation_name == "nielsen" and name in NIELSEN_NUMBER:
             what = f"{NIELSEN_NUMBER[name]}: {what[4:]}"
         rows.append((lhs, rhs, what))
@@ -240,6 +245,7 @@ def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) 
         items.append(
             "The cost is the mean over $m$ examples" + (" plus the L2 term." if gder.l2 else ".")
         )
+    items += symbol_items(gder, notation_name, hadamard)
     return [Heading(2, "1. The setting"), Text(text), Items(items)]
 
 
@@ -280,13 +286,22 @@ def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> 
         Math([(cost, f"= {loss.latex}", "one example; a is the output layer's activation")]),
     ]
     if gder.examples:
-        weight = GenericPrinter(style).doprint(mx.Elem("W", mx.LAYER, (mx.ROW, mx.COL)))
+        printer = GenericPrinter(style)
+        weight = printer.doprint(mx.Elem("W", mx.LAYER, (mx.ROW, mx.COL)))
+        # the sum runs over the letters the entry is written with (Ng: i, j)
+        over = f"l,{printer.names[mx.ROW]},{printer.names[mx.COL]}"
+        l2 = f"\\frac{{\\lambda}}{{2m}} \\sum_{{{over}}} \\left({weight}\\right)^2"
         mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {cost}^{{(t)}}"
         if gder.l2:
-            mean += f" + \\frac{{\\lambda}}{{2m}} \\sum_{{l,j,k}} \\left({weight}\\right)^2"
+            mean += " + " + l2
         blocks.append(Math([("J", mean, "the mean over m examples")]))
         if gder.l2:
-            blocks.append(Text("$R$ below is the L2 term; the bias is never regularised."))
+            blocks.append(
+                Text(
+                    f"$R = {l2}$ below is the L2 term; the biases are never regularised (their "
+                    "weights are left out of the sum)."
+                )
+            )
     return blocks
 
 
@@ -320,7 +335,7 @@ def generic_blocks(
         notation_name,
         h,
     )
-    update = [r for r in rows if r[2] == "the gradient-descent update"]
+    update = [r for r in rows if r[2].startswith("the gradient-descent update")]
     blocks += [Heading(2, "7. The update"), Math(update)]
     blocks += matrix_form(gder, notation_name, hadamard, number=8)
     blocks += source_equations(gder, notation_name, hadamard, number=9)

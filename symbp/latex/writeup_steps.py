@@ -15,26 +15,47 @@ renumbered as the printer renumbers the result, so that its left side reads laye
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy
 from sympy.printing.latex import LatexPrinter
 
 from symbp.derive import indexform as ix
 from symbp.derive import matrix as mx
 from symbp.derive.generic import GenericDerivation
+from symbp.derive.generic_data import Assumption
 from symbp.derive.matrix import COL, ROW, SUM
+from symbp.latex.factor_order import TextbookMulMixin
 from symbp.latex.printer import GenericPrinter, lhs_layer_shift, print_node, style_for
 
 _KIND = {"z": "z", "a": "a", "delta": "delta", "b": "b", "y": "y", "x": "x"}
 _SPARE = tuple(sympy.symbols("r s t", integer=True))
+_ATOM_KIND = {
+    "w": "weight",
+    "b": "weight",
+    "a": "activation",
+    "x": "activation",
+    "z": "pre",
+    "delta": "delta",
+    "y": "target",
+    "dC": "cost",
+    "J": "fprime",
+}
 
 
-class IndexPrinter(LatexPrinter):
-    """SymPy's printer for the index form, with every quantity named by a GenericPrinter."""
+class IndexPrinter(TextbookMulMixin, LatexPrinter):
+    """SymPy's printer for the index form, with every quantity named by a GenericPrinter and
+    products in a textbook's order (:mod:`symbp.latex.factor_order`)."""
 
     def __init__(self, entries: GenericPrinter, cost: str) -> None:
         super().__init__({"symbol_names": {sympy.Symbol("C"): cost}})
         self.entries = entries
         self.cost = cost
+
+    def atom_kind(self, atom: sympy.Basic) -> str | None:
+        if atom == sympy.Symbol("C"):
+            return "cost"
+        return _ATOM_KIND.get(atom.base.name) if isinstance(atom, sympy.Indexed) else None
 
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         if expr in self.entries.names:  # an index: the notation's letter (Ng: i, j for j, k)
@@ -117,6 +138,28 @@ def _lhs_entry(expr: sympy.Expr) -> mx.Elem | None:
     return None
 
 
+def activation_names(gder: GenericDerivation) -> dict[str, tuple[str, str]]:
+    """The Style option that names each layer's activation by the registry's LaTeX name."""
+    if gder.spec is None:
+        return {}
+    return {"activations": (gder.spec[0].latex, gder.spec[1].latex)}
+
+
+def _assumption_tex(
+    assumption: str | Assumption, entries: GenericPrinter, shift: dict, losses: dict[str, str]
+) -> str:
+    """An assumption as a step's reason says it: words, and its equations as math
+    (``$a^{(l)}_0 = 1$``) in the document's notation, never ASCII."""
+    if isinstance(assumption, Assumption):
+        return "".join(
+            part if isinstance(part, str) else f"${entries.doprint(mx.substitute(part, shift))}$"
+            for part in assumption.parts
+        )
+    if assumption in losses:  # a loss's assumption: its name and its own LaTeX
+        return f"{assumption.split(':')[0]}: ${losses[assumption]}$"
+    return assumption
+
+
 def step_rows(
     gder: GenericDerivation, quantity: str, notation_name: str, hadamard: str = "circ"
 ) -> list[tuple[str, str, str]]:
@@ -125,22 +168,27 @@ def step_rows(
     if not steps:
         return []
     wiki = hadamard if notation_name == "wikipedia" else None
-    style = style_for(notation_name, wiki)
+    names = activation_names(gder)
+    style = replace(style_for(notation_name, wiki), **names)
     head = _lhs_entry(steps[0].lhs)
     shift = lhs_layer_shift(head, style) if head is not None else {}
     cost = "J" if style.cost == "J" else "C"
     printer = IndexPrinter(GenericPrinter(style), cost)
-    names = _renaming(steps)
+    renaming = _renaming(steps)
+    losses = {x.name: x.latex for x in gder.spec[2].assumptions} if gder.spec else {}
     rows, previous = [], None
     for s in steps:
-        lhs = printer.doprint(s.lhs.xreplace(names).subs(shift))
-        rhs = printer.doprint(s.rhs.xreplace(names).subs(shift))
-        why = s.rule.value + (", assuming " + "; ".join(s.assumptions) if s.assumptions else "")
+        lhs = printer.doprint(s.lhs.xreplace(renaming).subs(shift))
+        rhs = printer.doprint(s.rhs.xreplace(renaming).subs(shift))
+        assumed = "; ".join(
+            _assumption_tex(x, printer.entries, shift, losses) for x in s.assumptions
+        )
+        why = s.rule.value + (", assuming " + assumed if assumed else "")
         rows.append(("" if lhs == previous else lhs, "= " + rhs, why))
         previous = lhs
     final = next((s.matrix for s in reversed(steps) if s.matrix is not None), None)
     if final is not None:
-        left, _, right = print_node(final, notation_name, wiki).partition(" = ")
+        left, _, right = print_node(final, notation_name, wiki, **names).partition(" = ")
         if right:
             rows.append((left, "= " + right, "the same for the whole layer"))
     return rows

@@ -1,0 +1,64 @@
+"""The "symbols used" items of a generic writeup: every symbol a document uses that its
+equations do not define themselves (Iverson brackets, the elementwise product, J^L,
+Sigma', Ng's s_l, the L2 term R), each in the document's own notation.
+
+>>> from symbp.derive.generic import derive_generic
+>>> print(symbol_items(derive_generic(), "wikipedia", "cdot")[1])  # doctest: +ELLIPSIS
+$\\cdot$ is written for both the matrix product and the elementwise product, as in ...
+"""
+
+from __future__ import annotations
+
+from symbp.derive import matrix as mx
+from symbp.derive.generic import GenericDerivation
+from symbp.latex.printer import GenericPrinter, style_for
+
+_IVERSON = (
+    "$[P]$ is 1 where the statement $P$ holds and 0 elsewhere (the Iverson bracket), "
+    "so $[i = j]$ keeps only the terms with $i = j$."
+)
+
+
+def _hadamard_item(notation_name: str, hadamard: str | None) -> str:
+    had = style_for(notation_name, hadamard).hadamard
+    if notation_name == "wikipedia" and hadamard == "cdot":
+        return (
+            "$\\cdot$ is written for both the matrix product and the elementwise product, as in "
+            "the source note's images; the shapes say which: between two vectors of one layer "
+            "it is elementwise, $(u \\cdot v)_j = u_j v_j$, next to a matrix it is the matrix "
+            "product."
+        )
+    return (
+        f"${had}$ is the elementwise (Hadamard) product of two vectors of one layer: "
+        f"$(u {had} v)_j = u_j v_j$."
+    )
+
+
+def symbol_items(
+    gder: GenericDerivation, notation_name: str, hadamard: str | None = None
+) -> list[str]:
+    """One sentence per symbol the document uses and its equations do not define."""
+    style = style_for(notation_name, hadamard if notation_name == "wikipedia" else None)
+    printer = GenericPrinter(style)
+    items = [_IVERSON, _hadamard_item(notation_name, hadamard)]
+    if gder.spec is not None and not gder.spec[1].elementwise:
+        jac = printer.doprint(mx.Jacobian(mx.DEPTH))
+        a_i = printer.doprint(mx.Elem("a", mx.DEPTH, (mx.SUM,)))
+        z_j = printer.doprint(mx.Elem("z", mx.DEPTH, (mx.ROW,)))
+        items.append(
+            f"${jac}$ is the Jacobian of the output activation, the matrix of the "
+            f"$\\partial {a_i} / \\partial {z_j}$ (row ${printer.names[mx.SUM]}$, column "
+            f"${printer.names[mx.ROW]}$)."
+        )
+    if notation_name == "nielsen":
+        items.append(
+            "$\\Sigma'(z^{l})$ is the square matrix with the activation's derivatives at the "
+            "$z^{l}_j$ on its diagonal and 0 elsewhere: multiplying by it is the elementwise "
+            "product with those derivatives."
+        )
+    if notation_name == "ng":
+        items.append(
+            "$s_l$ is the number of units in layer $l$, not counting the bias unit; "
+            "$K = s_L$ is the number of outputs."
+        )
+    return items
