@@ -29,6 +29,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from symbp.compile.matrix import CompileError
 from symbp.compile.numeric import stable_form
+from symbp.compile.safety import check_source, sandbox_builtins
 from symbp.derive import arrayops
 from symbp.derive.layered import LayeredDerivation, derive_layers
 from symbp.derive.layered_text import instance_statement
@@ -353,9 +354,12 @@ def step(params, X, Y, lr):
 
 
 def load_layered_trainer(der: LayeredDerivation, dtype: str = "float64") -> types.ModuleType:
-    """Print and import the trainer as a module object (nothing written to disk)."""
+    """Print and import the trainer as a module object (nothing written to disk), checked and
+    sandboxed as :func:`symbp.compile.load_trainer` does (NumPy only, a short list of builtins)."""
     source = layered_source(der, dtype)
+    check_source(source)
     module = types.ModuleType("symbp_layered_trainer")
     module.__dict__["__source__"] = source
-    exec(compile(source, "<symbp trainer>", "exec"), module.__dict__)  # our own generated code
+    module.__dict__["__builtins__"] = sandbox_builtins()
+    exec(compile(source, "<symbp trainer>", "exec"), module.__dict__)  # checked just above
     return module
