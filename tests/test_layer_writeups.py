@@ -115,3 +115,18 @@ def test_the_command_writes_json_and_refuses_o_for_it(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert refused.stderr.count("\n") == 1 and "redirect" in refused.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_markdown_to_a_file_writes_the_shapes_picture_beside_it(tmp_path: Path) -> None:
+    out = tmp_path / "cnn.md"
+    argv = [sys.executable, "-m", "symbp", "derive", "--input", NET[0], "--net", NET[1],
+            "--loss", "cce", "--format", "markdown", "-o", str(out)]  # fmt: skip
+    subprocess.run(argv, capture_output=True, text=True, check=True)
+    svg = (tmp_path / "cnn.svg").read_text()
+    assert "![the network](cnn.svg)" in out.read_text()
+    assert svg.count("<rect") == 1 + 4  # the input and the four layers
+    assert "2x4x4" in svg and "2x2x2" in svg and "maxpool2d(2)" in svg
+    # an existing picture is never overwritten unasked, and nothing is written then
+    out.unlink()
+    again = subprocess.run(argv, capture_output=True, text=True)
+    assert again.returncode == 2 and "cnn.svg" in again.stderr and not out.exists()

@@ -117,13 +117,18 @@ def layered_command(args: argparse.Namespace, net) -> str:
 
 def run_layered(args: argparse.Namespace, net) -> int:
     """A ``--net`` network's writeup (:mod:`symbp.latex.writeup_layers`), to a file or stdout."""
-    from symbp.latex.writeup_layers import render_layers
+    from symbp.latex.writeup_layers import layer_document
 
+    svg_name = None
+    if args.output_file:  # every file it will write, checked before the derivation
+        picture = Path(args.output_file).with_suffix(".svg")
+        check_outputs([args.output_file, *([picture] if args.format == "markdown" else [])],
+                      args.force)  # fmt: skip
+        svg_name = picture.name if args.format == "markdown" else None
+    command = layered_command(args, net)
+    doc = layer_document(net, args.notation, args.format, command, svg_name)
     if args.output_file:
-        check_outputs([args.output_file], args.force)
-    text = render_layers(net, args.notation, args.format, command=layered_command(args, net))
-    if args.output_file:
-        writeup.write(writeup.Document(text), args.output_file, force=args.force)
+        writeup.write(doc, args.output_file, force=args.force)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(doc.text)
     return 0

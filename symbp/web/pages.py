@@ -138,7 +138,8 @@ def derive(query: dict, result: dict | None = None, error: str | None = None) ->
         shared = {k: v for k, v in query.items() if k != "format" and v != ""}
         links = []
         if result.get("layered"):
-            kinds = (("markdown", "Markdown"), ("latex", "LaTeX"), ("text", "derivation (text)"))
+            kinds = (("markdown", "Markdown"), ("latex", "LaTeX"), ("svg", "picture (SVG)"),
+                     ("text", "derivation (text)"))  # fmt: skip
         else:
             kinds = (("markdown", "Markdown"), ("latex", "LaTeX"), ("svg", "picture (SVG)"))
         for fmt, text in kinds:
