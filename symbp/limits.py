@@ -86,6 +86,9 @@ class TimeUp(Exception):
     """The step ran past its time limit."""
 
 
+REFIRE_SECONDS = 0.25
+
+
 @contextmanager
 def time_limit(seconds: float):
     """Raise :class:`TimeUp` inside the block after ``seconds``; nested limits keep the outer."""
@@ -93,7 +96,7 @@ def time_limit(seconds: float):
     if not usable:
         yield
         return
-    outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
+    outer_left, outer_interval = signal.getitimer(signal.ITIMER_REAL)
     started = time.monotonic()
     if outer_left and outer_left < seconds:
         yield
@@ -105,7 +108,9 @@ def time_limit(seconds: float):
         raise TimeUp()
 
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # after the first alarm, one every REFIRE_SECONDS until the block ends: a TimeUp that some
+    # library swallows (an ``except Exception`` inside SymPy) is raised again, never lost
+    signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE_SECONDS)
     try:
         yield
         # NOTE: a TimeUp raised inside a callback (a garbage-collection hook, a __del__) is
@@ -117,4 +122,4 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
         if outer_left:
             left = outer_left - (time.monotonic() - started)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), outer_interval)

@@ -32,3 +32,24 @@ def test_a_document_past_its_whole_time_limit_leaves_the_rest_unchecked(monkeypa
     assert [s.verdict for s in report.steps] == ["unreadable"] * 3
     assert all("MAX_CHECK_SECONDS" in s.method for s in report.steps)
     assert report.exit_status != 0
+
+
+def test_a_swallowed_time_limit_fires_again() -> None:
+    """A library that catches the first TimeUp (SymPy has ``except Exception`` blocks) must not
+    turn a step limit into an unbounded run: the alarm repeats until the block ends."""
+    import time
+
+    from symbp.limits import TimeUp, time_limit
+
+    started = time.monotonic()
+    swallowed = []
+    with pytest.raises(TimeUp):
+        with time_limit(0.2):
+            try:
+                while True:
+                    pass
+            except TimeUp:
+                swallowed.append(True)  # what an ``except Exception`` inside a library does
+            while time.monotonic() - started < 5:
+                pass
+    assert swallowed and time.monotonic() - started < 2
