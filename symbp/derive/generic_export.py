@@ -54,7 +54,7 @@ def to_json(der: GenericDerivation, net: Network | None = None) -> dict[str, Any
                 "rhs": _s(step.rhs),
                 "rule": step.rule.value,
                 "source": step.source,
-                "assumptions": list(step.assumptions),
+                "assumptions": [str(a) for a in step.assumptions],
                 "matrix_form": None if step.matrix is None else text(step.matrix),
                 "verified_by": step.verified_by,
             }
@@ -66,7 +66,7 @@ def to_json(der: GenericDerivation, net: Network | None = None) -> dict[str, Any
             text(head) + ("" if chain is None else f" = {text(chain)}")
             for head, chain in der.naive_deltas()
         ],
-        "assumptions": list(der.assumptions),
+        "assumptions": [str(a) for a in der.assumptions],
     }
     if net is not None:
         cost = cost_comparison(net)
