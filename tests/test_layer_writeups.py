@@ -81,7 +81,7 @@ def test_markdown_names_every_layer_in_the_notation(notation: str) -> None:
         assert f"### Layer {n}:" in text
     assert text.count("```math") == text.count("\\end{aligned}")
     assert "\\Theta" in text if notation == "ng" else "\\Theta" not in text
-    assert "the correlation of the layer's input with its error" in text
+    assert "Over a batch this is `correlate_input_delta(X, DZ, k, stride, padding)`" in text
 
 
 def test_latex_compiles(tmp_path: Path) -> None:

@@ -44,7 +44,8 @@ def test_the_derive_page_shows_the_layered_derivation_from_the_query_string(clie
     # the index-form writeup of symbp derive --format markdown, with its downloads
     assert 'id="download-markdown"' in text and 'id="download-latex"' in text
     assert "<h2>The array form symbp compiles</h2>" in text
-    assert "correlation of the layer" in text and "input with its error" in text
+    proved = "<code>correlate_input_delta(X, DZ, k, stride, padding)</code>"
+    assert f"Over a batch this is {proved}" in text
 
 
 def test_the_text_download_is_what_the_command_line_prints(client, capsys):

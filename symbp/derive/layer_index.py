@@ -40,23 +40,34 @@ from dataclasses import dataclass, field, replace
 import sympy
 
 from symbp.layers.conv import Conv
-from symbp.layers.dense import Dense
+from symbp.layers.index import (  # the layers' index-form vocabulary (re-exported for printers)
+    C_IN,
+    C_OUT,
+    IN,
+    OUT,
+    PAD,
+    SPATIAL,
+    STRIDE,
+    C,
+    K,
+    M,
+    W,
+    a,
+    b,
+    c,
+    c2,
+    dA,
+    delta,
+    e,
+    o,
+    x,
+    z,
+)
 from symbp.layers.pool import Pool
 
-C = sympy.Symbol("C")
-x, z, a, W, b = (sympy.IndexedBase(n) for n in ("x", "z", "a", "W", "b"))
-delta, dA, M = sympy.IndexedBase("delta"), sympy.IndexedBase("dA"), sympy.IndexedBase("M")
-_int = {"integer": True}
-# the chain rule sums over the layer's output entries (o, i, j); the forward equation sums over
-# (e, r, t) (input channel, kernel offsets); the quantities differentiated are W[c, c', p, q],
-# b[c] and x[c', u, v]. The printed forward equation renames (o, e, r, t) to (c, c', p, q).
-o, e, c, c2 = sympy.symbols("o e c c'", **_int)
-SPATIAL = tuple(sympy.symbols(n, **_int) for n in ("i j", "r t", "p q", "u v"))
-C_OUT, C_IN = sympy.symbols("C C'", integer=True, positive=True)
-K = sympy.Symbol("k", integer=True, positive=True)
-OUT = sympy.symbols("H' W'", integer=True, positive=True)
-IN = sympy.symbols("H W", integer=True, positive=True)
-STRIDE, PAD = sympy.Symbol("s", integer=True, positive=True), sympy.Symbol("P", **_int)
+__all__ = ["C", "C_IN", "C_OUT", "IN", "K", "OUT", "PAD", "SPATIAL", "STRIDE", "M", "W", "a",
+           "b", "c", "c2", "dA", "delta", "e", "o", "x", "z", "layer_form",
+           "has_index_form"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ class LayerForm:
     ranges: dict[sympy.Symbol, tuple[sympy.Expr, sympy.Expr]]
     sizes: dict[sympy.Symbol, int]
     steps: list[IndexStep] = field(default_factory=list)
+    forward_verified_by: str = ""
 
     def steps_for(self, quantity: str) -> list[IndexStep]:
         return [s for s in self.steps if s.quantity == quantity]
@@ -155,39 +167,27 @@ def _clean(expr: sympy.Expr, ranges) -> sympy.Expr:
     return expr.replace(lambda e: isinstance(e, sympy.Piecewise), fix)
 
 
-def _geometry(layer, dims):
-    k = getattr(layer, "k", 1)
-    stride = getattr(layer, "stride", k if isinstance(layer, Pool) else 1)
-    padding = getattr(layer, "padding", 0)
-    sym_stride = 1 if stride == 1 else STRIDE if isinstance(layer, Conv) else K
-    sym_pad = 0 if padding == 0 else PAD
-    return k, stride, padding, sym_stride, sym_pad
+def _geometry(layer) -> tuple[int, int, int]:
+    """(k, stride, padding) of the layer's window."""
+    return layer.window_geometry()
 
 
 def _forward(layer, dims: int):
-    """The layer's forward equation in index form, and the ranges of its indices."""
+    """The layer's own index-form forward equation (``LayerKind.index_forward``) and the
+    ranges of every index the derivation uses."""
+    stated = layer.index_forward()
     pos, off, kern, inp = (s[:dims] for s in SPATIAL)
-    _, _, _, s, pad = _geometry(layer, dims)
-    src = tuple(s * i + r - pad for i, r in zip(pos, off, strict=True))
-    channels = C_IN if isinstance(layer, Pool) else C_OUT
+    channels = stated.channels
     ranges = {o: (0, channels - 1), c: (0, channels - 1), e: (0, C_IN - 1), c2: (0, C_IN - 1)}
     ranges.update({i: (0, n - 1) for i, n in zip(pos, OUT, strict=False)})
     ranges.update({u: (0, n - 1) for u, n in zip(inp, IN, strict=False)})
     ranges.update({r: (0, K - 1) for r in (*off, *kern)})
-    window = [(r, 0, K - 1) for r in off]
-    if isinstance(layer, (Conv, Dense)):
-        total = sympy.Sum(W[(o, e, *off)] * x[(e, *src)], (e, 0, C_IN - 1), *window)
-        return (z[(o, *pos)], total + b[o]), ranges
-    if isinstance(layer, Pool):  # channel o of the output reads channel o of the input
-        weight = M[(o, *pos, *off)] if layer.mode == "max" else 1 / K**dims
-        return (a[(o, *pos)], sympy.Sum(weight * x[(o, *src)], *window)), ranges
-    raise NotImplementedError(type(layer).__name__)
+    return (stated.lhs, stated.rhs), ranges
 
 
 def has_index_form(layer) -> bool:
-    """Whether :func:`layer_form` derives this layer kind (conv, dense, pool; flatten only
-    reorders entries)."""
-    return isinstance(layer, (Conv, Dense, Pool))
+    """Whether the layer kind states an index-form forward equation (conv, dense, pool)."""
+    return layer.index_forward() is not None
 
 
 def layer_form(layer, input_shape: tuple[int, ...], position: int) -> LayerForm:
@@ -291,7 +291,7 @@ def _instances(layer, input_shape):
     """Small inputs of this layer kind: 2 channels in, 2 out, the smallest spatial sizes with
     2 and 3 output positions per axis (so every boundary case of k, stride, padding occurs)."""
     dims = len(input_shape) - 1
-    k, stride, padding, _, _ = _geometry(layer, dims)
+    k, stride, padding = _geometry(layer)
     sizes = []
     # a pool's windows do not overlap: two per axis hold every case; a convolution needs a
     # first, a middle and a last output position (they meet the padding differently)
@@ -304,8 +304,9 @@ def _instances(layer, input_shape):
 
 
 def _prove_all(form: LayerForm) -> LayerForm:
-    from symbp.derive.layer_index_proof import prove_step
+    from symbp.derive.layer_index_proof import prove_forward, prove_step
 
     layer, shapes = _instances(form.layer, form.input_shape)
+    form.forward_verified_by = prove_forward(form, shapes)
     form.steps = [replace(s, verified_by=prove_step(form, s, shapes)) for s in form.steps]
     return form

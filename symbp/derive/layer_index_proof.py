@@ -47,7 +47,7 @@ class _Instance:
         if "z" in self.arrays:
             self.a_of = dict(zip(self.arrays["a"].flat, self.arrays["z"].flat, strict=True))
         dims = len(shape) - 1
-        k, stride, padding, _, _ = li._geometry(layer, dims)
+        k, stride, padding = li._geometry(layer)
         self.sizes = {li.C_IN: shape[0], li.C_OUT: self.out.shape[0], li.K: k,
                       li.STRIDE: stride, li.PAD: padding}  # fmt: skip
         self.sizes.update(dict(zip(li.IN, shape[1:], strict=False)))
@@ -162,14 +162,45 @@ def _side(expr: sympy.Expr, inst: _Instance, values: dict) -> sympy.Expr:
 _INSTANCES: dict[tuple, _Instance] = {}
 
 
+def _instance(form: li.LayerForm, shape: tuple[int, ...]) -> _Instance:
+    layer = form.layer.skeleton()
+    key = (li._signature(layer), shape)
+    if key not in _INSTANCES:
+        _INSTANCES[key] = _Instance(form, layer, shape)
+    return _INSTANCES[key]
+
+
+def _proved_on(form: li.LayerForm, shapes: list[tuple[int, ...]]) -> str:
+    k, stride, padding = li._geometry(form.layer)
+    what = " and ".join("x".join(map(str, s)) for s in shapes)
+    window = f"k={k}, stride {stride}, padding {padding}; " if hasattr(form.layer, "k") else ""
+    plural = "s" * (len(shapes) > 1)
+    return f"every entry of {len(shapes)} instance{plural} ({window}input {what}), exactly"
+
+
+def prove_forward(form: li.LayerForm, shapes: list[tuple[int, ...]]) -> str:
+    """The layer's index-form forward equation equals its concrete equations (what the layer
+    defines over arrays of symbols) at every entry of the instances; otherwise StepNotProved.
+    Every backward step is derived from the index form, so this is what ties it to the layer."""
+    lhs, rhs = form.forward
+    for shape in shapes:
+        inst = _instance(form, shape)
+        for idx in np.ndindex(inst.out.shape):
+            values = dict(zip(lhs.indices, map(sympy.Integer, idx), strict=True))
+            gap = sympy.expand(_side(rhs, inst, values) - inst.defs[inst.out[idx]])
+            if gap != 0:
+                raise StepNotProved(
+                    f"layer {form.position} ({form.layer.spec()}): the index-form forward "
+                    f"equation differs from the layer's equations at {idx} on input {shape}: "
+                    f"gap {gap}"
+                )
+    return _proved_on(form, shapes)
+
+
 def prove_step(form: li.LayerForm, step: li.IndexStep, shapes: list[tuple[int, ...]]) -> str:
     """How ``step`` was proved on the instances, or StepNotProved with the first failure."""
-    layer = form.layer.skeleton()
     for shape in shapes:
-        key = (li._signature(layer), shape)
-        if key not in _INSTANCES:
-            _INSTANCES[key] = _Instance(form, layer, shape)
-        inst = _INSTANCES[key]
+        inst = _instance(form, shape)
         ranges = form.ranges
         spans = [range(int(ranges[s][0]), int(sympy.sympify(ranges[s][1]).xreplace(inst.sizes)) + 1)
                  for s in step.free]  # fmt: skip
@@ -183,9 +214,4 @@ def prove_step(form: li.LayerForm, step: li.IndexStep, shapes: list[tuple[int, .
                     f"layer {form.position} ({form.layer.spec()}): step '{step.rule}' for "
                     f"{step.quantity} fails at {values} on input {shape}: gap {gap}"
                 )
-    k, stride, padding, _, _ = li._geometry(form.layer, len(form.input_shape) - 1)
-    what = ", ".join("x".join(map(str, s)) for s in shapes)
-    return (
-        f"every entry of {len(shapes)} instance{'s' * (len(shapes) > 1)} (k={k}, stride {stride}, "
-        f"padding {padding}; input {what.replace(', ', ' and ')}), exactly"
-    )
+    return _proved_on(form, shapes)

@@ -24,6 +24,7 @@ import sympy
 
 from symbp.activations import Activation
 from symbp.errors import SpecError
+from symbp.layers.index import IndexForward
 
 Shape = tuple[int, ...]
 
@@ -128,6 +129,16 @@ class LayerKind:
         raise NotImplementedError
 
     def activation(self) -> Activation | None:
+        return None
+
+    def window_geometry(self) -> tuple[int, int, int]:
+        """(k, stride, padding) of the window this layer's entries read (1, 1, 0: none)."""
+        return 1, 1, 0
+
+    def index_forward(self) -> IndexForward | None:
+        """The forward equation of one output entry in index form with symbolic sizes (in the
+        vocabulary of :mod:`symbp.layers.index`), or None where the kind has none yet. It
+        states the same layer as :meth:`equations`; the derivation proves the two equal."""
         return None
 
     def skeleton(self) -> LayerKind:

@@ -20,6 +20,7 @@ import sympy
 from symbp.activations import Activation, get_activation
 from symbp.algebra import product
 from symbp.errors import SpecError
+from symbp.layers import index as ix
 from symbp.layers.base import Equations, LayerData, LayerKind, Shape, activate, shape_text
 
 __all__ = ["Conv", "get_activation"]
@@ -86,6 +87,19 @@ class Conv(LayerKind):
 
     def activation(self) -> Activation:
         return self.act
+
+    def window_geometry(self) -> tuple[int, int, int]:
+        return self.k, self.stride, self.padding
+
+    def index_forward(self) -> ix.IndexForward:
+        """z_{o,i,j} = sum_{e,r,t} W_{o,e,r,t} x_{e, s i + r - P, s j + t - P} + b_o (s and P
+        written only where the stride is not 1 and the padding not 0)."""
+        pos, off = ix.positions(self.dims), ix.offsets(self.dims)
+        stride = 1 if self.stride == 1 else ix.STRIDE
+        src = ix.source(pos, off, stride, ix.PAD if self.padding else 0)
+        taps = ix.W[(ix.o, ix.e, *off)] * ix.x[(ix.e, *src)]
+        total = sympy.Sum(taps, (ix.e, 0, ix.C_IN - 1), *ix.window(self.dims))
+        return ix.IndexForward(ix.z[(ix.o, *pos)], total + ix.b[ix.o], ix.C_OUT)
 
     def skeleton(self) -> Conv:
         return Conv(self.dims, min(self.channels, 2), self.k, self.act, self.stride, self.padding)

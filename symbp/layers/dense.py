@@ -21,6 +21,7 @@ import sympy
 
 from symbp.activations import Activation, get_activation
 from symbp.algebra import product
+from symbp.layers import index as ix
 from symbp.layers.base import Equations, LayerData, LayerKind, Shape, activate
 
 __all__ = ["Dense", "get_activation", "unit_sum"]
@@ -69,6 +70,11 @@ class Dense(LayerKind):
 
     def activation(self) -> Activation:
         return self.act
+
+    def index_forward(self) -> ix.IndexForward:
+        """z_o = sum_e W_{o,e} x_e + b_o (printed as z_j = sum_k W_{jk} x_k + b_j)."""
+        total = sympy.Sum(ix.W[ix.o, ix.e] * ix.x[ix.e], (ix.e, 0, ix.C_IN - 1))
+        return ix.IndexForward(ix.z[ix.o], total + ix.b[ix.o], ix.C_OUT)
 
     def skeleton(self) -> Dense:
         return Dense(min(self.units, 3), self.act)

@@ -24,6 +24,7 @@ import numpy as np
 import sympy
 
 from symbp.errors import SpecError
+from symbp.layers import index as ix
 from symbp.layers.base import Equations, LayerData, LayerKind, Shape, shape_text
 
 
@@ -84,6 +85,19 @@ class Pool(LayerKind):
             else:
                 a[(c, *pos)] = sympy.Add(*window) / len(window)
         data.arrays["a"] = eq.define(data.position, "a", a)
+
+    def window_geometry(self) -> tuple[int, int, int]:
+        return self.k, self.k, 0
+
+    def index_forward(self) -> ix.IndexForward:
+        """a_{o,i,j} = sum_{r,t} M_{o,i,j,r,t} x_{o, k i + r, k j + t} (max: M the first-maximum
+        indicator of the window) or the same sum times 1/k^2 (average); channel o of the output
+        reads channel o of the input."""
+        pos, off = ix.positions(self.dims), ix.offsets(self.dims)
+        src = ix.source(pos, off, 1 if self.k == 1 else ix.K, 0)
+        weight = ix.M[(ix.o, *pos, *off)] if self.mode == "max" else 1 / ix.K**self.dims
+        total = sympy.Sum(weight * ix.x[(ix.o, *src)], *ix.window(self.dims))
+        return ix.IndexForward(ix.a[(ix.o, *pos)], total, ix.C_IN)
 
     def small_input(self, shape: Shape) -> Shape:
         """At most 2 channels; each length 2k plus the real remainder (two windows side by side
