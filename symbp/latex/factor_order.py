@@ -86,7 +86,7 @@ def sympy_rank(factor: sympy.Expr, atom_kind: Callable[[sympy.Basic], str | None
         if top == "cost":
             return "delta"
         return "fprime" if (top, bottom) == ("activation", "pre") else "derivative"
-    kinds = {atom_kind(a) for a in _quantities(base)} - {None}
+    kinds = {atom_kind(a) for a in quantities(base)} - {None}
     if not kinds:
         return "number"
     if "target" in kinds:
@@ -103,7 +103,7 @@ def sympy_rank(factor: sympy.Expr, atom_kind: Callable[[sympy.Basic], str | None
     return "derivative"
 
 
-def _quantities(expr: sympy.Basic) -> set[sympy.Basic]:
+def quantities(expr: sympy.Basic) -> set[sympy.Basic]:
     """The symbols and indexed entries of an expression (an entry's indices are not its own)."""
     found = set(expr.atoms(sympy.Indexed))
     inside = {s for e in found for s in e.free_symbols}
@@ -115,7 +115,7 @@ def sympy_factors(
     factors: Sequence[sympy.Expr], atom_kind: Callable[[sympy.Basic], str | None]
 ) -> list[sympy.Expr]:
     """The factors of one SymPy product in :data:`RANKS` order."""
-    return textbook_order(factors, lambda f: sympy_rank(f, atom_kind), _quantities)
+    return textbook_order(factors, lambda f: sympy_rank(f, atom_kind), quantities)
 
 
 class TextbookMulMixin:

@@ -10,7 +10,7 @@ A Kronecker delta or a range condition prints as an Iverson bracket, ReLU's Heav
 >>> from symbp.derive import layer_index as li
 >>> p = LayerPrinter(1, "nielsen")
 >>> p.doprint(li.delta[li.c, li.SPATIAL[0][0], li.SPATIAL[0][1]] * li.x[li.c2, 0, 1])
-"\\\\delta^{2}_{c,i,j} a^{1}_{c',0,1}"
+"a^{1}_{c',0,1} \\\\delta^{2}_{c,i,j}"
 """
 
 from __future__ import annotations
@@ -20,22 +20,29 @@ from sympy.printing.latex import LatexPrinter
 
 from symbp import notation as nt
 from symbp.derive import layer_index as li
+from symbp.latex.factor_order import quantities, sympy_rank, textbook_order
 
 _KINDS = {"x": "a", "z": "z", "a": "a", "W": "W", "b": "b", "delta": "delta"}
 
 
-def _rank(factor: sympy.Expr) -> int:
-    if factor.is_number:
-        return 0
-    if isinstance(factor, (sympy.KroneckerDelta, sympy.Piecewise)):
-        return 1
-    base = factor.base if isinstance(factor, sympy.Indexed) else None
-    order = {"delta": 2, "dA": 2, "M": 1, "W": 4, "x": 5, "a": 5, "z": 5}
-    if base is not None:
-        return order.get(str(base), 6)
-    if isinstance(factor, sympy.Derivative):
-        return 3
-    return 7  # the activation's derivative, and anything else, last
+_ATOM_KIND = {"W": "weight", "x": "activation", "a": "activation", "z": "pre", "b": "weight",
+              "delta": "delta", "dA": "delta"}  # fmt: skip
+
+
+def _atom_kind(atom: sympy.Basic) -> str | None:
+    if atom == li.C:
+        return "cost"
+    return _ATOM_KIND.get(str(atom.base)) if isinstance(atom, sympy.Indexed) else None
+
+
+def _rank(factor: sympy.Expr) -> str:
+    """The textbook rank (:mod:`symbp.latex.factor_order`); max-pooling's indicator M and a
+    range condition are Iverson brackets."""
+    if isinstance(factor, sympy.Piecewise) or (
+        isinstance(factor, sympy.Indexed) and factor.base == li.M
+    ):
+        return "iverson"
+    return sympy_rank(factor, _atom_kind)
 
 
 class LayerPrinter(LatexPrinter):
@@ -85,7 +92,7 @@ class LayerPrinter(LatexPrinter):
         num, den = expr.as_numer_denom()
         if den != 1:
             return f"\\frac{{{self._print(num)}}}{{{self._print(den)}}}"
-        factors = sorted(sympy.Mul.make_args(expr), key=_rank)
+        factors = textbook_order(sympy.Mul.make_args(expr), _rank, quantities)
         sign, factors = ("- ", [-factors[0], *factors[1:]]) if factors[0] == -1 else ("", factors)
         factors = [f for f in factors if f != 1]
         if not factors:
