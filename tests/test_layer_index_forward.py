@@ -4,7 +4,7 @@ anything is derived from it: a layer whose two statements disagree is refused.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 import sympy
@@ -39,7 +39,7 @@ class _UnpaddedConv(Conv):
         pos, off = ix.positions(self.dims), ix.offsets(self.dims)
         taps = ix.W[(ix.o, ix.e, *off)] * ix.x[(ix.e, *ix.source(pos, off, 1, 0))]
         total = sympy.Sum(taps, (ix.e, 0, ix.C_IN - 1), *ix.window(self.dims))
-        return ix.IndexForward(ix.z[(ix.o, *pos)], total + ix.b[ix.o], ix.C_OUT)
+        return ix.window_form(ix.z[(ix.o, *pos)], total + ix.b[ix.o], self.dims, pooled=False)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class _SumPool(Pool):
 
     def index_forward(self) -> ix.IndexForward:
         stated = super().index_forward()
-        return ix.IndexForward(stated.lhs, stated.rhs * ix.K**self.dims, stated.channels)
+        return replace(stated, rhs=stated.rhs * ix.K**self.dims)
 
 
 def test_an_index_form_that_disagrees_with_the_layer_is_refused() -> None:

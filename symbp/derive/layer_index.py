@@ -43,14 +43,17 @@ from symbp.layers.conv import Conv
 from symbp.layers.index import (  # the layers' index-form vocabulary (re-exported for printers)
     C_IN,
     C_OUT,
+    GRADIENT,
     IN,
     OUT,
     PAD,
     SPATIAL,
     STRIDE,
     C,
+    IndexForward,
     K,
     M,
+    T,
     W,
     a,
     b,
@@ -94,6 +97,7 @@ class LayerForm:
     sizes: dict[sympy.Symbol, int]
     steps: list[IndexStep] = field(default_factory=list)
     forward_verified_by: str = ""
+    stated: IndexForward | None = None
 
     def steps_for(self, quantity: str) -> list[IndexStep]:
         return [s for s in self.steps if s.quantity == quantity]
@@ -106,19 +110,6 @@ def _true_on_box(cond, ranges) -> bool:
         if sympy.simplify(cond.subs(dict(zip(names, corner, strict=True)))) is not sympy.true:
             return False
     return True
-
-
-def _axes(base: sympy.IndexedBase, count: int) -> list[tuple[sympy.Expr, sympy.Expr]]:
-    """The index range of every axis of an array (entries outside it are 0 by convention)."""
-    spatial = count - 1 if base in (W, M) else count - 1
-    if base == W:
-        return [(0, C_OUT - 1), (0, C_IN - 1)] + [(0, K - 1)] * (count - 2)
-    if base == M:
-        dims = (count - 1) // 2
-        return [(0, C_IN - 1)] + [(0, n - 1) for n in OUT[:dims]] + [(0, K - 1)] * dims
-    channels = C_IN if base == x else C_OUT
-    sizes = IN if base == x else OUT
-    return [(0, channels - 1)] + [(0, n - 1) for n in sizes[:spatial]]
 
 
 def _nonnegative(rel) -> sympy.Expr | None:
@@ -134,23 +125,20 @@ def _nonnegative(rel) -> sympy.Expr | None:
     return None
 
 
-def _in_an_array_range(rel, value: sympy.Expr) -> bool:
+def _in_an_array_range(rel, value: sympy.Expr, axes) -> bool:
     """The relation only says that an index of an array in ``value`` lies in that axis' range
     (outside it the entry is 0 anyway, so the condition is implied)."""
     g = _nonnegative(rel)
     if g is None:
         return False
     for entry in value.atoms(sympy.Indexed):
-        ranges = _axes(entry.base, len(entry.indices))
-        if entry.base in (delta, dA):
-            ranges = _axes(z, len(entry.indices))
-        for index, (lo, hi) in zip(entry.indices, ranges, strict=False):
+        for index, (lo, hi) in zip(entry.indices, axes.get(entry.base, ()), strict=False):
             if sympy.expand(g - (index - lo)) == 0 or sympy.expand(g - (hi - index)) == 0:
                 return True
     return False
 
 
-def _clean(expr: sympy.Expr, ranges) -> sympy.Expr:
+def _clean(expr: sympy.Expr, ranges, axes) -> sympy.Expr:
     """Drop Piecewise conditions that hold for every index in range, or that only restate an
     array's index range; what is left is an Iverson bracket of the sum."""
 
@@ -158,7 +146,9 @@ def _clean(expr: sympy.Expr, ranges) -> sympy.Expr:
         (value, cond), *rest = pw.args
         parts = cond.args if isinstance(cond, sympy.And) else (cond,)
         kept = [
-            p for p in parts if not _true_on_box(p, ranges) and not _in_an_array_range(p, value)
+            p
+            for p in parts
+            if not _true_on_box(p, ranges) and not _in_an_array_range(p, value, axes)
         ]
         if not kept and rest and rest[0] == (0, True):
             return value
@@ -170,19 +160,6 @@ def _clean(expr: sympy.Expr, ranges) -> sympy.Expr:
 def _geometry(layer) -> tuple[int, int, int]:
     """(k, stride, padding) of the layer's window."""
     return layer.window_geometry()
-
-
-def _forward(layer, dims: int):
-    """The layer's own index-form forward equation (``LayerKind.index_forward``) and the
-    ranges of every index the derivation uses."""
-    stated = layer.index_forward()
-    pos, off, kern, inp = (s[:dims] for s in SPATIAL)
-    channels = stated.channels
-    ranges = {o: (0, channels - 1), c: (0, channels - 1), e: (0, C_IN - 1), c2: (0, C_IN - 1)}
-    ranges.update({i: (0, n - 1) for i, n in zip(pos, OUT, strict=False)})
-    ranges.update({u: (0, n - 1) for u, n in zip(inp, IN, strict=False)})
-    ranges.update({r: (0, K - 1) for r in (*off, *kern)})
-    return (stated.lhs, stated.rhs), ranges
 
 
 def has_index_form(layer) -> bool:
@@ -212,31 +189,31 @@ def _signature(layer) -> tuple:
 
 
 def _derive(layer, input_shape: tuple[int, ...]) -> LayerForm:
-    position = 1
     dims = len(input_shape) - 1
-    (lhs, rhs), ranges = _forward(layer, dims)
-    form = LayerForm(position, layer, input_shape, (lhs, rhs), ranges, {})
-    out = lhs  # z[o, i, j] or a[c', i, j]
-    grad_out = delta if out.base == z else dA
-    out_ranges = [(s, *ranges[s]) for s in out.indices]
-    targets = []
-    if out.base == z:
-        targets += [("W", W[(c, c2, *SPATIAL[2][:dims])]), ("b", b[c])]
-    targets.append(("input", x[(c2, *SPATIAL[3][:dims])]))
-    box = ranges
-    if out.base == z and layer.act.elementwise:
-        _delta_steps(form, layer.act, out, dims)
-    for quantity, target in targets:
+    stated = layer.index_forward()
+    lhs, rhs, box, axes = stated.lhs, stated.rhs, stated.ranges, stated.axes
+    form = LayerForm(1, layer, input_shape, (lhs, rhs), box, {}, stated=stated)
+    out = lhs  # z[o, i, j], a[c', i, j] or z[t, o]
+    grad_out = GRADIENT[out.base]
+    out_ranges = [(s, *box[s]) for s in out.indices]
+    if stated.delta_target is not None and layer.act.elementwise:
+        _delta_steps(form, layer.act, out)
+    for quantity, target in stated.targets:
         free = tuple(target.indices)
-        # 1. the chain rule over every entry the layer defines
+        # 1. the chain rule over every entry the layer defines (and, for the layer's own
+        # output read by its next step, the gradient through the layers above)
         chain = sympy.Sum(grad_out[out.indices] * sympy.Derivative(out, target), *out_ranges)
+        above = stated.total != dA and target.base == stated.output
+        if above:
+            chain = dA[target.indices] + chain
         steps = [(sympy.Derivative(C, target), chain, "chain rule")]
         # 2. the local derivative, by SymPy
-        local = _clean(sympy.diff(rhs, target).doit(), box)
-        steps.append((chain, sympy.Sum(grad_out[out.indices] * local, *out_ranges),
+        local = _clean(sympy.diff(rhs, target).doit(), box, axes)
+        summed = sympy.Sum(grad_out[out.indices] * local, *out_ranges)
+        steps.append((chain, dA[target.indices] + summed if above else summed,
                       "differentiate the forward equation"))  # fmt: skip
         # 3. the Kronecker sums done
-        done = _clean(steps[-1][1].doit(), box)
+        done = _clean(_kronecker_first(steps[-1][1]).doit(), box, axes)
         if done != steps[-1][1]:
             steps.append((steps[-1][1], done, "sum out the Kronecker deltas"))
         if quantity == "input" and isinstance(layer, Conv) and layer.stride == 1:
@@ -246,25 +223,41 @@ def _derive(layer, input_shape: tuple[int, ...]) -> LayerForm:
     return _prove_all(form)
 
 
-def _delta_steps(form: LayerForm, act, out: sympy.Indexed, dims: int) -> None:
-    """delta = dC/dz from dA = dC/da through the elementwise activation a = f(z): the chain
-    rule, the activation's derivative (the registry's, with its kink convention), the
-    Kronecker sums, and f' written with the output where the registry knows the identity."""
-    target = z[(c, *SPATIAL[3][:dims])]
+def _kronecker_first(expr: sympy.Expr) -> sympy.Expr:
+    """Every Sum with the indices of its Kronecker deltas summed first (innermost), so that
+    ``Sum.doit`` sums them out even where an outer index has no closed form (a sum over time)."""
+
+    def order(total: sympy.Sum) -> sympy.Sum:
+        picked = {v for d in total.function.atoms(sympy.KroneckerDelta) for v in d.free_symbols}
+        limits = sorted(total.limits, key=lambda lim: lim[0] not in picked)
+        return sympy.Sum(total.function, *limits)
+
+    return expr.replace(lambda e: isinstance(e, sympy.Sum), order)
+
+
+def _delta_steps(form: LayerForm, act, out: sympy.Indexed) -> None:
+    """delta = dC/dz from the output's whole gradient (dA, or a recurrent layer's dH) through
+    the elementwise activation a = f(z): the chain rule, the activation's derivative (the
+    registry's, with its kink convention), the Kronecker sums, and f' written with the output
+    where the registry knows the identity."""
+    stated = form.stated
+    target, grad, output = stated.delta_target, stated.total, stated.output
     out_ranges = [(s, *form.ranges[s]) for s in out.indices]
-    chain = sympy.Sum(dA[out.indices] * sympy.Derivative(a[out.indices], target), *out_ranges)
+    chain = sympy.Sum(
+        grad[out.indices] * sympy.Derivative(output[out.indices], target), *out_ranges
+    )
     same = sympy.Mul(
         *[sympy.KroneckerDelta(i, j) for i, j in zip(target.indices, out.indices, strict=True)]
     )
-    local = sympy.Sum(dA[out.indices] * act.fprime(out) * same, *out_ranges)
-    done = _clean(local.doit(), form.ranges)
+    local = sympy.Sum(grad[out.indices] * act.fprime(out) * same, *out_ranges)
+    done = _clean(local.doit(), form.ranges, stated.axes)
     steps = [
         (sympy.Derivative(C, target), chain, "chain rule"),
         (chain, local, "derivative of the activation"),
         (local, done, "sum out the Kronecker deltas"),
     ]
     if act.from_output is not None:
-        written = done.xreplace({act.fprime(target): act.from_output(a[target.indices])})
+        written = done.xreplace({act.fprime(target): act.from_output(output[target.indices])})
         if written != done:
             steps.append(
                 (done, written, "activation derivative written with the activation's output")
@@ -290,6 +283,8 @@ def _flip(expr: sympy.Expr, dims: int) -> sympy.Expr:
 def _instances(layer, input_shape):
     """Small inputs of this layer kind: 2 channels in, 2 out, the smallest spatial sizes with
     2 and 3 output positions per axis (so every boundary case of k, stride, padding occurs)."""
+    if T in layer.index_forward().sizes:  # a sequence: a first, a middle and a last step
+        return layer.skeleton(), [(3, 2)]
     dims = len(input_shape) - 1
     k, stride, padding = _geometry(layer)
     sizes = []

@@ -48,11 +48,15 @@ class _Instance:
             self.a_of = dict(zip(self.arrays["a"].flat, self.arrays["z"].flat, strict=True))
         dims = len(shape) - 1
         k, stride, padding = li._geometry(layer)
-        self.sizes = {li.C_IN: shape[0], li.C_OUT: self.out.shape[0], li.K: k,
-                      li.STRIDE: stride, li.PAD: padding}  # fmt: skip
-        self.sizes.update(dict(zip(li.IN, shape[1:], strict=False)))
-        self.sizes.update(dict(zip(li.OUT, self.out.shape[1:], strict=False)))
+        self.sizes = {li.K: k, li.STRIDE: stride, li.PAD: padding}
+        for size, (role, axis) in form.stated.sizes.items():
+            self.sizes[size] = (self.x if role == "x" else self.out).shape[axis]
         self.k, self.dims = k, dims
+        # a layer that reads its own output (a recurrent state): dC/dh is the gradient through
+        # the layers above (the symbols e...) plus the one through the layer's next step
+        outputs = set(self.arrays["a"].flat)
+        self.recurrent = any(value.free_symbols & outputs for value in self.defs.values())
+        self.arrays["h"] = self.arrays["a"]
 
     def outputs_defined(self, gap: sympy.Expr) -> sympy.Expr:
         """The gap with every activation a = f(z) of the layer written out (an identity such
@@ -63,13 +67,15 @@ class _Instance:
         return gap if gap == 0 else sympy.simplify(gap)
 
     def entry(self, name: str, idx: tuple[int, ...]) -> sympy.Expr:
-        grad = {"delta": "z", "dA": "a"}
+        grad = {"delta": "z", "dA": "a", "dH": "a"}
         array = self.arrays[grad.get(name, name)]
         if len(idx) != array.ndim or any(
             not 0 <= i < n for i, n in zip(idx, array.shape, strict=True)
         ):
             return sympy.Integer(0)
         s = array[idx]
+        if name == "dA" and self.recurrent:
+            return sympy.Symbol(f"e{s.name}", real=True)  # through the layers above only
         return sympy.Symbol(f"d{s.name}", real=True) if name in grad else s
 
     def first_max(self, idx: tuple[int, ...]) -> sympy.Expr:
@@ -94,9 +100,10 @@ class _Instance:
             return sympy.Integer(0)
         readers = self.readers(theta)
         if num == li.C:  # the chain rule over every entry of the layer that reads theta
-            return sympy.Add(
-                *[sympy.Symbol(f"d{u.name}", real=True) * d for u, d in readers.items()]
-            )
+            terms = [sympy.Symbol(f"d{u.name}", real=True) * d for u, d in readers.items()]
+            if self.recurrent and theta in self.a_of:  # and the layers above, for an output
+                terms.append(sympy.Symbol(f"e{theta.name}", real=True))
+            return sympy.Add(*terms)
         u = self.concrete(num)
         return readers.get(u, sympy.Integer(0))
 

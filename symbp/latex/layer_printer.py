@@ -21,12 +21,15 @@ from sympy.printing.latex import LatexPrinter
 from symbp import notation as nt
 from symbp.derive import layer_index as li
 from symbp.latex.factor_order import quantities, sympy_rank, textbook_order
+from symbp.layers import index as ix
 
-_KINDS = {"x": "a", "z": "z", "a": "a", "W": "W", "b": "b", "delta": "delta"}
+_KINDS = {"x": "a", "z": "z", "a": "a", "W": "W", "b": "b", "delta": "delta", "h": "a",
+          "Wx": "W", "Wh": "W"}  # fmt: skip
 
 
 _ATOM_KIND = {"W": "weight", "x": "activation", "a": "activation", "z": "pre", "b": "weight",
-              "delta": "delta", "dA": "delta"}  # fmt: skip
+              "delta": "delta", "dA": "delta", "h": "activation", "Wx": "weight",
+              "Wh": "weight", "dH": "delta"}  # fmt: skip
 
 
 def _atom_kind(atom: sympy.Basic) -> str | None:
@@ -57,6 +60,7 @@ class LayerPrinter(LatexPrinter):
             li.K: "k",
             li.STRIDE: "s",
             li.PAD: "P",
+            ix.T: "T",
         }
         for names, kind in ((li.OUT, "z"), (li.IN, "x")):
             for sym, letter in zip(names, ("H", "W"), strict=True):
@@ -76,7 +80,9 @@ class LayerPrinter(LatexPrinter):
         """``i + p - P`` rather than SymPy's ``- P + i + p``: positive terms first."""
         if not isinstance(index, sympy.Add):
             return self._print(index)
-        terms = sorted(index.args, key=lambda t: (t.could_extract_minus_sign(), str(t)))
+        terms = sorted(
+            index.args, key=lambda t: (t.could_extract_minus_sign(), t.is_number, str(t))
+        )
         out = self._print(terms[0])
         for term in terms[1:]:
             out += (
@@ -100,17 +106,28 @@ class LayerPrinter(LatexPrinter):
         return sign + " ".join(self.parenthesize(f, 50, strict=True) for f in factors)
 
     def entry(self, base: str, indices) -> str:
+        if base == "h":  # a recurrent state: h, numbered as the layer's activation
+            return nt.generic_name("h", self.label("a"), self.notation, self._indices(indices))
+        if base in ("Wx", "Wh"):  # its input and recurrent weights: (W_x), (W_h)
+            matrix = nt.generic_name("W", self.label("W"), self.notation)
+            return f"\\left({matrix}_{{{base[1]}}}\\right)_{{{self._indices(indices)}}}"
         kind = _KINDS[base]
         return nt.generic_name(kind, self.label(base), self.notation, self._indices(indices))
 
     def _print_Indexed(self, expr: sympy.Indexed) -> str:
         base = str(expr.base)
-        if base == "dA":
-            a_entry = self.entry("a", expr.indices)
-            return f"\\frac{{\\partial {self.cost}}}{{\\partial {a_entry}}}"
+        if base in ("dA", "dH"):
+            entry = self.entry("a" if base == "dA" else "h", expr.indices)
+            return f"\\frac{{\\partial {self.cost}}}{{\\partial {entry}}}"
         if base == "M":
             return f"M^{{{self.label('a')}}}_{{{self._indices(expr.indices)}}}"
         return self.entry(base, expr.indices)
+
+    def _print_Pow(self, expr: sympy.Pow) -> str:
+        """An entry's power in brackets: (h^{l}_{t,j})^{2}, never a double superscript."""
+        if isinstance(expr.base, sympy.Indexed) and expr.exp.is_Integer and expr.exp > 1:
+            return f"\\left({self._print(expr.base)}\\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         ((var, _),) = expr.variable_count

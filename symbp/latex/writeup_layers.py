@@ -23,9 +23,10 @@ from symbp.latex.picture_layers import shapes_picture
 from symbp.latex.writeup import Document
 from symbp.latex.writeup_blocks import Heading, Items, Math, Picture, Text, latex, markdown
 from symbp.latex.writeup_steps import step_rows
+from symbp.layers import index as ix
 from symbp.layers.base import shape_text
-from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
+from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten
 from symbp.model import LayeredNetwork
 
@@ -36,11 +37,15 @@ SOURCES = {
 }
 _QUANTITY = {
     "delta": "the error $\\delta$ of the layer",
+    "hidden": "the whole gradient of the state $h$ (backpropagation through time)",
     "W": "the weight gradient",
+    "Wx": "the gradient of the input weights",
+    "Wh": "the gradient of the recurrent weights",
     "b": "the bias gradient",
     "input": "the gradient passed to the layer below",
 }
-_ARRAY_QUANTITY = {"W": "dW{p}", "b": "db{p}", "input": "dx"}
+_ARRAY_QUANTITY = {"W": "dW{p}", "Wx": "dWx{p}", "Wh": "dWh{p}", "b": "db{p}", "input": "dx",
+                   "hidden": "dh"}  # fmt: skip
 """The recogniser's name (:mod:`symbp.derive.recognise`) of each printed quantity."""
 
 
@@ -53,13 +58,19 @@ def _display_names(layer) -> dict[sympy.Symbol, sympy.Symbol]:
     if isinstance(layer, Dense):
         j, k = sympy.symbols("j k", integer=True)
         names = {li.o: j, li.e: k}
+    if isinstance(layer, Rnn):
+        j, k = sympy.symbols("j k", integer=True)
+        names = {li.o: j, li.e: k, ix.g: k}
     return names
 
 
 def _step_names(layer) -> dict[sympy.Symbol, sympy.Symbol]:
+    i, j, k = sympy.symbols("i j k", integer=True)
     if isinstance(layer, Dense):
-        i, j, k = sympy.symbols("i j k", integer=True)
         return {li.c: j, li.c2: k, li.o: i}
+    if isinstance(layer, Rnn):  # the step differentiated is t; the chain rule sums over tau
+        tau = sympy.Symbol("tau", integer=True)
+        return {li.c: j, li.c2: k, ix.g2: k, li.o: i, ix.TIME: tau, li.SPATIAL[3][0]: ix.TIME}
     return {}
 
 
@@ -152,11 +163,14 @@ def _layer(net: LayeredNetwork, position: int, notation: str, array_steps: list)
     blocks += [Text("Forward:"), Math([(printer.doprint(lhs), "= " + printer.doprint(rhs), "")])]
     blocks.append(Text("This is the layer's own index-form equation, proved equal to its "
                        f"equations over arrays on {form.forward_verified_by}."))  # fmt: skip
-    if isinstance(layer, (Conv, Dense)):
-        blocks.append(Text(f"and ${printer.doprint(li.a[lhs.indices])}$ is the activation "
+    if form.stated.delta_target is not None:
+        output = form.stated.output[lhs.indices]
+        blocks.append(Text(f"and ${printer.doprint(output)}$ is the activation "
                            f"`{layer.act.name}` of ${printer.doprint(lhs)}$."))  # fmt: skip
+    if isinstance(layer, Rnn):
+        blocks += _recurrent_terms(printer)
     rename = _step_names(layer)
-    for quantity in ("delta", "W", "b", "input"):
+    for quantity in ("delta", *(q for q, _ in form.stated.targets)):
         steps = form.steps_for(quantity)
         if quantity == "delta" and position == len(net.layers):
             blocks += _output_delta(net, notation)
@@ -172,6 +186,18 @@ def _layer(net: LayeredNetwork, position: int, notation: str, array_steps: list)
                    Math(rows), Text(f"Each step proved on {proofs}.")]  # fmt: skip
         blocks += _array_form(array_steps, position, quantity)
     return blocks
+
+
+def _recurrent_terms(printer: LayerPrinter) -> list:
+    """What the recurrent layer's symbols mean (its state is also its output)."""
+    t, k = ix.TIME, sympy.Symbol("k", integer=True)
+    h, a, dh, da = (printer.doprint(base[t, k]) for base in (ix.h, li.a, ix.dH, li.dA))
+    previous = printer.doprint(ix.h[-1, k])
+    return [Text(f"Here ${previous} = 0$ (an entry outside the sequence), and the state "
+                 f"${h}$ is also the output ${a}$ that the layer above reads: ${da}$ is the "
+                 "gradient that reaches it through the layers above, and "
+                 f"${dh}$ its whole gradient, through the layers above and through the "
+                 "next time step.")]  # fmt: skip
 
 
 def _array_form(array_steps: list, position: int, quantity: str) -> list:

@@ -99,7 +99,7 @@ class Conv(LayerKind):
         src = ix.source(pos, off, stride, ix.PAD if self.padding else 0)
         taps = ix.W[(ix.o, ix.e, *off)] * ix.x[(ix.e, *src)]
         total = sympy.Sum(taps, (ix.e, 0, ix.C_IN - 1), *ix.window(self.dims))
-        return ix.IndexForward(ix.z[(ix.o, *pos)], total + ix.b[ix.o], ix.C_OUT)
+        return ix.window_form(ix.z[(ix.o, *pos)], total + ix.b[ix.o], self.dims, pooled=False)
 
     def skeleton(self) -> Conv:
         return Conv(self.dims, min(self.channels, 2), self.k, self.act, self.stride, self.padding)

@@ -74,7 +74,7 @@ class Dense(LayerKind):
     def index_forward(self) -> ix.IndexForward:
         """z_o = sum_e W_{o,e} x_e + b_o (printed as z_j = sum_k W_{jk} x_k + b_j)."""
         total = sympy.Sum(ix.W[ix.o, ix.e] * ix.x[ix.e], (ix.e, 0, ix.C_IN - 1))
-        return ix.IndexForward(ix.z[ix.o], total + ix.b[ix.o], ix.C_OUT)
+        return ix.window_form(ix.z[ix.o], total + ix.b[ix.o], 0, pooled=False)
 
     def skeleton(self) -> Dense:
         return Dense(min(self.units, 3), self.act)

@@ -97,7 +97,7 @@ class Pool(LayerKind):
         src = ix.source(pos, off, 1 if self.k == 1 else ix.K, 0)
         weight = ix.M[(ix.o, *pos, *off)] if self.mode == "max" else 1 / ix.K**self.dims
         total = sympy.Sum(weight * ix.x[(ix.o, *src)], *ix.window(self.dims))
-        return ix.IndexForward(ix.a[(ix.o, *pos)], total, ix.C_IN)
+        return ix.window_form(ix.a[(ix.o, *pos)], total, self.dims, pooled=True)
 
     def small_input(self, shape: Shape) -> Shape:
         """At most 2 channels; each length 2k plus the real remainder (two windows side by side

@@ -15,6 +15,7 @@ import numpy as np
 import sympy
 
 from symbp.activations import Activation
+from symbp.layers import index as ix
 from symbp.layers.base import Equations, LayerData, LayerKind, Shape, activate
 from symbp.layers.dense import unit_sum
 
@@ -60,6 +61,29 @@ class Rnn(LayerKind):
 
     def activation(self) -> Activation:
         return self.act
+
+    def index_forward(self) -> ix.IndexForward:
+        """z_{t,o} = sum_e Wx_{o,e} x_{t,e} + sum_g Wh_{o,g} h_{t-1,g} + b_o, and h = act(z);
+        h_{-1,g} lies outside h's range, so it is 0 as every such entry."""
+        t, u = ix.TIME, ix.SPATIAL[3][0]
+        o, e, g, c, c2, g2 = ix.o, ix.e, ix.g, ix.c, ix.c2, ix.g2
+        rhs = (
+            sympy.Sum(ix.Wx[o, e] * ix.x[t, e], (e, 0, ix.C_IN - 1))
+            + sympy.Sum(ix.Wh[o, g] * ix.h[t - 1, g], (g, 0, ix.C_OUT - 1))
+            + ix.b[o]
+        )
+        units, inputs, steps = (0, ix.C_OUT - 1), (0, ix.C_IN - 1), (0, ix.T - 1)
+        ranges = {o: units, c: units, g: units, g2: units, e: inputs, c2: inputs,
+                  t: steps, u: steps}  # fmt: skip
+        sequence = (steps, units)
+        axes = {ix.x: (steps, inputs), ix.Wx: (units, inputs), ix.Wh: (units, units),
+                ix.b: (units,)}  # fmt: skip
+        axes.update({base: sequence for base in (ix.z, ix.delta, ix.h, ix.dA, ix.dH)})
+        targets = (("hidden", ix.h[u, g2]), ("Wx", ix.Wx[c, c2]), ("Wh", ix.Wh[c, g2]),
+                   ("b", ix.b[c]), ("input", ix.x[u, c2]))  # fmt: skip
+        sizes = {ix.T: ("x", 0), ix.C_IN: ("x", 1), ix.C_OUT: ("out", 1)}
+        return ix.IndexForward(ix.z[t, o], rhs, ranges, axes, targets, sizes, output=ix.h,
+                               total=ix.dH, delta_target=ix.z[u, c])  # fmt: skip
 
     def skeleton(self) -> Rnn:
         return Rnn(min(self.units, 2), self.act)
