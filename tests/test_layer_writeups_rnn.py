@@ -76,3 +76,20 @@ def test_latex_compiles(tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-2000:]
     assert "! " not in run.stdout
+
+
+def test_the_product_of_jacobians_is_derived_and_a_wrong_one_refused(form: li.LayerForm) -> None:
+    from symbp.derive import layer_bptt
+
+    steps, proved = layer_bptt.bptt(form)
+    assert proved.startswith("every entry of") and all(s.verified_by for s in steps)
+    jacobian = steps[-1].rhs
+    assert jacobian == (1 - ix.h[ix.TIME, ix.o] ** 2) * ix.Wh[ix.o, ix.g2]
+    transposed = jacobian.xreplace({ix.Wh[ix.o, ix.g2]: ix.Wh[ix.g2, ix.o]})
+    with pytest.raises(StepNotProved, match="Jacobian step"):
+        layer_bptt._prove_jacobian_step(form, replace(steps[-1], rhs=transposed), [(3, 2)])
+    with pytest.raises(StepNotProved, match="unrolled gradient fails"):
+        layer_bptt._prove_unrolled(form, transposed, [(3, 2)])
+    doc = render_layers(layered_network(*NET), "wikipedia", "markdown")
+    assert "Through time: the Jacobian of one step" in doc
+    assert "\\left(J^{1}_{t+1}\\right)^{T} \\cdots \\left(J^{1}_{\\tau}\\right)^{T}" in doc

@@ -157,7 +157,7 @@ def _unroll(expr: sympy.Expr) -> sympy.Expr:
     return expr
 
 
-def _side(expr: sympy.Expr, inst: _Instance, values: dict) -> sympy.Expr:
+def side(expr: sympy.Expr, inst: _Instance, values: dict) -> sympy.Expr:
     expr = expr.replace(
         lambda e: isinstance(e, sympy.Derivative),
         lambda e: _Dq(e.expr, e.variables[0]),
@@ -169,7 +169,7 @@ def _side(expr: sympy.Expr, inst: _Instance, values: dict) -> sympy.Expr:
 _INSTANCES: dict[tuple, _Instance] = {}
 
 
-def _instance(form: li.LayerForm, shape: tuple[int, ...]) -> _Instance:
+def instance_of(form: li.LayerForm, shape: tuple[int, ...]) -> _Instance:
     layer = form.layer.skeleton()
     key = (li._signature(layer), shape)
     if key not in _INSTANCES:
@@ -177,7 +177,7 @@ def _instance(form: li.LayerForm, shape: tuple[int, ...]) -> _Instance:
     return _INSTANCES[key]
 
 
-def _proved_on(form: li.LayerForm, shapes: list[tuple[int, ...]]) -> str:
+def proved_on(form: li.LayerForm, shapes: list[tuple[int, ...]]) -> str:
     k, stride, padding = li._geometry(form.layer)
     what = " and ".join("x".join(map(str, s)) for s in shapes)
     window = f"k={k}, stride {stride}, padding {padding}; " if hasattr(form.layer, "k") else ""
@@ -191,34 +191,34 @@ def prove_forward(form: li.LayerForm, shapes: list[tuple[int, ...]]) -> str:
     Every backward step is derived from the index form, so this is what ties it to the layer."""
     lhs, rhs = form.forward
     for shape in shapes:
-        inst = _instance(form, shape)
+        inst = instance_of(form, shape)
         for idx in np.ndindex(inst.out.shape):
             values = dict(zip(lhs.indices, map(sympy.Integer, idx), strict=True))
-            gap = sympy.expand(_side(rhs, inst, values) - inst.defs[inst.out[idx]])
+            gap = sympy.expand(side(rhs, inst, values) - inst.defs[inst.out[idx]])
             if gap != 0:
                 raise StepNotProved(
                     f"layer {form.position} ({form.layer.spec()}): the index-form forward "
                     f"equation differs from the layer's equations at {idx} on input {shape}: "
                     f"gap {gap}"
                 )
-    return _proved_on(form, shapes)
+    return proved_on(form, shapes)
 
 
 def prove_step(form: li.LayerForm, step: li.IndexStep, shapes: list[tuple[int, ...]]) -> str:
     """How ``step`` was proved on the instances, or StepNotProved with the first failure."""
     for shape in shapes:
-        inst = _instance(form, shape)
+        inst = instance_of(form, shape)
         ranges = form.ranges
         spans = [range(int(ranges[s][0]), int(sympy.sympify(ranges[s][1]).xreplace(inst.sizes)) + 1)
                  for s in step.free]  # fmt: skip
         for vals in itertools.product(*spans):
             values = dict(zip(step.free, map(sympy.Integer, vals), strict=True))
             gap = inst.outputs_defined(
-                _side(step.lhs, inst, values) - _side(step.rhs, inst, values)
+                side(step.lhs, inst, values) - side(step.rhs, inst, values)
             )
             if gap != 0:
                 raise StepNotProved(
                     f"layer {form.position} ({form.layer.spec()}): step '{step.rule}' for "
                     f"{step.quantity} fails at {values} on input {shape}: gap {gap}"
                 )
-    return _proved_on(form, shapes)
+    return proved_on(form, shapes)

@@ -119,6 +119,10 @@ class LayerPrinter(LatexPrinter):
         if base in ("dA", "dH"):
             entry = self.entry("a" if base == "dA" else "h", expr.indices)
             return f"\\frac{{\\partial {self.cost}}}{{\\partial {entry}}}"
+        if base == "J":  # a recurrent step's Jacobian dh_t/dh_{t-1}
+            step, *rest = expr.indices
+            return (f"\\left(J^{{{self.label('a')}}}_{{{self._index(step)}}}\\right)"
+                    f"_{{{self._indices(rest)}}}")  # fmt: skip
         if base == "M":
             return f"M^{{{self.label('a')}}}_{{{self._indices(expr.indices)}}}"
         return self.entry(base, expr.indices)
@@ -128,6 +132,11 @@ class LayerPrinter(LatexPrinter):
         if isinstance(expr.base, sympy.Indexed) and expr.exp.is_Integer and expr.exp > 1:
             return f"\\left({self._print(expr.base)}\\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
+
+    def vector(self, base: str, step: str) -> str:
+        """A recurrent layer's vector at one time step: h^{l}_{t}, a^{l}_{tau}, J^{l}_{t+1}."""
+        kind = {"h": "a", "a": "a", "J": "a"}[base]
+        return f"{nt.generic_name(base, self.label(kind), self.notation)}_{{{step}}}"
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         ((var, _),) = expr.variable_count

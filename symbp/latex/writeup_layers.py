@@ -16,6 +16,7 @@ import sympy
 
 from symbp.derive import layer_index as li
 from symbp.derive.generic import derive_generic
+from symbp.derive.layer_bptt import bptt
 from symbp.derive.layered import derive_layers
 from symbp.derive.recognise import recognise
 from symbp.latex.layer_printer import LayerPrinter
@@ -185,7 +186,47 @@ def _layer(net: LayeredNetwork, position: int, notation: str, array_steps: list)
         blocks += [Text(f"{_QUANTITY[quantity][0].upper()}{_QUANTITY[quantity][1:]}:"),
                    Math(rows), Text(f"Each step proved on {proofs}.")]  # fmt: skip
         blocks += _array_form(array_steps, position, quantity)
+        if quantity == "hidden":
+            blocks += _through_time(form, printer)
     return blocks
+
+
+def _through_time(form, printer: LayerPrinter) -> list:
+    """BPTT unrolled: one step's Jacobian derived, and the product of Jacobians (both proved,
+    :mod:`symbp.derive.layer_bptt`)."""
+    steps, proved = bptt(form)
+    j, k = sympy.symbols("j k", integer=True)
+    rename = {ix.o: j, ix.g2: k}
+    rows = [
+        ((printer.doprint(s.lhs.xreplace(rename)) if n == 0 else ""),
+         "= " + printer.doprint(s.rhs.xreplace(rename)), s.rule)
+        for n, s in enumerate(steps)
+    ]  # fmt: skip
+    tau = "\\tau"
+    cost, h, a = printer.cost, printer.vector("h", "t"), printer.vector("a", tau)
+    first, last = printer.vector("J", "t+1"), printer.vector("J", tau)
+    product = f"\\left({first}\\right)^{{T}} \\cdots \\left({last}\\right)^{{T}}"
+    grad_a = f"\\frac{{\\partial {cost}}}{{\\partial {a}}}"
+    unrolled = [(f"\\frac{{\\partial {cost}}}{{\\partial {h}}}",
+                 f"= \\sum_{{{tau}=t}}^{{T-1}} {product} {grad_a}",
+                 "the recursion unrolled")]  # fmt: skip
+    return [
+        Text("Through time: the Jacobian of one step,"),
+        Math(rows),
+        Text(f"Each step proved on {steps[0].verified_by}. Since $\\delta$ at $t+1$ is "
+             "the whole gradient of the state times the activation's derivative, entry by "
+             "entry, the recursion above is "
+             f"$\\frac{{\\partial {cost}}}{{\\partial {h}}} = \\frac{{\\partial {cost}}}"
+             f"{{\\partial {printer.vector('a', 't')}}} + "
+             f"\\left({first}\\right)^{{T}} \\frac{{\\partial {cost}}}"
+             f"{{\\partial {printer.vector('h', 't+1')}}}$; unrolled:"),
+        Math(unrolled),
+        Text(f"(the empty product, at $\\tau = t$, is the identity), proved on {proved}. The "
+             "gradient that a step $\\tau$ sends back to the state at $t$ is multiplied by "
+             "$\\tau - t$ Jacobians, each the activation's derivative times $W_h$: where their "
+             "norms stay below 1 it shrinks geometrically with the distance (vanishing "
+             "gradients), where they exceed 1 it grows (exploding gradients)."),
+    ]  # fmt: skip
 
 
 def _recurrent_terms(printer: LayerPrinter) -> list:
@@ -210,7 +251,7 @@ def _array_form(array_steps: list, position: int, quantity: str) -> list:
     calls = " + ".join(
         f"`{op}({', '.join(r)})`" for op, r in zip(step.ops, step.operands, strict=True)
     )
-    return [Text(f"Over a batch this is {calls}: {step.text.rstrip('.')} (the array form "
+    return [Text(f"Over a batch this is {calls}: `{step.text.rstrip('.')}` (the array form "
                  f"compile prints; proved equal to the derived entries, {step.proved} of "
                  "them, on the separated instance).")]  # fmt: skip
 
