@@ -8,7 +8,7 @@ import sympy
 
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
-from symbp.layers.pool import Pool
+from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten, Last
 from symbp.layers.residual import Residual
@@ -68,6 +68,8 @@ def torch_loss_and_gradients(net: LayeredNetwork, params: dict, X: np.ndarray, Y
         elif isinstance(layer, Pool):
             name = f"{layer.mode}_pool{layer.dims}d"
             a = getattr(F, name)(a, layer.k)
+        elif isinstance(layer, MeanPool):
+            a = a.mean(dim=1)
         elif isinstance(layer, Flatten):
             a = torch.flatten(a, 1)
         elif isinstance(layer, Last):

@@ -228,11 +228,21 @@ def spread_mean(X, D, k):
     return _unblock(np.repeat(D[None], blocks.shape[0], axis=0) / blocks.shape[0], X, k)
 
 
+def time_mean(X):
+    """The mean over the time (sequence) axis of every row: (m, T, n) -> (m, n)."""
+    return X.sum(axis=1) / X.shape[1]
+
+
+def spread_over_time(X, D):
+    """Each feature's delta shared equally by the T time steps it averaged."""
+    return np.repeat(D[:, None], X.shape[1], axis=1) / X.shape[1]
+
+
 BACKWARD = (
     matmul, outer_sum, row_sum, channel_sum, identity, shifted_matmul, shifted_outer_sum,
-    full_convolution, correlate_input_delta, scatter_to_argmax, spread_mean,
+    full_convolution, correlate_input_delta, scatter_to_argmax, spread_mean, spread_over_time,
 )  # fmt: skip
 """The array forms tried against a derived gradient (of a layer's input or a parameter)."""
 
-FORWARD = (affine, recurrent_affine, correlate, max_pool, avg_pool)
+FORWARD = (affine, recurrent_affine, correlate, max_pool, avg_pool, time_mean)
 """The array forms tried against a layer's forward equations."""

@@ -25,7 +25,7 @@ from symbp.errors import SpecError
 from symbp.layers.base import LayerKind
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
-from symbp.layers.pool import Pool
+from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten, Last
 from symbp.layers.residual import Residual
@@ -189,7 +189,7 @@ for _name, _builder in [
     ("maxpool1d", _pool(1, "max")), ("maxpool2d", _pool(2, "max")),
     ("avgpool1d", _pool(1, "avg")), ("avgpool2d", _pool(2, "avg")),
     ("flatten", _plain(Flatten)), ("last", _plain(Last)),
-    ("residual", _residual), ("rnn", _rnn),
+    ("residual", _residual), ("rnn", _rnn), ("meanpool", _plain(MeanPool)),
 ]:  # fmt: skip
     LAYERS.register(_name, _builder)
 
