@@ -46,3 +46,29 @@ def test_meanpool_on_a_vector_is_one_line_error(capsys) -> None:
     err = capsys.readouterr().err
     assert "meanpool needs an input of a T x n sequence, got 5" in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_dense_on_a_sequence_acts_on_each_position() -> None:
+    net = layered_network("3x4", "dense(3,tanh) meanpool dense(2,softmax)", "cce")
+    assert net.shapes == ((3, 4), (3, 3), (3,), (2,))
+    assert net.parameter_shapes["W1"] == (3, 4)  # torch.nn.Linear's (out, in), shared over t
+    steps = {(s.position, s.quantity): s.ops for s in recognise(derive_layers(net))}
+    assert steps[(1, "z")] == ("affine",) and steps[(1, "dx")] == ("matmul",)
+    assert steps[(1, "dW1")] == ("outer_sum",) and steps[(1, "db1")] == ("row_sum",)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    steps=st.integers(1, 5), d=st.integers(1, 4), n=st.integers(1, 4),
+    act=st.sampled_from(["tanh", "relu", "sigmoid"]), seed=st.integers(0, 99),
+)  # fmt: skip
+def test_dense_on_a_sequence_equals_torch_on_drawn_shapes(steps, d, n, act, seed) -> None:
+    spec = f"dense({n},{act}) dense(2,identity) meanpool dense(2,softmax)"
+    _check_against_torch(layered_network(f"{steps}x{d}", spec, "cce"), seed)
+
+
+def test_dense_on_a_sequence_writeup_is_one_line_not_yet(capsys) -> None:
+    argv = ["derive", "--input", "3x4", "--net", "dense(3,tanh) meanpool dense(2,softmax)"]
+    assert main([*argv, "--loss", "cce", "--format", "json"]) == 2
+    err = capsys.readouterr().err
+    assert "index-form writeup is not yet available" in err and err.count("\n") == 1
