@@ -25,6 +25,7 @@ from symbp.errors import SpecError
 from symbp.layers.base import LayerKind
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
+from symbp.layers.norm import LayerNorm
 from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten, Last
@@ -190,6 +191,7 @@ for _name, _builder in [
     ("avgpool1d", _pool(1, "avg")), ("avgpool2d", _pool(2, "avg")),
     ("flatten", _plain(Flatten)), ("last", _plain(Last)),
     ("residual", _residual), ("rnn", _rnn), ("meanpool", _plain(MeanPool)),
+    ("layernorm", _plain(LayerNorm)),
 ]:  # fmt: skip
     LAYERS.register(_name, _builder)
 
