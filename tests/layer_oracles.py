@@ -59,6 +59,9 @@ def torch_loss_and_gradients(net: LayeredNetwork, params: dict, X: np.ndarray, Y
         if isinstance(layer, Dense):
             z = a @ p[f"W{position}"].T + p[f"b{position}"]
             a = ACTS[layer.act.name](torch, z, 1)
+        elif isinstance(layer, Residual) and isinstance(layer.inner, LayerNorm):
+            gamma, beta = p[f"gamma{position}"], p[f"beta{position}"]
+            a = a + F.layer_norm(a, (a.shape[-1],), gamma, beta, eps=1e-5)
         elif isinstance(layer, Residual):
             z = a @ p[f"W{position}"].T + p[f"b{position}"]
             a = a + ACTS[layer.inner.act.name](torch, z, 1)

@@ -120,3 +120,36 @@ def test_cli_compiles_a_trainer_that_trains(tmp_path) -> None:
     for _ in range(60):
         last = namespace["step"](params, X, Y, 0.5)
     assert last < 0.7 * first
+
+
+def test_residual_layernorm_adds_the_skip_to_the_proved_compact_form() -> None:
+    net = layered_network("3", "residual(layernorm) dense(2,softmax)", "cce")
+    steps = {(s.position, s.quantity): s for s in recognise(derive_layers(net))}
+    assert steps[(1, "a")].ops == ("skip_add",)
+    assert set(steps[(1, "dx")].ops) == {"identity", "normalised_input_grad"}
+
+
+@pytest.mark.parametrize(
+    ("inp", "spec"),
+    [
+        ("4", "residual(layernorm) dense(2,softmax)"),
+        ("3x4", "residual(layernorm) residual(dense(4,tanh)) meanpool dense(2,softmax)"),
+        ("2x3", "dense(3,relu) residual(layernorm) layernorm meanpool dense(2,softmax)"),
+    ],
+)
+def test_residual_layers_on_a_sequence_equal_torch(inp, spec) -> None:
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+    _check_against_torch(layered_network(inp, spec, "cce"), m=3)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("residual(dense(3,tanh)) meanpool dense(2,softmax)", "the sizes must agree"),
+        ("residual(meanpool) dense(2,softmax)", "residual wraps a dense or layernorm layer"),
+    ],
+)
+def test_bad_residual_specs_are_one_line_errors(spec, message, capsys) -> None:
+    assert main(["compile", "--input", "2x4", "--net", spec, "--loss", "cce"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err

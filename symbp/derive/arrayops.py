@@ -238,6 +238,11 @@ def spread_over_time(X, D):
     return np.repeat(D[:, None], X.shape[1], axis=1) / X.shape[1]
 
 
+def skip_add(X, F):
+    """a = x + f(x): the skip connection around an inner layer's output f."""
+    return X + F
+
+
 def feature_mean(X):
     """The mean over the features (the last axis) of every row and position (axis kept)."""
     return X.sum(axis=-1, keepdims=True) / X.shape[-1]
@@ -284,6 +289,6 @@ BACKWARD = (
 
 FORWARD = (
     affine, recurrent_affine, correlate, max_pool, avg_pool, time_mean,
-    feature_mean, feature_variance, normalise, scale_shift,
+    feature_mean, feature_variance, normalise, scale_shift, skip_add,
 )  # fmt: skip
 """The array forms tried against a layer's forward equations."""

@@ -52,7 +52,7 @@ class Dense(LayerKind):
     units: int
     act: Activation
     kind = "dense"
-    signature = "dense(n, act): a vector or a T x d sequence (put flatten before an image)"
+    signature = "dense(n, act): a vector input or a T x d sequence (put flatten before an image)"
 
     def spec(self) -> str:
         return f"dense({self.units},{self.act.name})"

@@ -172,10 +172,10 @@ def _plain(kind: type[LayerKind]):
 
 def _residual(call: Call) -> Residual:
     if len(call.args) != 1 or call.keywords or not isinstance(call.args[0], Call):
-        raise SpecError("residual takes one layer: residual(dense(n, act))")
+        raise SpecError("residual takes one layer: residual(dense(n, act)) or residual(layernorm)")
     inner = build_layer(call.args[0])
-    if not isinstance(inner, Dense):
-        raise SpecError(f"residual wraps a dense layer, got {inner.kind}")
+    if not isinstance(inner, Dense | LayerNorm):
+        raise SpecError(f"residual wraps a dense or layernorm layer, got {inner.kind}")
     return Residual(inner)
 
 
