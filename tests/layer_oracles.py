@@ -8,7 +8,8 @@ import sympy
 
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
-from symbp.layers.pool import Pool
+from symbp.layers.norm import LayerNorm
+from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten, Last
 from symbp.layers.residual import Residual
@@ -58,6 +59,9 @@ def torch_loss_and_gradients(net: LayeredNetwork, params: dict, X: np.ndarray, Y
         if isinstance(layer, Dense):
             z = a @ p[f"W{position}"].T + p[f"b{position}"]
             a = ACTS[layer.act.name](torch, z, 1)
+        elif isinstance(layer, Residual) and isinstance(layer.inner, LayerNorm):
+            gamma, beta = p[f"gamma{position}"], p[f"beta{position}"]
+            a = a + F.layer_norm(a, (a.shape[-1],), gamma, beta, eps=1e-5)
         elif isinstance(layer, Residual):
             z = a @ p[f"W{position}"].T + p[f"b{position}"]
             a = a + ACTS[layer.inner.act.name](torch, z, 1)
@@ -68,6 +72,11 @@ def torch_loss_and_gradients(net: LayeredNetwork, params: dict, X: np.ndarray, Y
         elif isinstance(layer, Pool):
             name = f"{layer.mode}_pool{layer.dims}d"
             a = getattr(F, name)(a, layer.k)
+        elif isinstance(layer, LayerNorm):
+            gamma, beta = p[f"gamma{position}"], p[f"beta{position}"]
+            a = F.layer_norm(a, (a.shape[-1],), gamma, beta, eps=1e-5)
+        elif isinstance(layer, MeanPool):
+            a = a.mean(dim=1)
         elif isinstance(layer, Flatten):
             a = torch.flatten(a, 1)
         elif isinstance(layer, Last):

@@ -62,6 +62,8 @@ def printed(expr: sympy.Expr) -> str:
     return _NumPy().doprint(expr).replace("numpy.", "np.")
 
 
+PARAMETER_ROLES = ("W", "b", "Wx", "Wh", "gamma", "beta")
+
 HELPERS = (
     "_recall", "_keep", "_spatial", "_pad", "_windows", "_columns", "_blocks", "_unblock",
     "first_max_mask", "_window_mask",
@@ -113,6 +115,21 @@ class _Printer:
             raise CompileError(f"layer {p}: no recognised array form for {quantity}")
         return self.steps[key]
 
+    def intermediates(self, p: int) -> list[ArrayStep]:
+        """The forward steps of a layer with intermediate quantities (none for other layers)."""
+        forward = [s for s in self.der.array_form if s.position == p and s.quantity[0] != "d"]
+        return forward if len(forward) > 1 else []
+
+    def intermediate_names(self, p: int) -> list[str]:
+        return [step.quantity.upper() for step in self.intermediates(p)]
+
+    def expression(self, step: ArrayStep, p: int) -> str:
+        """A forward step: its proved call, or its elementwise template with names renamed."""
+        if step.template is None:
+            return self.call(step, p)
+        renames = {s: sympy.Symbol(self.name(s.name, p)) for s in step.template.free_symbols}
+        return printed(step.template.xreplace(renames))
+
     def factor(self, p: int, at: str = "") -> str:
         """f'(z) of layer p as the derived template (A, Z and the input X renamed)."""
         template = self.step(p, "dz").template
@@ -145,6 +162,10 @@ def _forward_lines(pr: _Printer) -> list[str]:
                 f"    Z{p}[:, t] = XW{p}[:, t] + (A{p}[:, t - 1] @ Wh{p}.T if t else 0.0)",
                 f"    A{p}[:, t] = {_activation(layer.act, f'Z{p}[:, t]')}",
             ]
+        elif pr.intermediates(p):  # mu, var, sigma, x_hat, then a: each as proved
+            for step in pr.intermediates(p):
+                lines += [f"# {step.text}", f"{pr.name(step.quantity.upper(), p)} = "
+                          f"{pr.expression(step, p)}"]  # fmt: skip
         elif "pool" in kind:
             step = pr.step(p, "a")
             lines += [f"# {step.text}", f"A{p} = {pr.call(step, p)}"]
@@ -219,11 +240,11 @@ def _backward_lines(pr: _Printer) -> list[str]:
                 f"        DH = DH + DZ{p}[:, t + 1] @ Wh{p}",
                 f"    DZ{p}[:, t] = DH * ({pr.factor(p, at='[:, t]')})",
             ]
-        elif p != L and "pool" not in kind:
+        elif p != L and (p, "dz") in pr.steps:
             lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",
                       f"DZ{p} = DA{p} * ({pr.factor(p)})"]  # fmt: skip
         for key in pr.net.parameter_shapes:
-            if key.endswith(str(p)) and key[: -len(str(p))] in ("W", "b", "Wx", "Wh"):
+            if key.endswith(str(p)) and key[: -len(str(p))] in PARAMETER_ROLES:
                 step = pr.step(p, f"d{key}")
                 lines += [f"# {step.text}", f"grads[{key!r}] = {pr.call(step, p)}"]
         if p > 1:
@@ -246,10 +267,11 @@ def layered_source(der: LayeredDerivation, dtype: str = "float64") -> str:
     helpers = [inspect.getsource(getattr(arrayops, h)) for h in HELPERS]
     ops = [inspect.getsource(getattr(arrayops, op)) for op in sorted(pr.used)]
     pad = "\n".join
-    made = pad(forward)
+    assigned = {line.split(" = ")[0] for line in forward}
     values = ["X"] + [
-        f"{kind}{p}" for p in range(1, len(net.layers) + 1) for kind in ("Z", "A", "E")
-        if f"{kind}{p} = " in made
+        f"{kind}{p}" for p in range(1, len(net.layers) + 1)
+        for kind in dict.fromkeys(("Z", "A", "E", *pr.intermediate_names(p)))
+        if f"{kind}{p}" in assigned
     ]  # fmt: skip
     keep = ", ".join(f"{v!r}: {v}" for v in values)
     unpack_values = "\n".join(f"    {v} = values[{v!r}]" for v in values)
@@ -274,10 +296,14 @@ DTYPE = np.{dtype}
 
 
 def init_params(seed=0):
-    """Glorot-normal weights (fans counted over the kernel), zero biases."""
+    """Glorot-normal weights (fans counted over the kernel), zero biases; a normalisation's
+    gamma ones and beta zeros, as PyTorch."""
     rng = np.random.default_rng(seed)
     params = {{}}
     for key, shape in PARAMETER_SHAPES.items():
+        if key.startswith("gamma"):
+            params[key] = np.ones(shape, DTYPE)
+            continue
         if key.startswith("b"):
             params[key] = np.zeros(shape, DTYPE)
             continue

@@ -228,11 +228,67 @@ def spread_mean(X, D, k):
     return _unblock(np.repeat(D[None], blocks.shape[0], axis=0) / blocks.shape[0], X, k)
 
 
+def time_mean(X):
+    """The mean over the time (sequence) axis of every row: (m, T, n) -> (m, n)."""
+    return X.sum(axis=1) / X.shape[1]
+
+
+def spread_over_time(X, D):
+    """Each feature's delta shared equally by the T time steps it averaged."""
+    return np.repeat(D[:, None], X.shape[1], axis=1) / X.shape[1]
+
+
+def skip_add(X, F):
+    """a = x + f(x): the skip connection around an inner layer's output f."""
+    return X + F
+
+
+def feature_mean(X):
+    """The mean over the features (the last axis) of every row and position (axis kept)."""
+    return X.sum(axis=-1, keepdims=True) / X.shape[-1]
+
+
+def feature_variance(X, MU):
+    """The biased variance over the features: the mean of (x - mu)**2 (axis kept)."""
+    C = X - MU
+    return (C * C).sum(axis=-1, keepdims=True) / X.shape[-1]
+
+
+def normalise(X, MU, SIGMA):
+    """x_hat = (x - mu) / sigma over the features."""
+    return (X - MU) / SIGMA
+
+
+def scale_shift(XHAT, gamma, beta):
+    """a = gamma x_hat + beta, one gamma and one beta per feature."""
+    return XHAT * gamma + beta
+
+
+def weighted_row_sum(D, XHAT):
+    """sum of delta * x_hat over the rows (and positions): the gradient of a per-feature scale."""
+    return (D * XHAT).sum(axis=tuple(range(D.ndim - 1)))
+
+
+def normalised_input_grad(D, gamma, XHAT, SIGMA):
+    """dx = (n g - sum g - x_hat sum(g x_hat)) / (n sigma), g = gamma delta, sums over features.
+
+    The compact input gradient of a normalisation over the n features (layer norm's)."""
+    G = D * gamma
+    n = G.shape[-1]
+    total = G.sum(axis=-1, keepdims=True)
+    along = (G * XHAT).sum(axis=-1, keepdims=True)
+    return (n * G - total - XHAT * along) / (n * SIGMA)
+
+
 BACKWARD = (
     matmul, outer_sum, row_sum, channel_sum, identity, shifted_matmul, shifted_outer_sum,
-    full_convolution, correlate_input_delta, scatter_to_argmax, spread_mean,
+    full_convolution, correlate_input_delta, scatter_to_argmax, spread_mean, spread_over_time,
+    weighted_row_sum, normalised_input_grad,
 )  # fmt: skip
 """The array forms tried against a derived gradient (of a layer's input or a parameter)."""
 
-FORWARD = (affine, recurrent_affine, correlate, max_pool, avg_pool)
+FORWARD = (
+    affine, recurrent_affine, correlate, max_pool, avg_pool, time_mean,
+    feature_mean, feature_variance, normalise, scale_shift, skip_add,
+)  # fmt: skip
 """The array forms tried against a layer's forward equations."""

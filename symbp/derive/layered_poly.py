@@ -2,9 +2,12 @@
 
 A :class:`Poly` is a finite sum of rational coefficients times monomials, a monomial being a
 multiset of *atoms* (SymPy symbols, and applied functions such as max-pooling's ``FirstMax``,
-each kept whole). Sums and products are expanded as they are made, so two polynomials are equal
-exactly when their dictionaries are: comparing them is a proof of the identity
-``form - derived = 0`` as ``sympy.expand`` would give it, without SymPy's per-operation cost.
+each kept whole) with integer powers: a negative power (``sigma**-1``, what a division by a
+layer's standard deviation makes) is a Laurent monomial, so these are Laurent polynomials, and
+dividing by a monomial is exact. Sums and products are expanded as they are made, so two
+polynomials are equal exactly when their dictionaries are: comparing them is a proof of the
+identity ``form - derived = 0`` as ``sympy.expand`` would give it, without SymPy's
+per-operation cost.
 An atom is never looked inside, so a difference hidden in one (a ``FirstMax`` over other inputs)
 is a difference; the comparison can refuse a true identity of such atoms, never accept a false
 one.
@@ -17,6 +20,10 @@ on floats (``+``, ``*``, ``/`` by numbers, zeros as the integer 0).
 >>> (atom(u) + atom(v)) * (atom(u) - atom(v)) == from_sympy(u**2 - v**2)
 True
 >>> from_sympy(sympy.Rational(1, 2) * (u + v)) == (atom(u) + atom(v)) / 2
+True
+>>> (atom(u) * atom(v) + atom(u)) / (2 * atom(u)) == from_sympy((v + 1) / 2)
+True
+>>> (atom(u) / atom(v)).substitute({v: atom(u)}) == 1
 True
 """
 
@@ -82,7 +89,34 @@ class Poly:
     def __truediv__(self, other: object) -> Poly:
         if isinstance(other, int | Fraction) and other:
             return Poly({m: c / other for m, c in self.terms.items()})
+        if isinstance(other, Poly) and len(other.terms) == 1:  # a monomial: exact
+            ((mono, c),) = other.terms.items()
+            inverse = Poly({frozenset((a, -p) for a, p in mono): 1 / c})
+            return self * inverse
         return NotImplemented
+
+    def substitute(self, values: dict) -> Poly:
+        """Every atom in ``values`` replaced by its polynomial (a negative power only of a
+        monomial value; other atoms kept), expanded."""
+        out = Poly({})
+        for mono, c in self.terms.items():
+            term = Poly({ONE: c})
+            kept = []
+            for a, p in mono:
+                value = values.get(a)
+                if value is None or (p < 0 and len(value.terms) != 1):
+                    kept.append((a, p))
+                elif p < 0:
+                    term = term / _power(value, -p)
+                else:
+                    term = term * _power(value, p)
+            out = out + term * Poly({frozenset(kept): Fraction(1)})
+        return out
+
+    def power_of(self, a: sympy.Basic) -> tuple[int, int]:
+        """The least and greatest power of atom ``a`` over the monomials (0 where absent)."""
+        powers = [dict(mono).get(a, 0) for mono in self.terms] or [0]
+        return min(powers), max(powers)
 
     def __eq__(self, other: object) -> bool:
         other = _lift(other)
@@ -112,7 +146,14 @@ def _times(m1: Monomial, m2: Monomial) -> Monomial:
     powers = dict(m1)
     for a, p in m2:
         powers[a] = powers.get(a, 0) + p
-    return frozenset(powers.items())
+    return frozenset((a, p) for a, p in powers.items() if p)
+
+
+def _power(value: Poly, p: int) -> Poly:
+    out = Poly({ONE: Fraction(1)})
+    for _ in range(p):
+        out = out * value
+    return out
 
 
 ONE = frozenset()
@@ -137,7 +178,8 @@ def atom(a: sympy.Basic) -> Poly:
 
 def from_sympy(expr: sympy.Basic) -> Poly:
     """``expr`` expanded into a polynomial over its atoms (powers with integer exponents >= 0,
-    rational numbers; anything else, such as an applied function, is an atom)."""
+    an atom's negative integer powers, rational numbers; anything else, such as an applied
+    function or a root, is an atom)."""
     expr = sympy.sympify(expr)
     if isinstance(expr, sympy.Add):
         out = Poly({})
@@ -157,4 +199,8 @@ def from_sympy(expr: sympy.Basic) -> Poly:
         for _ in range(int(expr.exp)):
             out = out * base
         return out
+    if isinstance(expr, sympy.Pow) and isinstance(expr.exp, sympy.Integer):
+        base = from_sympy(expr.base)
+        if len(base.terms) == 1:  # a monomial's negative power: a Laurent monomial
+            return Poly({ONE: Fraction(1)}) / _power(base, -int(expr.exp))
     return atom(expr)

@@ -61,6 +61,11 @@ def report(net: LayeredNetwork) -> str:
             head = {"z": "forward z", "a": "forward a", "dz": "dC/dz", "dx": "dC/d(input)"}.get(
                 step.quantity, f"dC/d{step.quantity[1:]}" if step.quantity != "dh" else "dC/dh"
             )
+            if not step.quantity.startswith("d"):  # a forward quantity: z, a, mu, sigma, ...
+                head = f"forward {step.quantity}"
+            if step.template is not None and head.startswith("forward"):
+                lines.append(f"  {head} = {step.template}    [elementwise, read off the forward]")
+                continue
             if step.template is not None:
                 hidden = data.position != len(der.forward.layers)
                 shown = f"DA * ({step.template})" if hidden else str(step.template)

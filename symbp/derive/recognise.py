@@ -52,6 +52,7 @@ import numpy as np
 import sympy
 
 from symbp.derive import arrayops
+from symbp.derive.algebraic import DefinitionsProver
 from symbp.derive.layered import LayeredDerivation, grad_symbol
 from symbp.derive.layered_poly import Poly, atom, from_sympy
 from symbp.errors import SymbpError
@@ -102,6 +103,8 @@ def _operands(der: LayeredDerivation, data: LayerData) -> dict[str, np.ndarray]:
     if "z" in data.arrays:
         out["Z"] = data.arrays["z"][None]
         out["DZ"] = np.vectorize(grad_symbol, otypes=[object])(data.arrays["z"])[None]
+    for role in _intermediates(data):  # mu, var, sigma, x_hat of a normalisation
+        out[role.upper()] = data.arrays[role][None]
     out["A"] = data.arrays["a"][None]
     out["DA"] = np.vectorize(grad_symbol, otypes=[object])(data.arrays["a"])[None]
     for key, array in data.parameters.items():
@@ -166,8 +169,8 @@ class _Prover:
         return form.size
 
 
-def _match(name, derived, candidates, prover, position, text_of) -> ArrayStep:
-    if not name.startswith("dW") and not name.startswith("db"):
+def _match(name, derived, candidates, prover, position, text_of, batch=True) -> ArrayStep:
+    if batch:
         derived = derived[None]  # batch quantities: the instance is one example (m = 1)
     derived = prover.expanded(derived)
     for group in (1, 2):
@@ -194,7 +197,7 @@ def _add(left, right):
     return left + right
 
 
-def _elementwise(der, data, derived, names: dict, position: int, quantity: str) -> ArrayStep:
+def _elementwise(der, data, derived, names: dict, position: int, quantity: str, text=None):
     """One template for every entry: ``derived_e`` with entry e's symbols renamed."""
     templates = set()
     for idx, value in np.ndenumerate(derived):
@@ -210,7 +213,7 @@ def _elementwise(der, data, derived, names: dict, position: int, quantity: str) 
         if DA in factor.free_symbols or sympy.expand(factor * DA - template) != 0:
             raise RecognitionError(f"layer {position}: {quantity} is not delta times a factor")
         template = factor
-    text = "D * F (elementwise)" if DA in names else "elementwise from A, Z, Y"
+    text = text or ("D * F (elementwise)" if DA in names else "elementwise from A, Z, Y")
     return ArrayStep(position, quantity, ("hadamard",), (), (), template, text, derived.size)
 
 
@@ -232,6 +235,9 @@ def recognise(der: LayeredDerivation) -> list[ArrayStep]:
         if not defined:  # flatten, last: the output is the input's own symbols
             steps.append(ArrayStep(p, "dx", ("reshape",), (("DA",),), (), None, "reshape", 0))
             continue
+        if _intermediates(data):
+            steps += _with_intermediates(der, data, polys, static, definitions)
+            continue
         forward_target = "z" if "z" in data.arrays else "a"
         target = np.vectorize(definitions.get, otypes=[object])(data.arrays[forward_target])
         fw = _candidates(arrayops.FORWARD, polys, static)
@@ -252,7 +258,8 @@ def recognise(der: LayeredDerivation) -> list[ArrayStep]:
         if data.layer.kind == "rnn":
             steps.append(_match("dh", der.part(p, data.arrays["a"]), bw, prover, p, _first_line))
         for key in data.parameters:
-            steps.append(_match(f"d{key}", der.gradients[key], bw, prover, p, _first_line))
+            derived = der.gradients[key]
+            steps.append(_match(f"d{key}", derived, bw, prover, p, _first_line, batch=False))
     der.array_form = steps
     return steps
 
@@ -263,3 +270,45 @@ def _candidates(functions, operands, static) -> list:
         for binding in _bindings(function, operands, static):
             out.append((function, binding, _evaluate(function, binding, operands, static)))
     return out
+
+
+def _intermediates(data: LayerData) -> list[str]:
+    """The roles a layer defines besides z and its output a (a normalisation's mu, var, sigma,
+    x_hat), in forward order."""
+    return [role for role in data.arrays if role not in ("x", "z", "a")]
+
+
+def _with_intermediates(der, data, polys, static, definitions) -> list[ArrayStep]:
+    """A layer with intermediate quantities: each one's forward definition recognised (an array
+    operation, or one elementwise formula of an earlier quantity, such as sigma = sqrt(var +
+    eps)); the chain rule's gradients through them collapsed into the layer's output delta, then
+    proved modulo the intermediates' definitions (:mod:`symbp.derive.algebraic`)."""
+    p, roles = data.position, _intermediates(data)
+    steps = []
+    forward = _candidates(arrayops.FORWARD, polys, static)
+    for role in [*roles, "a"]:
+        target = np.vectorize(definitions.get, otypes=[object])(data.arrays[role])
+        try:
+            steps.append(_match(role, target, forward, _Prover(), p, _first_line))
+        except RecognitionError:
+            names = {
+                sympy.Symbol(r.upper(), real=True): data.arrays[r]
+                for r in ["x", *roles[: roles.index(role) if role in roles else len(roles)]]
+                if data.arrays[r].shape == target.shape
+            }
+            text = f"{role} elementwise from " + ", ".join(map(str, names))
+            steps.append(_elementwise(der, data, target, names, p, role, text))
+    inside = {s for role in roles for s in data.arrays[role].flat}
+    own = [u for u, _ in der.forward.definitions if u in inside]
+    through: dict[sympy.Symbol, sympy.Expr] = {}
+    for u in reversed(own):  # dC/du of each intermediate, in the output's deltas only
+        through[grad_symbol(u)] = der.delta(u).xreplace(through)
+    collapse = np.vectorize(lambda e: sympy.sympify(e).xreplace(through), otypes=[object])
+    prover = DefinitionsProver(der.forward.definitions, inside)
+    backward = _candidates(arrayops.BACKWARD, polys, static)
+    derived = collapse(der.part(p, data.arrays["x"]))
+    steps.append(_match("dx", derived, backward, prover, p, _first_line))
+    for key in data.parameters:
+        derived = collapse(der.gradients[key])
+        steps.append(_match(f"d{key}", derived, backward, prover, p, _first_line, batch=False))
+    return steps

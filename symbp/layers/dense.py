@@ -1,4 +1,6 @@
 """``dense(n, act)``: z_j = sum_k W_{jk} x_k + b_j, a = act(z); W is (n, n_in) as in PyTorch.
+On a sequence (T, n_in) it acts on each position (the last axis), as torch.nn.Linear does:
+z_{t,j} = sum_k W_{jk} x_{t,k} + b_j, the same W and b at every t.
 
 The unit equation :func:`unit_sum` is the one :func:`symbp.model.forward` writes for today's
 MLPs too, so both paths share one definition of a dense unit.
@@ -7,8 +9,9 @@ MLPs too, so both paths share one definition of a dense unit.
 >>> w1, w2, x1, x2, b = sympy.symbols("w1 w2 x1 x2 b", real=True)
 >>> unit_sum([w1, w2], [x1, x2], b)
 b + w1*x1 + w2*x2
->>> Dense(3, get_activation("tanh")).output_shape((5,))
-(3,)
+>>> layer = Dense(3, get_activation("tanh"))
+>>> layer.output_shape((5,)), layer.output_shape((4, 5))
+((3,), (4, 3))
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ def unit_sum(
 
 
 def linear(w: np.ndarray, x: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """z = W x + b over object arrays, one :func:`unit_sum` per row of W."""
+    """z = W x + b over object arrays, one :func:`unit_sum` per row of W (per position of a
+    sequence x)."""
+    if x.ndim == 2:
+        return np.array([linear(w, row, b) for row in x], dtype=object)
     return np.array([unit_sum(w[j], list(x), b[j]) for j in range(w.shape[0])], dtype=object)
 
 
@@ -47,21 +53,24 @@ class Dense(LayerKind):
     units: int
     act: Activation
     kind = "dense"
-    signature = "dense(n, act): a vector input (put flatten before it)"
+    signature = "dense(n, act): a vector input or a T x d sequence (put flatten before an image)"
 
     def spec(self) -> str:
         return f"dense({self.units},{self.act.name})"
 
     def output_shape(self, shape: Shape) -> Shape:
-        self.need(shape, 1, "a vector")
+        if len(shape) == 2:  # a sequence: each position
+            return (shape[0], self.units)
+        self.need(shape, 1, "a vector or a T x d sequence")
         return (self.units,)
 
     def parameter_shapes(self, shape: Shape, position: int) -> dict[str, Shape]:
-        return {f"W{position}": (self.units, shape[0]), f"b{position}": (self.units,)}
+        return {f"W{position}": (self.units, shape[-1]), f"b{position}": (self.units,)}
 
     def equations(self, eq: Equations, data: LayerData, x: np.ndarray) -> None:
         p = data.position
-        w = eq.parameter(p, "W", (self.units, x.shape[0]))
+        self.output_shape(x.shape)
+        w = eq.parameter(p, "W", (self.units, x.shape[-1]))
         b = eq.parameter(p, "b", (self.units,))
         data.parameters.update({f"W{p}": w, f"b{p}": b})
         data.arrays["x"] = x
@@ -80,4 +89,5 @@ class Dense(LayerKind):
         return Dense(min(self.units, 3), self.act)
 
     def small_input(self, shape: Shape) -> Shape:
-        return (min(shape[0], 3),)
+        """At most 3 inputs (and 2 positions of a sequence: every position is alike)."""
+        return (*(min(n, 2) for n in shape[:-1]), min(shape[-1], 3))

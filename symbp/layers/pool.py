@@ -107,3 +107,29 @@ class Pool(LayerKind):
         (2, 4, 5)
         """
         return (min(shape[0], 2), *(min(n, 2 * self.k + n % self.k) for n in shape[1:]))
+
+
+@dataclass(frozen=True)
+class MeanPool(LayerKind):
+    """``meanpool``: the mean over the time (sequence) axis, (T, n) -> (n), as ``x.mean(dim=1)``
+    on a batch in PyTorch: a_j = (1/T) sum_t x_{t,j}.
+
+    >>> MeanPool().output_shape((5, 4))
+    (4,)
+    """
+
+    kind = "meanpool"
+    signature = "meanpool (no arguments) on a T x n sequence"
+
+    def spec(self) -> str:
+        return "meanpool"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.need(shape, 2, "a T x n sequence")
+        return (shape[1],)
+
+    def equations(self, eq: Equations, data: LayerData, x: np.ndarray) -> None:
+        self.output_shape(x.shape)
+        data.arrays["x"] = x
+        means = [sympy.Add(*x[:, j]) / x.shape[0] for j in range(x.shape[1])]
+        data.arrays["a"] = eq.define(data.position, "a", np.array(means, dtype=object))

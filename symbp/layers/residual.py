@@ -1,9 +1,17 @@
-"""``residual(dense(n, act))``: a = x + act(W x + b), so the sizes of x and a must agree.
+"""``residual(layer)``: a = x + f(x), f one layer whose output shape equals its input shape:
+``dense(n, act)`` (f = act(W x + b), on a vector or on each position of a sequence) or
+``layernorm``.
+
+A residual dense layer writes a = x + act(z) directly, as it always has. Any other inner layer
+writes its own equations (its output f is then an intermediate quantity of the residual layer)
+and the residual adds ``r{i} = x + f``.
 
 >>> from symbp.activations import get_activation
 >>> from symbp.layers.dense import Dense
 >>> Residual(Dense(4, get_activation("tanh"))).output_shape((4,))
 (4,)
+>>> Residual(Dense(4, get_activation("tanh"))).output_shape((3, 4))
+(3, 4)
 """
 
 from __future__ import annotations
@@ -20,19 +28,21 @@ from symbp.layers.dense import Dense, linear
 
 @dataclass(frozen=True)
 class Residual(LayerKind):
-    inner: Dense
+    inner: LayerKind
     kind = "residual"
-    signature = "residual(dense(n, act)) with n equal to its input's size"
+    signature = "residual(dense(n, act)) with n equal to its input's size, or residual(layernorm)"
 
     def spec(self) -> str:
         return f"residual({self.inner.spec()})"
 
     def output_shape(self, shape: Shape) -> Shape:
-        self.need(shape, 1, "a vector")
+        if isinstance(self.inner, Dense) and len(shape) not in (1, 2):
+            self.need(shape, 1, "a vector or a T x n sequence")
         if self.inner.output_shape(shape) != shape:
             raise SpecError(
-                f"{self.spec()}: a residual adds its input of size {shape_text(shape)} to "
-                f"{self.inner.units} outputs; the sizes must agree (use dense({shape[0]}, ...))"
+                f"{self.spec()}: a residual adds its input of shape {shape_text(shape)} to "
+                f"{shape_text(self.inner.output_shape(shape))} outputs; the sizes must agree "
+                f"(use dense({shape[-1]}, ...))"
             )
         return shape
 
@@ -42,18 +52,26 @@ class Residual(LayerKind):
     def equations(self, eq: Equations, data: LayerData, x: np.ndarray) -> None:
         self.output_shape(x.shape)
         p = data.position
-        w = eq.parameter(p, "W", (self.inner.units, x.shape[0]))
+        if not isinstance(self.inner, Dense):
+            inner = LayerData(p, self.inner, x.shape)
+            self.inner.equations(eq, inner, x)
+            data.parameters.update(inner.parameters)
+            data.arrays.update(inner.arrays)
+            data.arrays["f"] = data.arrays.pop("a")
+            data.arrays["a"] = eq.define(p, "r", x + data.arrays["f"])
+            return
+        w = eq.parameter(p, "W", (self.inner.units, x.shape[-1]))
         b = eq.parameter(p, "b", (self.inner.units,))
         data.parameters.update({f"W{p}": w, f"b{p}": b})
         data.arrays["x"] = x
         z = data.arrays["z"] = eq.define(p, "z", linear(w, x, b))
         data.arrays["a"] = eq.define(p, "a", x + activate(self.inner.act, z, axis_units=False))
 
-    def activation(self) -> Activation:
-        return self.inner.act
+    def activation(self) -> Activation | None:
+        return self.inner.activation()
 
     def skeleton(self) -> Residual:
         return Residual(self.inner.skeleton())
 
     def small_input(self, shape: Shape) -> Shape:
-        return (min(shape[0], 3),)
+        return self.inner.small_input(shape)

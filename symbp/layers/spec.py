@@ -25,7 +25,8 @@ from symbp.errors import SpecError
 from symbp.layers.base import LayerKind
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
-from symbp.layers.pool import Pool
+from symbp.layers.norm import LayerNorm
+from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten, Last
 from symbp.layers.residual import Residual
@@ -171,10 +172,10 @@ def _plain(kind: type[LayerKind]):
 
 def _residual(call: Call) -> Residual:
     if len(call.args) != 1 or call.keywords or not isinstance(call.args[0], Call):
-        raise SpecError("residual takes one layer: residual(dense(n, act))")
+        raise SpecError("residual takes one layer: residual(dense(n, act)) or residual(layernorm)")
     inner = build_layer(call.args[0])
-    if not isinstance(inner, Dense):
-        raise SpecError(f"residual wraps a dense layer, got {inner.kind}")
+    if not isinstance(inner, Dense | LayerNorm):
+        raise SpecError(f"residual wraps a dense or layernorm layer, got {inner.kind}")
     return Residual(inner)
 
 
@@ -189,7 +190,8 @@ for _name, _builder in [
     ("maxpool1d", _pool(1, "max")), ("maxpool2d", _pool(2, "max")),
     ("avgpool1d", _pool(1, "avg")), ("avgpool2d", _pool(2, "avg")),
     ("flatten", _plain(Flatten)), ("last", _plain(Last)),
-    ("residual", _residual), ("rnn", _rnn),
+    ("residual", _residual), ("rnn", _rnn), ("meanpool", _plain(MeanPool)),
+    ("layernorm", _plain(LayerNorm)),
 ]:  # fmt: skip
     LAYERS.register(_name, _builder)
 

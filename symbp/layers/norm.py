@@ -1,0 +1,74 @@
+"""``layernorm``: normalisation over the features (the last axis) of one example, and of each
+position of a sequence, as torch.nn.LayerNorm(n) does (training and inference alike):
+
+    mu = (1/n) sum_j x_j,   var = (1/n) sum_j (x_j - mu)^2   (biased),
+    sigma = sqrt(var + eps),  eps = 1e-5,   x_hat_j = (x_j - mu) / sigma,
+    a_j = gamma_j x_hat_j + beta_j,
+
+with parameters ``gamma{i}`` and ``beta{i}`` of shape (n,). Only these forward equations are
+stated; mu, var, sigma and x_hat are defined intermediate quantities of the layer (kept with a
+trailing axis of 1, as ``keepdims`` would), and the backward pass, including the compact input
+gradient, is derived by the chain rule and proved (:mod:`symbp.derive.algebraic`).
+
+>>> LayerNorm().output_shape((4, 5)), LayerNorm().output_shape((3,))
+((4, 5), (3,))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from symbp.errors import SpecError
+from symbp.layers.base import Equations, LayerData, LayerKind, Shape, shape_text
+
+EPS = sympy.Rational(1, 100000)
+"""torch.nn.LayerNorm's default eps, 1e-5, as an exact number."""
+
+
+def _rows(values: list[sympy.Expr], shape: Shape) -> np.ndarray:
+    return np.array(values, dtype=object).reshape(shape)
+
+
+@dataclass(frozen=True)
+class LayerNorm(LayerKind):
+    kind = "layernorm"
+    signature = "layernorm (no arguments) on a vector or a T x n sequence"
+
+    def spec(self) -> str:
+        return "layernorm"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if len(shape) not in (1, 2):
+            raise SpecError(
+                f"layernorm needs an input of a vector or a T x n sequence, got "
+                f"{shape_text(shape)}; {self.kind} is {self.signature} (put flatten before it)"
+            )
+        return shape
+
+    def parameter_shapes(self, shape: Shape, position: int) -> dict[str, Shape]:
+        return {f"gamma{position}": (shape[-1],), f"beta{position}": (shape[-1],)}
+
+    def equations(self, eq: Equations, data: LayerData, x: np.ndarray) -> None:
+        self.output_shape(x.shape)
+        p, n = data.position, x.shape[-1]
+        gamma = eq.parameter(p, "gamma", (n,))
+        beta = eq.parameter(p, "beta", (n,))
+        data.parameters.update({f"gamma{p}": gamma, f"beta{p}": beta})
+        data.arrays["x"] = x
+        lead = x.shape[:-1] + (1,)
+        rows = x.reshape(-1, n)
+        mu = data.arrays["mu"] = eq.define(p, "mu", _rows([sympy.Add(*r) / n for r in rows], lead))
+        centred = (x - mu).reshape(-1, n)
+        squares = [sympy.Add(*[c**2 for c in r]) / n for r in centred]
+        var = data.arrays["var"] = eq.define(p, "var", _rows(squares, lead))
+        roots = [sympy.sqrt(v + EPS) for v in var.flat]
+        sigma = data.arrays["sigma"] = eq.define(p, "sigma", _rows(roots, lead))
+        xhat = data.arrays["xhat"] = eq.define(p, "xhat", (x - mu) / sigma)
+        data.arrays["a"] = eq.define(p, "a", xhat * gamma + beta)
+
+    def small_input(self, shape: Shape) -> Shape:
+        """3 features (2 positions of a sequence: every position is alike)."""
+        return (*(min(n, 2) for n in shape[:-1]), min(shape[-1], 3))
