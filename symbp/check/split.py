@@ -216,10 +216,13 @@ def qualifier(text: str) -> tuple[str, tuple[str, str, str] | None]:
     return text[: m.start()].rstrip(), (letter, _OPS.get(op, op), value)
 
 
+_NOTE_AFTER = re.compile(r"\\text\{[^{}]*\}\s*$")  # a row's reason: (j \neq 0) \text{why}
+
+
 def _row_condition(piece: str) -> tuple[tuple[str, str, str], ...] | None:
     """A piece that only says where the step before it holds: ``j \\neq 0``,
     ``\\text{for } j \\geq 1``, ``j = 1, \\ldots, s_l``."""
-    text = piece.strip().rstrip(".,;")
+    text = _NOTE_AFTER.sub("", piece).strip().rstrip(".,;")
     m = _BARE_CONDITION.match(text) or _BARE_CONDITION.match(qualifier(" " + text)[0] or "")
     rest, condition = qualifier(text)
     if condition is not None and not rest.strip():
