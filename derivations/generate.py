@@ -80,6 +80,13 @@ CASES = [
         "--layers 2,2,2 --hidden tanh --output tanh --loss mse --notation wikipedia",
     ),
     (
+        "ng_generic.tex",
+        "Ng's derivation for any depth as a LaTeX document, the source's long blocks broken "
+        "to fit the page",
+        "--generic --hidden sigmoid --output sigmoid --loss bce --bias unit --examples 2 --l2 1 "
+        "--notation ng",
+    ),
+    (
         "xor_2-2-1.tex",
         "the XOR network as a LaTeX document (pdflatex)",
         "--layers 2,2,1 --hidden sigmoid --output sigmoid --loss bce --notation wikipedia",

@@ -40,7 +40,11 @@ KNOWN = [  # (pattern in the step's source, why the checker is right not to call
         "the source's 2A.15 in denominator layout: its matrix shapes do not fit",
     ),
     (r"\\sum_\{l,j,k\} \\left\(\\Theta_\{i,j\}", "index typo: Theta_{i,j} under a sum over l,j,k"),
-    (r"^D_\{i,j\}\^\{\(l\)\} :=", "2B.9a/b without their j != 0 / j = 0 conditions"),
+    (
+        r"^D_\{i,j\}\^\{\(l\)\} :=",
+        "2B.9a/b as the notes write them: their j != 0 / j = 0 conditions are prose beside the "
+        "math (printed in the row's reason, which the checker does not read)",
+    ),
 ]
 HIDDEN_FORWARD = re.compile(r"^a\^\{l\} = \\operatorname\{\w+\}\(z\^\{l\}\)")
 HIDDEN_ONLY = re.compile(r"^(\(f\^\{l-1\}\)'|\\sigma'\(z\^\{l\}\)|g'\(z\^\{\(l\)\}\)) = ")

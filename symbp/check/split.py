@@ -70,9 +70,50 @@ def displays(document: str) -> Iterator[tuple[str, int]]:
 _RELATION = re.compile(r":=|\\coloneqq|\\equiv|\\approx|=")
 _ENVS = r"(aligned|split|gathered|align|equation|gather|eqnarray|multline|alignat)\*?"
 _DROP = re.compile(
-    r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag|\\begin\{" + _ENVS + r"\}(\[[a-z]\]|\{\d+\})?"
+    r"\\label\{[^}]*\}|\\nonumber|\\notag|\\begin\{" + _ENVS + r"\}(\[[a-z]\]|\{\d+\})?"
     r"|\\end\{" + _ENVS + r"\}"
 )
+
+
+_TAG = re.compile(r"\\tag\*?\s*\{")
+
+
+def _blank_tags(body: str) -> str:
+    """``\\tag{...}`` and ``\\tag*{...}`` (braces nested, as in a tag that holds a ``\\parbox``,
+    the reasons of symbp's LaTeX writeups) replaced by spaces, so that offsets keep their lines.
+
+    >>> _blank_tags(r"a = b \\tag*{\\parbox{2cm}{x = y}} \\\\ c").split()
+    ['a', '=', 'b', '\\\\\\\\', 'c']
+    """
+    out, pos = [], 0
+    while (m := _TAG.search(body, pos)) is not None:
+        depth, end = 1, m.end()
+        while end < len(body) and depth:
+            if body[end] == "\\":
+                end += 2
+                continue
+            depth += {"{": 1, "}": -1}.get(body[end], 0)
+            end += 1
+        out += [body[pos : m.start()], " " * (end - m.start())]
+        pos = end
+    return "".join(out) + body[pos:]
+
+
+_CONTINUED = re.compile(r"\s*(&\s*(\\q?quad\s*)?|\\q?quad\s*)(\{\}\s*)?(?=[+-]|\\cdot(?![A-Za-z]))")
+
+
+def _join_continued(body: str) -> str:
+    """A row that continues a long right side (``\\\\ &\\quad {}+ ...``, a sum broken to fit
+    the page) joined to the row above: its row break, ``&``, ``\\quad`` and ``{}`` become spaces.
+
+    >>> _join_continued(r"a &= b \\\\ &\\quad {}+ c \\\\ &= d").split()
+    ['a', '&=', 'b', '+', 'c', '\\\\\\\\', '&=', 'd']
+    """
+    for start, end in reversed(_top_level(body, _ROW)):
+        m = _CONTINUED.match(body, end)
+        if m is not None:
+            body = body[:start] + " " * (m.end() - start) + body[m.end() :]
+    return body
 
 
 @dataclass(frozen=True)
@@ -175,10 +216,13 @@ def qualifier(text: str) -> tuple[str, tuple[str, str, str] | None]:
     return text[: m.start()].rstrip(), (letter, _OPS.get(op, op), value)
 
 
+_NOTE_AFTER = re.compile(r"\\text\{[^{}]*\}\s*$")  # a row's reason: (j \neq 0) \text{why}
+
+
 def _row_condition(piece: str) -> tuple[tuple[str, str, str], ...] | None:
     """A piece that only says where the step before it holds: ``j \\neq 0``,
     ``\\text{for } j \\geq 1``, ``j = 1, \\ldots, s_l``."""
-    text = piece.strip().rstrip(".,;")
+    text = _NOTE_AFTER.sub("", piece).strip().rstrip(".,;")
     m = _BARE_CONDITION.match(text) or _BARE_CONDITION.match(qualifier(" " + text)[0] or "")
     rest, condition = qualifier(text)
     if condition is not None and not rest.strip():
@@ -200,7 +244,7 @@ def extract_steps(document: str) -> list[Step]:
     chain = 0
     newlines = [i for i, c in enumerate(document) if c == "\n"]
     for body, body_start in displays(document):
-        body = _DROP.sub(lambda d: " " * len(d.group(0)), body)
+        body = _join_continued(_DROP.sub(lambda d: " " * len(d.group(0)), _blank_tags(body)))
         previous: Side | None = None
         for row, row_start in _pieces(body, body_start, _ROW):
             row = row.replace("&", " ")

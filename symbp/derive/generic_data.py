@@ -44,6 +44,9 @@ class GenericStep:
     source: str = ""
     assumptions: tuple[str | Assumption, ...] = ()
     matrix: mx.Equation | None = None
+    where: tuple[tuple[sympy.Symbol, int], ...] = ()
+    """(index, lowest value): the step holds only there (Ng's ``j \\geq 1``, off the bias
+    column); it is proved, and printed, for those values only."""
     verified_by: str = ""
     """How ``lhs = rhs`` was proved when the step was made (:mod:`symbp.derive.verify`)."""
 
@@ -51,7 +54,8 @@ class GenericStep:
         why = self.rule.value + (f" [{self.source}]" if self.source else "")
         if self.assumptions:
             why += " assuming " + "; ".join(map(str, self.assumptions))
-        shown = f"{self.lhs} = {self.rhs}    ({why})"
+        where = "".join(f" for {index} >= {lowest}" for index, lowest in self.where)
+        shown = f"{self.lhs} = {self.rhs}{where}    ({why})"
         return shown + (f"\n    matrix form: {self.matrix}" if self.matrix is not None else "")
 
 

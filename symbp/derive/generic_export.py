@@ -55,6 +55,7 @@ def to_json(der: GenericDerivation, net: Network | None = None) -> dict[str, Any
                 "rule": step.rule.value,
                 "source": step.source,
                 "assumptions": [str(a) for a in step.assumptions],
+                "where": [f"{index} >= {lowest}" for index, lowest in step.where],
                 "matrix_form": None if step.matrix is None else text(step.matrix),
                 "verified_by": step.verified_by,
             }

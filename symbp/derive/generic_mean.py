@@ -59,6 +59,7 @@ def mean_and_l2_step(der: GenericDerivation) -> None:
             D, mx.Scaled(inv_m, mx.Add(Delta, regular)), "assign"
         )
         if condition is not True:
+            _bias_column_steps(der, reg, value)
             der.assumptions.append("column 0 of Theta (the bias) is not regularised")
             der.entries["mean_grad_bias"] = mx.Equation(D_jk, mx.Scaled(inv_m, Delta_jk), "assign")
     else:
@@ -66,4 +67,24 @@ def mean_and_l2_step(der: GenericDerivation) -> None:
         der.equations["mean_grad"] = mx.Equation(D, mx.Scaled(inv_m, Delta), "assign")
     der.entries["grad_J"] = mx.Equation(
         mx.Partial(mx.Cost(mean=True), mx.Elem("W", LAYER, (ROW, COL))), D_jk
+    )
+
+
+def _bias_column_steps(der: GenericDerivation, reg: sympy.Expr, value: sympy.Expr) -> None:
+    """The L2 derivative's two cases, each proved where it holds: 0 in the bias column
+    (``Q = 0``: no bias weight is in R) and ``lambda/m w^l_{PQ}`` in every other column."""
+    R = sympy.Symbol("R")
+    bias_column = sympy.piecewise_fold(reg.subs(Q, 0))
+    der.steps.append(
+        GenericStep(
+            "mean_grad",
+            partial(R, w[LAYER, P, 0]),
+            bias_column,
+            Rule.BIAS_COLUMN,
+        )
+    )
+    der.steps.append(
+        GenericStep(
+            "mean_grad", partial(R, w[LAYER, P, Q]), value, Rule.OTHER_COLUMNS, where=((Q, 1),)
+        )
     )

@@ -27,6 +27,8 @@ class Rule(str, Enum):
     ASSUMPTION = "use an assumption about the targets"
     MEAN = "derivative of the mean over m examples"
     L2 = "derivative of the L2 term"
+    BIAS_COLUMN = "the bias column (column 0), which the L2 term leaves out"
+    OTHER_COLUMNS = "every other column"
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ _PROVED: dict[tuple, str] = {}
 
 def verify_generic_step(step, spec, bias: str) -> str:
     """Prove one generic step on every instantiation; the method, or StepNotVerified."""
-    key = (step.lhs, step.rhs, step.assumptions, spec, bias)
+    key = (step.lhs, step.rhs, step.assumptions, step.where, spec, bias)
     if key not in _PROVED:
         _PROVED[key] = _verify(step, spec, bias)
     return _PROVED[key]
@@ -140,6 +140,8 @@ def _verify(step, spec, bias: str) -> str:
         for layer in range(1, depth + 1) if LAYER in symbols else (0,):
             for combo in itertools.product(range(widest + 1), repeat=len(free)):
                 values = {LAYER: layer, DEPTH: depth, **dict(zip(free, combo, strict=True))}
+                if any(values.get(index, lowest) < lowest for index, lowest in step.where):
+                    continue
                 try:
                     lhs, rhs = (inst.concrete(e, values) for e in (step.lhs, step.rhs))
                 except _Missing:

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from symbp.errors import SpecError
+from symbp.latex import tex_layout
 
 MARKDOWN_STYLES = ("github", "jupyter")
 
@@ -98,12 +99,19 @@ _INLINE = re.compile(r"(\$[^$]+\$|`[^`]+`)")
 def _math_rows(rows: list[tuple[str, str, str]], tex: bool) -> list[str]:
     """Aligned rows; a reason is text (LaTeX's text mode needs its ^ _ { } escaped)."""
     lines = []
+    if tex:  # rows too wide for the page are broken at their sums
+        lead = max((tex_layout.width(left) for left, _, _ in rows), default=0.0)
+        broken = []
+        for left, right, reason in rows:
+            parts = tex_layout.break_row(left, right, indent=lead)
+            broken += [(a, b, "") for a, b in parts[:-1]] + [(*parts[-1], reason)]
+        rows = broken
     for left, right, reason in rows:
         line = f"{left} &{right}"
         if reason:
-            if tex:  # a narrow ragged column, so that long reasons wrap inside the page
+            if tex:  # a tag: amsmath sets it beside the row where it fits, else below it
                 box = "\\parbox[t]{5.5cm}{\\raggedright\\footnotesize "
-                line += f" && {box}{_reason_text(reason, escape_tex)}}}"
+                line += f" \\tag*{{{box}{_reason_text(reason, escape_tex)}}}}}"
             else:
                 line += " && \\text{" + _reason_text(reason, _no_braces) + "}"
         lines.append(line)
@@ -208,7 +216,7 @@ def _latex_block(block: Block) -> str:
     if isinstance(block, Heading):
         return f"\\{_SECTION.get(block.level, 'paragraph')}{{{_latex_inline(block.text)}}}"
     if isinstance(block, Text) and block.text.startswith("> "):
-        return "\\emph{" + _latex_inline(block.text[2:]) + "}"
+        return "{\\raggedright\\emph{" + _latex_inline(block.text[2:]) + "}\\par}"
     if isinstance(block, Text):
         return _latex_inline(block.text)
     if isinstance(block, Items):
@@ -233,7 +241,7 @@ def _latex_block(block: Block) -> str:
     return "\\begin{verbatim}\n" + block.text + "\n\\end{verbatim}"
 
 
-PREAMBLE = r"""\documentclass[11pt]{article}
+PREAMBLE = r"""\documentclass[11pt,fleqn]{article}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath,amssymb}
 \usepackage{caption}
@@ -241,6 +249,8 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5em}
+\setlength{\mathindent}{1em}
+\setlength{\emergencystretch}{3em}
 """
 
 

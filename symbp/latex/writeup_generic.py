@@ -136,6 +136,9 @@ def matrix_rows(
     style = hadamard if notation_name == "wikipedia" else None
     names = activation_names(gder)
     for name, what in RESULTS:
+        if name == "mean_grad" and "mean_grad_bias" in gder.entries:
+            rows += _bias_column_rows(gder, notation_name, style, names)
+            continue
         if name not in gder.equations:
             continue
         node = gder.equations[name]
@@ -143,6 +146,23 @@ def matrix_rows(
         if notation_name == "nielsen" and name in NIELSEN_NUMBER:
             what = f"{NIELSEN_NUMBER[name]}: {what[4:]}"
         rows.append((lhs, rhs, what))
+    return rows
+
+
+def _bias_column_rows(
+    gder: GenericDerivation, notation_name: str, style: str | None, names: dict
+) -> list[tuple[str, str, str]]:
+    """D entry by entry, as Ng's notes give it (2B.9a/b): with the bias unit, column 0 of the
+    weights is the bias, which the L2 term leaves out, so D has no one matrix form."""
+    column = GenericPrinter(style_for(notation_name, style)).names[mx.COL]
+    cases = (
+        ("mean_grad", "\\neq", "the mean gradient (with L2) off the bias column"),
+        ("mean_grad_bias", "=", "the bias column: not regularised"),
+    )
+    rows = []
+    for key, relation, what in cases:
+        lhs, rhs = split_equation(print_node(gder.entries[key], notation_name, style, **names))
+        rows.append((lhs, f"{rhs} \\quad ({column} {relation} 0)", what))
     return rows
 
 
@@ -174,7 +194,7 @@ def source_equations(
     blocks: list[Block] = [
         Heading(2, f"{number}. The derivation as the source writes it"),
         Text(text),
-        Math([("", e.latex, e.label) for e in printed]),
+        Math([("", e.latex, e.label + _condition(gder, e.label)) for e in printed]),
     ]
     blocks += [Text(t) for t in _source_prose(gder, notation_name, printed)]
     notes = [
@@ -184,6 +204,13 @@ def source_equations(
     if notes:
         blocks += [Text("Where symbp deliberately differs from the source:"), Items(notes)]
     return blocks
+
+
+def _condition(gder: GenericDerivation, label: str) -> str:
+    """Where the notes' D rows hold (they say it in prose beside the math: "If j != 0")."""
+    if "mean_grad_bias" not in gder.entries:
+        return ""
+    return {"2B.9a": ", if $j \\neq 0$", "2B.9b": ", if $j = 0$ (the bias)"}.get(label, "")
 
 
 def _source_prose(
@@ -290,6 +317,8 @@ def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> 
         weight = printer.doprint(mx.Elem("W", mx.LAYER, (mx.ROW, mx.COL)))
         # the sum runs over the letters the entry is written with (Ng: i, j)
         over = f"l,{printer.names[mx.ROW]},{printer.names[mx.COL]}"
+        if gder.bias == "unit":  # column 0 is the bias, which the L2 term leaves out
+            over += " \\geq 1"
         l2 = f"\\frac{{\\lambda}}{{2m}} \\sum_{{{over}}} \\left({weight}\\right)^2"
         mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {cost}^{{(t)}}"
         if gder.l2:

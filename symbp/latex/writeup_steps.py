@@ -184,6 +184,8 @@ def step_rows(
             _assumption_tex(x, printer.entries, shift, losses) for x in s.assumptions
         )
         why = s.rule.value + (", assuming " + assumed if assumed else "")
+        for index, lowest in s.where:  # where the step holds, as a qualifier the checker reads
+            rhs += f" \\quad ({printer.doprint(index.xreplace(renaming))} \\geq {lowest})"
         rows.append(("" if lhs == previous else lhs, "= " + rhs, why))
         previous = lhs
     final = next((s.matrix for s in reversed(steps) if s.matrix is not None), None)
