@@ -8,7 +8,7 @@ operations (:func:`symbp.compile.layered.trainer_lines`) translated into the fra
 >>> parts = layered_parts(compile_derivation(net), JAX)
 >>> parts.values
 ['X', 'Z1', 'A1', 'Z2', 'A2']
->>> "def identity(D):" in parts.operations
+>>> "def matmul(D, W):" in parts.operations
 True
 """
 
