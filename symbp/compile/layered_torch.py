@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
+from symbp.compile.array_module import torch_network_class
 from symbp.compile.dialects import TORCH
 from symbp.compile.layered_parts import init_note, layered_parts, memo_and_prelude
 from symbp.derive.layered import LayeredDerivation
@@ -144,28 +145,6 @@ def cost_backward(ctx, grad, *unused):
 cost_op.register_autograd(cost_backward, setup_context=cost_setup)
 
 
-class Network(torch.nn.Module):
-    """nn.Module of the parameters {", ".join(names)} (its named_parameters()); calling it on
-    (X, Y) gives the cost, and the cost's backward() runs the derived backward (cost_op)."""
-
-    def __init__(self, params):
-        super().__init__()
-        for name in NAMES:
-            tensor = torch.as_tensor(params[name], dtype=DTYPE)
-            self.register_parameter(name, torch.nn.Parameter(tensor))
-
-    def forward(self, X, Y):
-        X, Y = _batch(self.{names[0]}.device, X, Y)
-        return cost_op(X, Y, {", ".join(f"self.{n}" for n in names)})[0]
-
-    def predict(self, X):
-        """The network's output for inputs X (no gradient)."""
-        return forward(dict(self.named_parameters()), X)
-
-
-def network_module(seed=0, device="cpu"):
-    """A Network holding init_params(seed, device)."""
-    return Network(init_params(seed, device))
-'''
+{torch_network_class(names)}'''
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     return source.replace("symbp::layered_cost_DIGEST", f"symbp::layered_cost_{digest}")
