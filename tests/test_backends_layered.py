@@ -119,3 +119,23 @@ def test_the_module_imports_its_framework_only_and_no_autodiff(backend) -> None:
     for autodiff in ("jax.grad", "value_and_grad", "jax.vjp", ".backward(", "autograd.grad"):
         assert autodiff not in source
     assert "def correlate_input_delta(X, D, k, stride, padding):" in source  # the proved op
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_compile_cli_writes_a_layered_module_that_trains(backend, tmp_path) -> None:
+    from symbp.cli import main
+    from symbp.compile.backends import load_source
+
+    inp, spec, loss = CASES[3]
+    out = tmp_path / f"{backend}_layered.py"
+    flags = ["--input", inp, "--net", spec, "--loss", loss, "--backend", backend]
+    assert main(["compile", *flags, "-o", str(out)]) == 0
+    pytest.importorskip(backend, reason=f"{backend} is not installed: its module is not run")
+    trainer = load_source(out.read_text(), backend)
+    params = trainer.init_params(seed=0)
+    _, _, X, Y = problem(CASES[3], m=8)
+    first = trainer.loss(params, X, Y)
+    for _ in range(20):
+        result = trainer.step(params, X, Y, 0.1)
+        params = result[0] if backend == "jax" else params
+    assert float(trainer.loss(params, X, Y)) < float(first)
