@@ -54,6 +54,7 @@ def layered_parts(der: LayeredDerivation, dialect: Dialect) -> LayeredParts:
     unpack = "\n".join(f"    {n} = params[{n!r}]" for n in names)
     unpack_values = "\n".join(f"    {v} = values[{v!r}]" for v in values)
     keep = ", ".join(f"{v!r}: {v}" for v in values)
+    zero_d = "a 0-d tensor" if dialect.name == "torch" else "a 0-d array"
     functions = [getattr(arrayops, name) for name in (*HELPERS, *sorted(used))]
     operations = "\n\n".join(array_dialect.function_source(f, dialect) for f in functions)
     core = f'''def _forward(params, X):
@@ -65,7 +66,7 @@ def layered_parts(der: LayeredDerivation, dialect: Dialect) -> LayeredParts:
 
 
 def _cost(values, Y):
-    """The mean loss over the rows (a 0-d array) of the values of _forward."""
+    """The mean loss over the rows ({zero_d}) of the values of _forward."""
 {unpack_values}
 {translate(cost)}
     return total / Y.shape[0]
