@@ -1,7 +1,8 @@
 """One entry point per backend: the trainer module's source, and the module loaded.
 
 ``numpy`` is :mod:`symbp.compile.module`; ``torch`` and ``jax`` print the same derived
-per-layer form in their framework's ops (:mod:`.torch_module`, :mod:`.jax_module`). Every
+per-layer form in their framework's ops (:mod:`.torch_module`, :mod:`.jax_module`; a layered
+network's proved array form: :mod:`.layered_torch`, :mod:`.layered_jax`). Every
 module is checked (it imports its own framework only) and runs with the sandbox builtins.
 
 >>> from symbp.model import network
@@ -21,7 +22,10 @@ import types
 
 from symbp import notation
 from symbp.compile.jax_module import jax_source
-from symbp.compile.matrix import CompileError, matrix_form
+from symbp.compile.layered import compile_derivation
+from symbp.compile.layered_jax import layered_jax_source
+from symbp.compile.layered_torch import layered_torch_source
+from symbp.compile.matrix import matrix_form
 from symbp.compile.module import DTYPES, trainer_source
 from symbp.compile.safety import check_one_line, check_source, sandbox_builtins
 from symbp.compile.torch_module import torch_source
@@ -61,8 +65,10 @@ def backend_source(
     if dtype not in DTYPES:
         raise SpecError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPES)}")
     notation.check_notation(style)
-    if isinstance(net, LayeredNetwork | LayeredDerivation):
-        raise CompileError(f"the {backend} backend compiles dense networks only so far")
+    if isinstance(net, LayeredNetwork):
+        net = compile_derivation(net)
+    if isinstance(net, LayeredDerivation):  # printed from the proved array form
+        return (layered_torch_source if backend == "torch" else layered_jax_source)(net, dtype)
     for act in net.activations:  # user text that reaches comments (a custom activation's)
         check_one_line(act.latex, "an activation's LaTeX")
     check_one_line(net.loss.latex, "the loss's LaTeX")

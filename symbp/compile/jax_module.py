@@ -17,27 +17,20 @@ when it is imported; a float32 module leaves JAX's settings alone.
 from __future__ import annotations
 
 from symbp.compile.array_lines import ArrayLines
+from symbp.compile.array_module import dense_core, dense_names
 from symbp.compile.dialects import JAX
 from symbp.compile.matrix import MatrixForm
 from symbp.compile.safety import plain_text
-
-
-def _indent(lines: list[str], depth: int = 1) -> str:
-    return "\n".join("    " * depth + line for line in lines)
 
 
 def jax_source(form: MatrixForm, dtype: str, style: str) -> str:
     """The module's source."""
     net = form.network
     lines = ArrayLines(form, JAX, style)
-    forward, cost, backward = lines.forward(), lines.loss(), lines.backward()
+    core = dense_core(lines)  # fills lines.saved
     saved = lines.saved
     L = net.L
-    names = [f"W{layer}" for layer in range(1, L + 1)] + [f"b{layer}" for layer in range(1, L + 1)]
-    unpack = f"{', '.join(names)} = ({', '.join(f'params[{n!r}]' for n in names)},)"
-    unpack_saved = f"({', '.join(saved)},) = saved"
-    grads = ", ".join(f"d{n}" for n in names)
-    penalty = " + ".join(f"(W{layer} * W{layer}).sum()" for layer in range(1, L + 1))
+    names = dense_names(L)
     bias_note = "Ng's bias unit (column 0 of Theta) is b" if net.bias == "unit" else "biases b"
     x64 = (
         "\n# float64 was asked for: JAX computes in float32 unless x64 is enabled (process-wide)\n"
@@ -89,40 +82,7 @@ def _batch(X, Y=None):
     return X, Y
 
 
-def _forward(params, X):
-    """The forward pass: every array the loss and the backward pass read."""
-    {unpack}
-{_indent(forward)}
-    return ({", ".join(saved)},)
-
-
-def _cost(params, Y, saved, m):
-    """Mean loss over the rows (after _forward), plus the L2 term: a 0-d array."""
-    {unpack_saved}
-{_indent(cost)}
-    if L2:
-        {unpack}
-        total = total + 0.5 * L2 * ({penalty})
-    return total / m
-
-
-def _backward(params, X, Y, saved, scale):
-    """Backpropagation in matrix form: scale * gradient of every parameter, in NAMES order."""
-    {unpack}
-    {unpack_saved}
-{_indent(backward)}
-    return ({grads},)
-
-
-def _regularised(params, grads, factor):
-    """Adds factor * lambda * W<l> to each weight's gradient (the L2 term's gradient)."""
-    if not L2:
-        return grads
-    return tuple(
-        grad + (factor * L2) * params[name] if name[0] == "W" else grad
-        for name, grad in zip(NAMES, grads)
-    )
-
+{core}
 
 @jax.jit
 def forward(params, X):

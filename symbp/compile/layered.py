@@ -253,26 +253,34 @@ def _backward_lines(pr: _Printer) -> list[str]:
     return lines
 
 
-def layered_source(der: LayeredDerivation, dtype: str = "float64") -> str:
-    """The trainer module's source, printed from ``der.array_form`` (recognised if empty)."""
+def trainer_lines(
+    der: LayeredDerivation,
+) -> tuple[set[str], list[str], list[str], list[str], list[str]]:
+    """What every backend's trainer prints (NumPy source, recognised if ``der.array_form`` is
+    empty): the arrayops operations called, the lines of the forward pass, the loss and the
+    backward pass, and the forward values (X, Z<p>, A<p>, E<p>) the loss and backward read."""
     if not der.array_form:
         recognise(der)
     pr = _Printer(der)
-    forward = _forward_lines(pr)
-    cost = _loss_lines(pr)
-    backward = _backward_lines(pr)
+    forward, cost, backward = _forward_lines(pr), _loss_lines(pr), _backward_lines(pr)
+    assigned = {line.split(" = ")[0] for line in forward}
+    values = ["X"] + [
+        f"{kind}{p}" for p in range(1, len(der.network.layers) + 1)
+        for kind in dict.fromkeys(("Z", "A", "E", *pr.intermediate_names(p)))
+        if f"{kind}{p}" in assigned
+    ]  # fmt: skip
+    return pr.used, forward, cost, backward, values
+
+
+def layered_source(der: LayeredDerivation, dtype: str = "float64") -> str:
+    """The trainer module's source, printed from ``der.array_form`` (recognised if empty)."""
+    used, forward, cost, backward, values = trainer_lines(der)
     net = der.network
     names = list(net.parameter_shapes)
     unpack = "\n".join(f"    {n} = params[{n!r}]" for n in names)
     helpers = [inspect.getsource(getattr(arrayops, h)) for h in HELPERS]
-    ops = [inspect.getsource(getattr(arrayops, op)) for op in sorted(pr.used)]
+    ops = [inspect.getsource(getattr(arrayops, op)) for op in sorted(used)]
     pad = "\n".join
-    assigned = {line.split(" = ")[0] for line in forward}
-    values = ["X"] + [
-        f"{kind}{p}" for p in range(1, len(net.layers) + 1)
-        for kind in dict.fromkeys(("Z", "A", "E", *pr.intermediate_names(p)))
-        if f"{kind}{p}" in assigned
-    ]  # fmt: skip
     keep = ", ".join(f"{v!r}: {v}" for v in values)
     unpack_values = "\n".join(f"    {v} = values[{v!r}]" for v in values)
     indent = lambda lines, d=1: "\n".join("    " * d + line for line in lines)  # noqa: E731

@@ -19,13 +19,10 @@ from __future__ import annotations
 import hashlib
 
 from symbp.compile.array_lines import ArrayLines
+from symbp.compile.array_module import dense_core, dense_names, torch_network_class
 from symbp.compile.dialects import TORCH
 from symbp.compile.matrix import MatrixForm
 from symbp.compile.safety import plain_text
-
-
-def _indent(lines: list[str], depth: int = 1) -> str:
-    return "\n".join("    " * depth + line for line in lines)
 
 
 def torch_source(form: MatrixForm, dtype: str, style: str) -> str:
@@ -33,14 +30,10 @@ def torch_source(form: MatrixForm, dtype: str, style: str) -> str:
     different networks loaded in one process never share an operator."""
     net = form.network
     lines = ArrayLines(form, TORCH, style)
-    forward, cost, backward = lines.forward(), lines.loss(), lines.backward()
+    core = dense_core(lines)  # fills lines.saved
     saved = lines.saved
     L = net.L
-    names = [f"W{layer}" for layer in range(1, L + 1)] + [f"b{layer}" for layer in range(1, L + 1)]
-    unpack = f"{', '.join(names)} = ({', '.join(f'params[{n!r}]' for n in names)},)"
-    unpack_saved = f"({', '.join(saved)},) = saved"
-    grads = ", ".join(f"d{n}" for n in names)
-    penalty = " + ".join(f"(W{layer} * W{layer}).sum()" for layer in range(1, L + 1))
+    names = dense_names(L)
     typed = ", ".join(f"{n}: torch.Tensor" for n in names)
     plain = ", ".join(names)
     as_dict = ", ".join(f"{n!r}: {n}" for n in names)
@@ -95,40 +88,7 @@ def _batch(device, X, Y=None):
     return X, Y
 
 
-def _forward(params, X):
-    """The forward pass: every array the loss and the backward pass read."""
-    {unpack}
-{_indent(forward)}
-    return ({", ".join(saved)},)
-
-
-def _cost(params, Y, saved, m):
-    """Mean loss over the rows (after _forward), plus the L2 term: a 0-d tensor."""
-    {unpack_saved}
-{_indent(cost)}
-    if L2:
-        {unpack}
-        total = total + 0.5 * L2 * ({penalty})
-    return total / m
-
-
-def _backward(params, X, Y, saved, scale):
-    """Backpropagation in matrix form: scale * gradient of every parameter, in NAMES order."""
-    {unpack}
-    {unpack_saved}
-{_indent(backward)}
-    return ({grads},)
-
-
-def _regularised(params, grads, factor):
-    """Adds factor * lambda * W<l> to each weight's gradient (the L2 term's gradient)."""
-    if not L2:
-        return grads
-    return tuple(
-        grad + (factor * L2) * params[name] if name[0] == "W" else grad
-        for name, grad in zip(NAMES, grads)
-    )
-
+{core}
 
 def forward(params, X):
     """The network's output A (m, {net.sizes[-1]}) for inputs X (m, {net.sizes[0]})."""
@@ -201,28 +161,6 @@ def cost_backward(ctx, grad, *unused):
 cost_op.register_autograd(cost_backward, setup_context=cost_setup)
 
 
-class Network(torch.nn.Module):
-    """nn.Module of the parameters {", ".join(names)} (its named_parameters()); calling it on
-    (X, Y) gives the cost, and the cost's backward() runs the derived backward pass (cost_op)."""
-
-    def __init__(self, params):
-        super().__init__()
-        for name in NAMES:
-            tensor = torch.as_tensor(params[name], dtype=DTYPE)
-            self.register_parameter(name, torch.nn.Parameter(tensor))
-
-    def forward(self, X, Y):
-        X, Y = _batch(self.W1.device, X, Y)
-        return cost_op(X, Y, {", ".join(f"self.{n}" for n in names)})[0]
-
-    def predict(self, X):
-        """The network's output A for inputs X (no gradient)."""
-        return forward(dict(self.named_parameters()), X)
-
-
-def network_module(seed=0, device="cpu"):
-    """A Network holding init_params(seed, device)."""
-    return Network(init_params(seed, device))
-'''
+{torch_network_class(names)}'''
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     return source.replace("symbp::cost_DIGEST", f"symbp::cost_{digest}")

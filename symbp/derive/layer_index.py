@@ -41,6 +41,7 @@ import sympy
 
 from symbp.errors import SpecError
 from symbp.layers.conv import Conv
+from symbp.layers.dense import Dense
 from symbp.layers.index import (  # the layers' index-form vocabulary (re-exported for printers)
     C_IN,
     C_OUT,
