@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
-from symbp.layers.pool import Pool
+from symbp.layers.norm import LayerNorm
+from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten, Last
 from symbp.layers.residual import Residual
@@ -37,6 +38,15 @@ def jax_cost(net: LayeredNetwork):  # noqa: ANN201 - a jax function
         for p, layer in enumerate(net.layers, start=1):
             if isinstance(layer, Dense):
                 a = acts[layer.act.name](a @ params[f"W{p}"].T + params[f"b{p}"])
+            elif isinstance(layer, LayerNorm) or (
+                isinstance(layer, Residual) and isinstance(layer.inner, LayerNorm)
+            ):
+                mu = a.mean(axis=-1, keepdims=True)
+                var = ((a - mu) ** 2).mean(axis=-1, keepdims=True)
+                normed = (a - mu) / jnp.sqrt(var + 1e-5) * params[f"gamma{p}"] + params[f"beta{p}"]
+                a = a + normed if isinstance(layer, Residual) else normed
+            elif isinstance(layer, MeanPool):
+                a = a.mean(axis=1)
             elif isinstance(layer, Residual):
                 a = a + acts[layer.inner.act.name](a @ params[f"W{p}"].T + params[f"b{p}"])
             elif isinstance(layer, Conv):

@@ -68,6 +68,18 @@ RECIPES = {
     "scatter_to_argmax": lambda r: ((_image(r, 2, 3, 7, 6), _image(r, 2, 3, 3, 3), 2), {}),
     "avg_pool": lambda r: ((_image(r, 2, 3, 7), 2), {}),
     "spread_mean": lambda r: ((_image(r, 2, 3, 7, 6), _image(r, 2, 3, 3, 3), 2), {}),
+    "time_mean": lambda r: ((_image(r, 2, 5, 3),), {}),
+    "spread_over_time": lambda r: ((_image(r, 2, 5, 3), _image(r, 2, 3)), {}),
+    "skip_add": lambda r: ((_image(r, 2, 5, 3), _image(r, 2, 5, 3)), {}),
+    "feature_mean": lambda r: ((_image(r, 2, 5, 3),), {}),
+    "feature_variance": lambda r: ((_image(r, 2, 5, 3), _image(r, 2, 5, 1)), {}),
+    "normalise": lambda r: ((_image(r, 2, 5, 3), _image(r, 2, 5, 1), 1 + r.random((2, 5, 1))), {}),
+    "scale_shift": lambda r: ((_image(r, 2, 5, 3), _image(r, 3), _image(r, 3)), {}),
+    "weighted_row_sum": lambda r: ((_image(r, 2, 5, 3), _image(r, 2, 5, 3)), {}),
+    "normalised_input_grad": lambda r: (
+        (_image(r, 2, 5, 3), _image(r, 3), _image(r, 2, 5, 3), 1 + r.random((2, 5, 1))),
+        {},
+    ),
 }
 
 

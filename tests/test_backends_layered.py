@@ -21,6 +21,7 @@ CASES = [
     ("1x7x7", "conv2d(2,3,sigmoid,stride=2) avgpool2d(2) flatten dense(2,identity)", "mse"),
     ("4", "residual(dense(4,tanh)) dense(2,identity)", "mse"),
     ("5x3", "rnn(4) last dense(2,softmax)", "cce"),
+    ("5x4", "dense(6,tanh) layernorm residual(layernorm) meanpool dense(3,softmax)", "cce"),
 ]  # fmt: skip
 _DERIVED: dict = {}
 
