@@ -46,8 +46,17 @@ KNOWN = [  # (pattern in the step's source, why the checker is right not to call
         "math (printed in the row's reason, which the checker does not read)",
     ),
 ]
-HIDDEN_FORWARD = re.compile(r"^a\^\{l\} = \\operatorname\{\w+\}\(z\^\{l\}\)")
-HIDDEN_ONLY = re.compile(r"^(\(f\^\{l-1\}\)'|\\sigma'\(z\^\{l\}\)|g'\(z\^\{\(l\)\}\)) = ")
+_OWN_NAME = r"(\\operatorname\{\w+\}|\\tanh|\\sigma|g)"  # a layer's activation by its name
+HIDDEN_FORWARD = re.compile(r"^a\^\{(l|\(l\))\} = " + _OWN_NAME + r"\(z\^\{(l|\(l\))\}\)")
+HIDDEN_ONLY = re.compile(
+    r"^(\(f\^\{l-1\}\)'|\\sigma'\(z\^\{l\}\)|" + _OWN_NAME + r"'\(z\^\{\(l\)\}\)) = "
+)
+
+
+def _own(source: str) -> bool:
+    """The row names a hidden activation other than the notation's letter: at l = L the
+    output's own activation applies (a counterexample, not a shape mismatch)."""
+    return bool(re.match(r"^(\\operatorname\{\w+\}|\\tanh)'", source))
 
 
 def _parse(words: list[str]):
@@ -71,11 +80,13 @@ def _network_of(document: str):
 
 def _known(step, net) -> str | None:
     source = step.source
-    if HIDDEN_ONLY.search(source) and "shape mismatch" in step.method:
+    if HIDDEN_ONLY.search(source) and ("shape mismatch" in step.method or _own(source)):
         return "an activation-derivative identity for hidden layers, written for every l"
-    if HIDDEN_FORWARD.search(source) and "counterexample" in step.method:
-        # Nielsen's matrix form names the hidden activation (ReLU, never sigma): at l = L the
-        # output's own activation applies, which the row does not say (a writer-side gap)
+    differ = net.activation(1).name != net.activation(net.L).name
+    if HIDDEN_FORWARD.search(source) and "counterexample" in step.method and differ:
+        # Nielsen's and Ng's matrix forms name the hidden activation (ReLU, never sigma or g),
+        # and the output layer's own row follows: the hidden row at l = L is the
+        # output's activation, which the row does not exclude (a writer-side gap)
         return "the forward pass of a hidden layer, written for every l"
     for pattern, why in KNOWN:
         if re.search(pattern, source) and (why != L2_GAP or net.l2 and _misses_l2(step)):

@@ -119,12 +119,15 @@ class GenericPrinter:
         return {"lambda": "\\lambda"}.get(node.name, node.name)
 
     def _activation(self, layer: sympy.Expr | None, derivative: bool) -> str:
-        """The activation of a layer (or its derivative): the notation's letter, or in
-        Nielsen's notation the layer's own activation where the style knows it."""
-        if self.style.activations and self.style.notation == "nielsen":
+        """The activation of a layer (or its derivative): the notation's letter, or, where the
+        style knows it, the layer's own activation: Nielsen's sigma and Ng's g are the logistic
+        function, so a layer with another activation is named by it (ReLU is never sigma or
+        g); Wikipedia's f^l already names each layer's own function."""
+        if self.style.activations and self.style.notation in ("nielsen", "ng"):
             hidden, output = self.style.activations
             name = output if layer == DEPTH else hidden
-            return name + ("'" if derivative else "")
+            if self.style.notation != "ng" or name != "\\sigma":
+                return name + ("'" if derivative else "")
         return nt.activation_tex(self.style.notation, self.label("a", layer), derivative)
 
     def _fprime_argument(self, node: mx.FPrime) -> str:

@@ -20,6 +20,7 @@ from symbp.derive.steps import Rule
 from symbp.latex.concrete import cost_name, example_cost, steps_block, to_latex
 from symbp.latex.printer_styles import style_for
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Table, Text
+from symbp.latex.writeup_symbols import activation_item
 
 GENERIC_LAYER, GENERIC_ROW, GENERIC_COL = sympy.symbols("l j k")
 
@@ -108,6 +109,12 @@ def setting(
         f"the elementwise product is written ${_elementwise(notation_name, hadamard)}$.",
         bias_rule,
     ]
+    labels = [(str(notation.layer_label(k, notation_name)), net.activation(k)) for k in
+              range(1, net.L + 1)]  # fmt: skip
+    hidden = net.activation(1) if net.L > 1 else net.activation(net.L)
+    item = activation_item(notation_name, hidden, net.activation(net.L), labels)
+    if item:
+        items.append(item)
     if any(value.has(sympy.Heaviside) for value in der.deltas.values()):
         items.append(
             "$[z > 0]$ is 1 where $z > 0$ and 0 elsewhere (an Iverson bracket): ReLU's "

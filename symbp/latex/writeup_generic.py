@@ -87,7 +87,10 @@ def split_equation(latex: str) -> tuple[str, str]:
 def printed(gder: GenericDerivation, name: str, notation_name: str, hadamard: str) -> str:
     """One matrix-form result, printed as the notation's source writes it."""
     return print_node(
-        gder.equations[name], notation_name, _wikipedia_style(notation_name, hadamard)
+        gder.equations[name],
+        notation_name,
+        _wikipedia_style(notation_name, hadamard),
+        **activation_names(gder),
     )
 
 
@@ -142,10 +145,33 @@ def matrix_rows(
         if name not in gder.equations:
             continue
         node = gder.equations[name]
+        if name == "forward_a" and _own_names_differ(names, notation_name):
+            rows += _forward_rows(node, notation_name, style, names, what)
+            continue
         lhs, rhs = split_equation(print_node(node, notation_name, style, **names))
         if notation_name == "nielsen" and name in NIELSEN_NUMBER:
             what = f"{NIELSEN_NUMBER[name]}: {what[4:]}"
         rows.append((lhs, rhs, what))
+    return rows
+
+
+def _own_names_differ(names: dict, notation_name: str) -> bool:
+    """The notation names each layer's activation (Nielsen, Ng) and hidden and output differ."""
+    hidden, output = names.get("activations", ("", ""))
+    return notation_name in ("nielsen", "ng") and hidden != output
+
+
+def _forward_rows(
+    node: mx.Equation, notation_name: str, style: str | None, names: dict, what: str
+) -> list[tuple[str, str, str]]:
+    """The activation of a hidden layer and of the output layer, each by its own name."""
+    rows = []
+    for equation, where in (
+        (node, "of a hidden layer"),
+        (mx.substitute(node, {mx.LAYER: mx.DEPTH}), "of the output layer"),
+    ):
+        lhs, rhs = split_equation(print_node(equation, notation_name, style, **names))
+        rows.append((lhs, rhs, f"{what} {where}"))
     return rows
 
 

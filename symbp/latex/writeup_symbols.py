@@ -9,6 +9,7 @@ $\\cdot$ is written for both the matrix product and the elementwise product, as 
 
 from __future__ import annotations
 
+from symbp.activations import Activation
 from symbp.derive import matrix as mx
 from symbp.derive.generic import GenericDerivation
 from symbp.latex.printer import GenericPrinter, style_for
@@ -34,6 +35,46 @@ def _hadamard_item(notation_name: str, hadamard: str | None) -> str:
     )
 
 
+def activation_item(
+    notation_name: str,
+    hidden: Activation,
+    output: Activation,
+    layers: list[tuple[str, Activation]] | None = None,
+) -> str | None:
+    """What the notation's activation letter means here: Wikipedia's ``f^l`` is each layer's
+    own function (``layers``: the label and activation of every layer of a sized network);
+    Ng's ``g`` is the sigmoid, and a layer with another activation is named by it.
+
+    >>> from symbp.activations import get_activation
+    >>> item = activation_item("ng", get_activation("relu"), get_activation("sigmoid"))
+    >>> item.split("; ")[1]
+    'a layer with another activation is named by it: $\\\\operatorname{ReLU}$ (relu).'
+    """
+    if notation_name == "wikipedia":
+        if layers:
+            pairs = ", ".join(f"$f^{{{label}}} = {act.latex}$" for label, act in layers)
+        else:
+            pairs = (
+                f"${hidden.latex}$ ({hidden.name}) in the hidden layers and "
+                f"$f^{{L}} = {output.latex}$ ({output.name}) in the output layer"
+            )
+        return (
+            "$f^{l}$ is the activation of layer $l$ and $(f^{l})'$ its derivative, taken at "
+            f"$z^{{l}}$: here {pairs}."
+        )
+    if notation_name != "ng":
+        return None
+    text = "$g = \\sigma$ is the sigmoid, as in Ng's notes"
+    others = []
+    for act in [a for _, a in layers] if layers else (hidden, output):
+        if act.name != "sigmoid" and act.elementwise and act.name not in [a.name for a in others]:
+            others.append(act)
+    if others:
+        shown = ", ".join(f"${a.latex}$ ({a.name})" for a in others)
+        text += f"; a layer with another activation is named by it: {shown}"
+    return text + "."
+
+
 def symbol_items(
     gder: GenericDerivation, notation_name: str, hadamard: str | None = None
 ) -> list[str]:
@@ -56,6 +97,10 @@ def symbol_items(
             "$z^{l}_j$ on its diagonal and 0 elsewhere: multiplying by it is the elementwise "
             "product with those derivatives."
         )
+    if gder.spec is not None:
+        item = activation_item(notation_name, gder.spec[0], gder.spec[1])
+        if item:
+            items.append(item)
     if notation_name == "ng":
         items.append(
             "$s_l$ is the number of units in layer $l$, not counting the bias unit; "
