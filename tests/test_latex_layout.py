@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from symbp.check.report import check_text
 from symbp.check.split import extract_steps
 from symbp.cli import build_parser, network_from_args
 from symbp.latex import tex_layout, writeup_cli
+from tests.latex_tools import pdflatex
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_TEX = (
@@ -31,16 +31,7 @@ OVERFULL = re.compile(r"Overfull \\hbox \(([\d.]+)pt too wide\)[^\n]*")
 
 def _overfull(folder: Path, text: str) -> list[str]:
     """Every overfull hbox wider than 1 pt that pdflatex reports for the document ``text``."""
-    (folder / "w.tex").write_text(text, encoding="utf-8")
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "w.tex"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout[-2000:]
-    log = (folder / "w.log").read_text(errors="replace")
+    log = pdflatex(folder, text)
     return [m.group(0) for m in OVERFULL.finditer(log) if float(m.group(1)) > 1.0]
 
 

@@ -5,7 +5,6 @@ Markdown, LaTeX (compiled with pdflatex where it is installed) and JSON."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -19,6 +18,7 @@ from symbp.derive.layer_index_proof import StepNotProved, prove_step
 from symbp.latex.writeup_layers import render_layers
 from symbp.layers.spec import parse_net
 from symbp.model import layered_network
+from tests.latex_tools import needs_pdflatex, pdflatex
 
 LAYERS = [
     ("conv2d(2,3,relu)", (1, 5, 5)),
@@ -84,17 +84,9 @@ def test_markdown_names_every_layer_in_the_notation(notation: str) -> None:
     assert "Over a batch this is `correlate_input_delta(X, DZ, k, stride, padding)`" in text
 
 
+@needs_pdflatex
 def test_latex_compiles(tmp_path: Path) -> None:
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed (Debian: texlive-latex-base, texlive-latex-extra)")
-    tex = tmp_path / "net.tex"
-    tex.write_text(render_layers(layered_network(*NET), "wikipedia", "latex"))
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-2000:]
-    assert "! " not in run.stdout
+    pdflatex(tmp_path, render_layers(layered_network(*NET), "wikipedia", "latex"), "net.tex")
 
 
 def test_the_command_writes_json_and_refuses_o_for_it(tmp_path: Path) -> None:

@@ -3,8 +3,6 @@ from the rnn's own index-form forward equation, every step proved on a 3-step in
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from symbp.latex.writeup_layers import render_layers
 from symbp.layers import index as ix
 from symbp.layers.spec import parse_net
 from symbp.model import layered_network
+from tests.latex_tools import needs_pdflatex, pdflatex
 
 NET = ("4x2", "rnn(3,tanh) last dense(2,softmax)", "cce")
 
@@ -65,17 +64,9 @@ def test_markdown_prints_bptt_in_the_notation(notation: str) -> None:
     assert "\\delta^{2}_{t + 1,i}" in text if notation == "nielsen" else "t + 1" in text
 
 
+@needs_pdflatex
 def test_latex_compiles(tmp_path: Path) -> None:
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed (Debian: texlive-latex-base, texlive-latex-extra)")
-    tex = tmp_path / "rnn.tex"
-    tex.write_text(render_layers(layered_network(*NET), "nielsen", "latex"))
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-2000:]
-    assert "! " not in run.stdout
+    pdflatex(tmp_path, render_layers(layered_network(*NET), "nielsen", "latex"), "rnn.tex")
 
 
 def test_the_product_of_jacobians_is_derived_and_a_wrong_one_refused(form: li.LayerForm) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 
 import pytest
 
@@ -15,6 +14,7 @@ from symbp.latex import writeup
 from symbp.latex.concrete import to_latex
 from symbp.losses import fitting_pairs
 from symbp.notation import NOTATIONS
+from tests.latex_tools import pdflatex
 
 XOR = symbp.network([2, 2, 1], "sigmoid", "sigmoid", "bce")
 SECTIONS = (
@@ -115,15 +115,7 @@ def test_cli_prints_latex_to_stdout(capsys):
 
 def _compile(folder, text: str) -> None:
     """pdflatex must compile the document without an error."""
-    (folder / "w.tex").write_text(text)
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "w.tex"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout[-2000:]
+    pdflatex(folder, text)
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")

@@ -1,0 +1,28 @@
+"""pdflatex for the tests: compile a document in a folder, fail on any LaTeX error, and return
+the log (the layout tests read its overfull boxes). Tests that call it skip where pdflatex is
+missing (``needs_pdflatex``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+needs_pdflatex = pytest.mark.skipif(
+    shutil.which("pdflatex") is None,
+    reason="pdflatex is not installed (Debian: texlive-latex-base, texlive-latex-extra)",
+)
+
+
+def pdflatex(folder: Path, text: str, name: str = "w.tex") -> str:
+    """Compile ``text`` as ``folder/name``; the run must succeed with no error; its log."""
+    (folder / name).write_text(text, encoding="utf-8")
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name],
+        cwd=folder, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "\n! " not in run.stdout, run.stdout[-2000:]
+    return (folder / name).with_suffix(".log").read_text(errors="replace")
