@@ -318,6 +318,8 @@ class LayeredForward:
     layers: list[LayerData]
     equations: Equations
     loss: sympy.Expr
+    batched: bool = False
+    """True when the arrays carry a batch axis 0 (a network with a batch layer)."""
 
     @property
     def definitions(self) -> list[tuple[sympy.Symbol, sympy.Expr]]:
@@ -344,6 +346,8 @@ def layered_forward(net: LayeredNetwork) -> LayeredForward:
     >>> fwd.definitions[0]
     (z1[0], W1[0,0]*x[0] + W1[0,1]*x[1] + W1[0,2]*x[2] + b1[0])
     """
+    if any(layer.batch for layer in net.layers):
+        return _batched_forward(net)
     eq = Equations()
     x = eq.inputs("x", net.input_shape)
     y = eq.inputs("y", net.shapes[-1])
@@ -356,3 +360,40 @@ def layered_forward(net: LayeredNetwork) -> LayeredForward:
         layers.append(data)
         current = data.output
     return LayeredForward(net, x, y, layers, eq, net.loss(list(current), list(y)))
+
+
+BATCH_INSTANCE = 3
+"""Examples of a batched instance: a layer that couples the examples (batch norm) is derived and
+proved over a batch of this many. The compact form's coefficient 1/m makes the proof exact for
+this m; the trainers at other m are compared with torch.autograd."""
+
+
+def _batched_forward(net: LayeredNetwork) -> LayeredForward:
+    """The forward equations of a batch of m examples: every layer that acts on one example
+    writes its equations once per example (names prefixed by the example, parameters shared);
+    a batch layer writes its own over the whole batch. Arrays carry the batch as axis 0."""
+    m = max(net.examples, BATCH_INSTANCE)
+    eq = Equations()
+    x = eq.inputs("x", (m, *net.input_shape))
+    y = eq.inputs("y", (m, *net.shapes[-1]))
+    current, layers = x, []
+    for position, layer in enumerate(net.layers, start=1):
+        if net.pieces and position > 1:
+            current = eq.inputs(f"x{position}", (m, *net.pieces[position - 1]))
+        data = LayerData(position, layer, current.shape[1:])
+        if layer.batch:
+            layer.equations(eq, data, current)
+        else:
+            parts = []
+            for e in range(m):
+                eq.prefix = (e,)
+                part = LayerData(position, layer, current.shape[1:])
+                layer.equations(eq, part, current[e])
+                parts.append(part)
+            eq.prefix = ()
+            data.parameters = parts[0].parameters
+            data.arrays = {r: numpy.stack([p.arrays[r] for p in parts]) for r in parts[0].arrays}
+        layers.append(data)
+        current = data.output
+    loss = sympy.Add(*[net.loss(list(current[e]), list(y[e])) for e in range(m)])
+    return LayeredForward(net, x, y, layers, eq, loss, batched=True)

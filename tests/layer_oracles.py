@@ -8,7 +8,7 @@ import sympy
 
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
-from symbp.layers.norm import LayerNorm
+from symbp.layers.norm import BatchNorm, LayerNorm
 from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten, Last
@@ -75,6 +75,9 @@ def torch_loss_and_gradients(net: LayeredNetwork, params: dict, X: np.ndarray, Y
         elif isinstance(layer, LayerNorm):
             gamma, beta = p[f"gamma{position}"], p[f"beta{position}"]
             a = F.layer_norm(a, (a.shape[-1],), gamma, beta, eps=1e-5)
+        elif isinstance(layer, BatchNorm):  # training mode: the batch's own statistics
+            gamma, beta = p[f"gamma{position}"], p[f"beta{position}"]
+            a = F.batch_norm(a, None, None, gamma, beta, training=True, eps=1e-5)
         elif isinstance(layer, MeanPool):
             a = a.mean(dim=1)
         elif isinstance(layer, Flatten):

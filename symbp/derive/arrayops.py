@@ -238,6 +238,27 @@ def spread_over_time(X, D):
     return np.repeat(D[:, None], X.shape[1], axis=1) / X.shape[1]
 
 
+def batch_mean(X):
+    """The mean of every feature over the m examples of the batch (axis 0 kept)."""
+    return X.sum(axis=0, keepdims=True) / X.shape[0]
+
+
+def batch_variance(X, MU):
+    """The biased variance of every feature over the batch: the mean of (x - mu)**2."""
+    C = X - MU
+    return (C * C).sum(axis=0, keepdims=True) / X.shape[0]
+
+
+def batch_normalised_input_grad(D, gamma, XHAT, SIGMA):
+    """dx = (gamma / (m sigma)) (m delta - sum delta - x_hat sum(delta x_hat)), sums over the batch.
+
+    The compact input gradient of a normalisation over the m examples (batch norm's)."""
+    m = D.shape[0]
+    total = D.sum(axis=0, keepdims=True)
+    along = (D * XHAT).sum(axis=0, keepdims=True)
+    return gamma * (m * D - total - XHAT * along) / (m * SIGMA)
+
+
 def skip_add(X, F):
     """a = x + f(x): the skip connection around an inner layer's output f."""
     return X + F
@@ -283,12 +304,12 @@ def normalised_input_grad(D, gamma, XHAT, SIGMA):
 BACKWARD = (
     matmul, outer_sum, row_sum, channel_sum, identity, shifted_matmul, shifted_outer_sum,
     full_convolution, correlate_input_delta, scatter_to_argmax, spread_mean, spread_over_time,
-    weighted_row_sum, normalised_input_grad,
+    weighted_row_sum, normalised_input_grad, batch_normalised_input_grad,
 )  # fmt: skip
 """The array forms tried against a derived gradient (of a layer's input or a parameter)."""
 
 FORWARD = (
     affine, recurrent_affine, correlate, max_pool, avg_pool, time_mean,
-    feature_mean, feature_variance, normalise, scale_shift, skip_add,
+    feature_mean, feature_variance, normalise, scale_shift, skip_add, batch_mean, batch_variance,
 )  # fmt: skip
 """The array forms tried against a layer's forward equations."""

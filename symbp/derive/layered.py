@@ -112,9 +112,10 @@ def _index_uses(fwd: LayeredForward) -> dict[sympy.Symbol, list[tuple[sympy.Symb
         elif u in activation_of:  # softmax: every a_i reads every z_j
             act, _, _ = activation_of[u]
             data = next(d for d in fwd.layers if u in set(d.arrays["a"].flat))
-            outputs = list(data.arrays["a"].flat)
+            rows = list(zip(_rows(data.arrays["a"]), _rows(data.arrays["z"]), strict=True))
+            outputs, zs = next((a, z) for a, z in rows if u in a)  # one example's units
             i = outputs.index(u)
-            for j, z in enumerate(data.arrays["z"].flat):
+            for j, z in enumerate(zs):
                 uses[z].append((u, act.jacobian_in_outputs(outputs, i, j)))
         else:
             linear = all(
@@ -136,9 +137,20 @@ def _output_delta(der: LayeredDerivation) -> None:
     """dC/dz of the last layer from the loss and its activation, simplified (a - y & co)."""
     fwd = der.forward
     last = fwd.layers[-1]
+    rows = zip(_rows(last.arrays["a"]), _rows(last.arrays["z"]), _rows(fwd.y), strict=True)
+    for outputs, zs, y in rows:  # one example at a time
+        _example_output_delta(der, outputs, zs, y)
+
+
+def _rows(array: np.ndarray) -> list[list[sympy.Symbol]]:
+    """An example's units, one list per example (one list unless the arrays are batched)."""
+    return [list(row) for row in array.reshape(-1, array.shape[-1])]
+
+
+def _example_output_delta(der: LayeredDerivation, outputs: list, zs: list, y: list) -> None:
+    fwd = der.forward
+    last = fwd.layers[-1]
     act = last.layer.activation()
-    outputs, zs = list(last.arrays["a"].flat), list(last.arrays["z"].flat)
-    y = list(fwd.y.flat)
     for j, z in enumerate(zs):
         terms = []
         for i, a in enumerate(outputs):

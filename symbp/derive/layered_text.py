@@ -55,6 +55,12 @@ def report(net: LayeredNetwork) -> str:
     steps = recognise(der)
     lines = [f"network {net.describe()}", "shapes: " + " -> ".join(map(shape_text, net.shapes))]
     lines.append(instance_statement(der))
+    if der.forward.batched:
+        m = der.forward.x.shape[0]
+        lines.append(
+            f"derived over a batch of m = {m} examples: a batch layer couples them, so the loss "
+            f"is a function of the whole batch (C = the sum of the m examples' losses)"
+        )
     for data in der.forward.layers:
         lines.append(f"\nlayer {data.position}: {data.layer.spec()}")
         for step in (s for s in steps if s.position == data.position):

@@ -64,6 +64,10 @@ ROLES = {"D": ("DZ", "DA"), "X": ("X",), "H": ("A",), "W": ("W", "Wx", "Wh")}
 STATIC = ("k", "stride", "padding")
 
 
+_BATCHED = [False]
+"""Whether the instance being recognised carries its batch as axis 0 (set by recognise)."""
+
+
 class RecognitionError(SymbpError):
     """A derived quantity that no array operation matches (compile refuses to print it)."""
 
@@ -99,14 +103,17 @@ def _atoms(array: np.ndarray) -> np.ndarray:
 
 
 def _operands(der: LayeredDerivation, data: LayerData) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {"X": data.arrays["x"][None]}
+    def batch(array: np.ndarray) -> np.ndarray:  # axis 0 holds the examples
+        return array if der.forward.batched else array[None]
+
+    out: dict[str, np.ndarray] = {"X": batch(data.arrays["x"])}
     if "z" in data.arrays:
-        out["Z"] = data.arrays["z"][None]
-        out["DZ"] = np.vectorize(grad_symbol, otypes=[object])(data.arrays["z"])[None]
+        out["Z"] = batch(data.arrays["z"])
+        out["DZ"] = batch(np.vectorize(grad_symbol, otypes=[object])(data.arrays["z"]))
     for role in _intermediates(data):  # mu, var, sigma, x_hat of a normalisation
-        out[role.upper()] = data.arrays[role][None]
-    out["A"] = data.arrays["a"][None]
-    out["DA"] = np.vectorize(grad_symbol, otypes=[object])(data.arrays["a"])[None]
+        out[role.upper()] = data.arrays[role] if data.layer.batch else batch(data.arrays[role])
+    out["A"] = batch(data.arrays["a"])
+    out["DA"] = batch(np.vectorize(grad_symbol, otypes=[object])(data.arrays["a"]))
     for key, array in data.parameters.items():
         out[key[: -len(str(data.position))]] = array
     return out
@@ -170,7 +177,7 @@ class _Prover:
 
 
 def _match(name, derived, candidates, prover, position, text_of, batch=True) -> ArrayStep:
-    if batch:
+    if batch and not _BATCHED[0]:
         derived = derived[None]  # batch quantities: the instance is one example (m = 1)
     derived = prover.expanded(derived)
     for group in (1, 2):
@@ -224,6 +231,7 @@ def _first_line(function) -> str:
 def recognise(der: LayeredDerivation) -> list[ArrayStep]:
     """Every layer's forward and backward in array form, each proved; stored on ``der``."""
     prover = _Prover()
+    _BATCHED[0] = der.forward.batched
     definitions = dict(der.forward.definitions)
     steps: list[ArrayStep] = []
     last = der.forward.layers[-1].position
@@ -250,7 +258,8 @@ def recognise(der: LayeredDerivation) -> list[ArrayStep]:
                 names = {A: data.arrays["a"], Z: z, Y: der.forward.y}
                 steps.append(_elementwise(der, data, derived, names, p, "dz"))
             else:
-                names = {DA: ops["DA"][0], A: data.arrays["a"], Z: z, X: data.arrays["x"]}
+                delta = ops["DA"] if _BATCHED[0] else ops["DA"][0]
+                names = {DA: delta, A: data.arrays["a"], Z: z, X: data.arrays["x"]}
                 if data.arrays["x"].shape != z.shape:
                     del names[X]
                 steps.append(_elementwise(der, data, der.part(p, z), names, p, "dz"))

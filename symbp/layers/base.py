@@ -76,6 +76,8 @@ class Equations:
         self.definitions: list[tuple[sympy.Symbol, sympy.Expr]] = []
         self.defined_by: dict[sympy.Symbol, int] = {}
         self.parameters: dict[str, np.ndarray] = {}
+        self.prefix: tuple[int, ...] = ()
+        """Indices put before every defined name (the example e of a batched instance)."""
 
     def inputs(self, name: str, shape: Shape) -> np.ndarray:
         """Symbols without a definition (the input x, the targets y)."""
@@ -84,6 +86,8 @@ class Equations:
     def parameter(self, position: int, role: str, shape: Shape) -> np.ndarray:
         """The parameter array ``{role}{position}`` (``W1``, ``Wh2``, ``b3``)."""
         key = f"{role}{position}"
+        if key in self.parameters:  # shared by every example of a batched instance
+            return self.parameters[key]
         self.parameters[key] = symbol_array(key, shape)
         return self.parameters[key]
 
@@ -92,6 +96,7 @@ class Equations:
     ) -> np.ndarray:
         """New symbols ``{role}{position}[at..., i...]``, each defined as the entry of values."""
         values = np.asarray(values, dtype=object)
+        at = self.prefix + at
         out = np.empty(values.shape, dtype=object)
         for idx in itertools.product(*(range(n) for n in values.shape)):
             name = f"{role}{position}[{','.join(map(str, at + idx))}]"
@@ -116,6 +121,9 @@ class LayerKind:
 
     kind = ""
     signature = ""
+    batch = False
+    """True for a layer whose equations couple the examples of a batch (batch norm): the
+    network is then derived over m >= 2 examples (:func:`symbp.model.layered_forward`)."""
 
     def output_shape(self, shape: Shape) -> Shape:
         raise NotImplementedError

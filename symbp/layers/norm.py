@@ -72,3 +72,49 @@ class LayerNorm(LayerKind):
     def small_input(self, shape: Shape) -> Shape:
         """3 features (2 positions of a sequence: every position is alike)."""
         return (*(min(n, 2) for n in shape[:-1]), min(shape[-1], 3))
+
+
+@dataclass(frozen=True)
+class BatchNorm(LayerKind):
+    """``batchnorm``: normalisation of every feature over the m examples of the batch with the
+    batch's own statistics, as torch.nn.BatchNorm1d(n) in training mode (no running averages):
+    mu_j = (1/m) sum_e x_{e,j}, var_j biased, sigma_j = sqrt(var_j + eps),
+    a_{e,j} = gamma_j (x_{e,j} - mu_j) / sigma_j + beta_j. The loss is then a function of the
+    whole batch: the network is derived over a batch (``batch = True``).
+
+    >>> BatchNorm().output_shape((4,))
+    (4,)
+    """
+
+    kind = "batchnorm"
+    signature = "batchnorm (no arguments) on a vector of features"
+    batch = True
+
+    def spec(self) -> str:
+        return "batchnorm"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.need(shape, 1, "a vector of features")
+        return shape
+
+    def parameter_shapes(self, shape: Shape, position: int) -> dict[str, Shape]:
+        return {f"gamma{position}": (shape[-1],), f"beta{position}": (shape[-1],)}
+
+    def equations(self, eq: Equations, data: LayerData, x: np.ndarray) -> None:
+        """``x`` is the whole batch (m, n)."""
+        p, (m, n) = data.position, x.shape
+        gamma = eq.parameter(p, "gamma", (n,))
+        beta = eq.parameter(p, "beta", (n,))
+        data.parameters.update({f"gamma{p}": gamma, f"beta{p}": beta})
+        data.arrays["x"] = x
+        mu = data.arrays["mu"] = eq.define(p, "mu", _rows([sympy.Add(*c) / m for c in x.T], (1, n)))
+        centred = (x - mu).T
+        squares = [sympy.Add(*[c**2 for c in col]) / m for col in centred]
+        var = data.arrays["var"] = eq.define(p, "var", _rows(squares, (1, n)))
+        roots = [sympy.sqrt(v + EPS) for v in var.flat]
+        sigma = data.arrays["sigma"] = eq.define(p, "sigma", _rows(roots, (1, n)))
+        xhat = data.arrays["xhat"] = eq.define(p, "xhat", (x - mu) / sigma)
+        data.arrays["a"] = eq.define(p, "a", xhat * gamma + beta)
+
+    def small_input(self, shape: Shape) -> Shape:
+        return (min(shape[0], 3),)

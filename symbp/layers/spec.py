@@ -12,7 +12,7 @@ Grammar::
 >>> parse_net("conv3d(8,3)")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-symbp.errors.SpecError: unknown layer 'conv3d'; known: avgpool1d, avgpool2d, conv1d, conv2d, ...
+symbp.errors.SpecError: unknown layer 'conv3d'; known: avgpool1d, avgpool2d, batchnorm, conv1d, ...
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from symbp.errors import SpecError
 from symbp.layers.base import LayerKind
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
-from symbp.layers.norm import LayerNorm
+from symbp.layers.norm import BatchNorm, LayerNorm
 from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten, Last
@@ -191,7 +191,7 @@ for _name, _builder in [
     ("avgpool1d", _pool(1, "avg")), ("avgpool2d", _pool(2, "avg")),
     ("flatten", _plain(Flatten)), ("last", _plain(Last)),
     ("residual", _residual), ("rnn", _rnn), ("meanpool", _plain(MeanPool)),
-    ("layernorm", _plain(LayerNorm)),
+    ("layernorm", _plain(LayerNorm)), ("batchnorm", _plain(BatchNorm)),
 ]:  # fmt: skip
     LAYERS.register(_name, _builder)
 
