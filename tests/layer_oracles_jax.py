@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
-from symbp.layers.norm import LayerNorm
+from symbp.layers.norm import BatchNorm, LayerNorm
 from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten, Last
@@ -45,6 +45,10 @@ def jax_cost(net: LayeredNetwork):  # noqa: ANN201 - a jax function
                 var = ((a - mu) ** 2).mean(axis=-1, keepdims=True)
                 normed = (a - mu) / jnp.sqrt(var + 1e-5) * params[f"gamma{p}"] + params[f"beta{p}"]
                 a = a + normed if isinstance(layer, Residual) else normed
+            elif isinstance(layer, BatchNorm):
+                mu = a.mean(axis=0, keepdims=True)
+                var = ((a - mu) ** 2).mean(axis=0, keepdims=True)
+                a = (a - mu) / jnp.sqrt(var + 1e-5) * params[f"gamma{p}"] + params[f"beta{p}"]
             elif isinstance(layer, MeanPool):
                 a = a.mean(axis=1)
             elif isinstance(layer, Residual):

@@ -76,6 +76,12 @@ RECIPES = {
     "normalise": lambda r: ((_image(r, 2, 5, 3), _image(r, 2, 5, 1), 1 + r.random((2, 5, 1))), {}),
     "scale_shift": lambda r: ((_image(r, 2, 5, 3), _image(r, 3), _image(r, 3)), {}),
     "weighted_row_sum": lambda r: ((_image(r, 2, 5, 3), _image(r, 2, 5, 3)), {}),
+    "batch_mean": lambda r: ((_image(r, 6, 3),), {}),
+    "batch_variance": lambda r: ((_image(r, 6, 3), _image(r, 1, 3)), {}),
+    "batch_normalised_input_grad": lambda r: (
+        (_image(r, 6, 3), _image(r, 3), _image(r, 6, 3), 1 + r.random((1, 3))),
+        {},
+    ),
     "normalised_input_grad": lambda r: (
         (_image(r, 2, 5, 3), _image(r, 3), _image(r, 2, 5, 3), 1 + r.random((2, 5, 1))),
         {},

@@ -22,6 +22,7 @@ CASES = [
     ("4", "residual(dense(4,tanh)) dense(2,identity)", "mse"),
     ("5x3", "rnn(4) last dense(2,softmax)", "cce"),
     ("5x4", "dense(6,tanh) layernorm residual(layernorm) meanpool dense(3,softmax)", "cce"),
+    ("4", "dense(5,relu) batchnorm dense(2,sigmoid)", "bce"),
 ]  # fmt: skip
 _DERIVED: dict = {}
 
