@@ -9,12 +9,11 @@ box, which is what keeps it honest.
 >>> round(width(r"a_{1}^{2} + b"))
 30
 >>> for left, right in break_row("C", "= " + " + ".join(["x_{%d} y_{%d}" % (i, i) for i in
-...         range(40)]), 200):
-...     print(repr(left), right[:24])
+...         range(12)]), 200):
+...     print(repr(left), right[:24].rstrip())
 'C' = x_{0} y_{0} + x_{1} y_
-'' \\quad {}+ x_{9} y_{9} + x_{
-'' \\quad {}+ x_{19} y_{19} + x
-'' \\quad {}+ x_{30} y_{30} + x
+'' \\quad {}+ x_{5} y_{5} +
+'' \\quad {}+ x_{10} y_{10}
 """
 
 from __future__ import annotations
