@@ -4,6 +4,7 @@ missing (``needs_pdflatex``)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -26,3 +27,11 @@ def pdflatex(folder: Path, text: str, name: str = "w.tex") -> str:
     assert run.returncode == 0, run.stdout[-2000:]
     assert "\n! " not in run.stdout, run.stdout[-2000:]
     return (folder / name).with_suffix(".log").read_text(errors="replace")
+
+
+OVERFULL = re.compile(r"Overfull \\hbox \(([\d.]+)pt too wide\)[^\n]*")
+
+
+def overfull(log: str, points: float = 1.0) -> list[str]:
+    """The overfull hboxes wider than ``points`` that a pdflatex log reports."""
+    return [m.group(0) for m in OVERFULL.finditer(log) if float(m.group(1)) > points]

@@ -18,7 +18,7 @@ from symbp.derive.layer_index_proof import StepNotProved, prove_step
 from symbp.latex.writeup_layers import render_layers
 from symbp.layers.spec import parse_net
 from symbp.model import layered_network
-from tests.latex_tools import needs_pdflatex, pdflatex
+from tests.latex_tools import needs_pdflatex, overfull, pdflatex
 
 LAYERS = [
     ("conv2d(2,3,relu)", (1, 5, 5)),
@@ -86,7 +86,8 @@ def test_markdown_names_every_layer_in_the_notation(notation: str) -> None:
 
 @needs_pdflatex
 def test_latex_compiles(tmp_path: Path) -> None:
-    pdflatex(tmp_path, render_layers(layered_network(*NET), "wikipedia", "latex"), "net.tex")
+    log = pdflatex(tmp_path, render_layers(layered_network(*NET), "wikipedia", "latex"), "net.tex")
+    assert overfull(log) == []  # the page fits: nothing sticks into the margin
 
 
 def test_the_command_writes_json_and_refuses_o_for_it(tmp_path: Path) -> None:

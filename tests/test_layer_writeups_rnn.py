@@ -15,7 +15,7 @@ from symbp.latex.writeup_layers import render_layers
 from symbp.layers import index as ix
 from symbp.layers.spec import parse_net
 from symbp.model import layered_network
-from tests.latex_tools import needs_pdflatex, pdflatex
+from tests.latex_tools import needs_pdflatex, overfull, pdflatex
 
 NET = ("4x2", "rnn(3,tanh) last dense(2,softmax)", "cce")
 
@@ -66,7 +66,10 @@ def test_markdown_prints_bptt_in_the_notation(notation: str) -> None:
 
 @needs_pdflatex
 def test_latex_compiles(tmp_path: Path) -> None:
-    pdflatex(tmp_path, render_layers(layered_network(*NET), "nielsen", "latex"), "rnn.tex")
+    command = f"symbp derive --input {NET[0]} --net '{NET[1]}' --loss {NET[2]} --format latex"
+    text = render_layers(layered_network(*NET), "nielsen", "latex", command=command)
+    log = pdflatex(tmp_path, text, "rnn.tex")
+    assert overfull(log) == []  # the page fits: nothing sticks into the margin
 
 
 def test_the_product_of_jacobians_is_derived_and_a_wrong_one_refused(form: li.LayerForm) -> None:
