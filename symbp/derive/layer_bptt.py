@@ -37,8 +37,20 @@ J = sympy.IndexedBase("J")
 """J[t, j, k] = dh_{t,j}/dh_{t-1,k}: the Jacobian of one recurrent step."""
 
 
+_DONE: dict[tuple, tuple[list[li.IndexStep], str]] = {}
+
+
 def bptt(form: li.LayerForm) -> tuple[list[li.IndexStep], str]:
-    """The derived Jacobian steps, each proved, and how the unrolled sum was proved."""
+    """The derived Jacobian steps, each proved, and how the unrolled sum was proved; derived
+    once per layer kind and activation (the steps hold for every size, as ``layer_form``'s)."""
+    key = li._signature(form.layer)
+    if key not in _DONE:
+        _DONE[key] = _derive(form)
+    steps, proved = _DONE[key]
+    return list(steps), proved
+
+
+def _derive(form: li.LayerForm) -> tuple[list[li.IndexStep], str]:
     t, o, g2 = ix.TIME, ix.o, ix.g2
     lhs, rhs = form.forward
     target = ix.h[t - 1, g2]
