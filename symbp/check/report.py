@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from symbp import limits
+from symbp.check.layered import check_layered
 from symbp.check.split import extract_steps
 from symbp.check.truth import Truth
 from symbp.check.verdict import Verdict, check_step
@@ -84,17 +85,17 @@ class Report:
 def check_text(document: str, net: Network, notation: str = "wikipedia") -> Report:
     """Check every step of a document against ``net``; raises NothingToCheck if it has none."""
     check_notation(notation)
-    if not isinstance(net, Network):
-        raise SymbpError("symbp check reads derivations of dense networks (--layers) for now")
     if len(document) > limits.MAX_DOCUMENT_BYTES:
         raise SymbpError(
             f"the document has {len(document):,} characters, past the limit of "
             f"{limits.MAX_DOCUMENT_BYTES:,} (symbp.limits.MAX_DOCUMENT_BYTES)"
         )
-    check_symbolic_size(net)
     steps = extract_steps(document)
     if not steps:
         raise NothingToCheck("no display equation with '=' found (use $$...$$ or \\[...\\])")
+    if not isinstance(net, Network):  # a --input/--net network: index-form steps per layer
+        return Report(net, notation, check_layered(steps, net, notation))
+    check_symbolic_size(net)
     truth = Truth.of(net)
     deadline = time.monotonic() + limits.MAX_CHECK_SECONDS
     verdicts = []

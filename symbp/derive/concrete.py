@@ -39,6 +39,13 @@ def _output_identity_holds(activation: Activation) -> bool:
         return False
     t = sympy.Symbol("t", real=True)
     gap = activation.fprime(t) - activation.fprime_in_output(activation.f(t))
+    for point in ("-2.3", "-0.7", "0.4", "1.9"):  # a value off 0 refutes it without simplify
+        try:
+            value = complex(gap.subs(t, sympy.Float(point, 30)).evalf(30))
+        except (TypeError, ValueError):  # not a number there: leave it to simplify
+            continue
+        if abs(value) > 1e-12:
+            return False
     return sympy.simplify(gap) == 0
 
 
