@@ -29,7 +29,7 @@ _SKIP = re.compile(r"(\s|\\[,;:! ]|\\quad|\\qquad|\\left(?![a-zA-Z])|\\right(?![
                    r"\\[bB]ig+[lr]?(?![a-zA-Z])|\\displaystyle|\\limits)+")  # fmt: skip
 _LABEL = re.compile(r"\\(?:text|mbox|textrm)\{[^{}]*\}")  # a step's label: not mathematics
 _GREEK = ("delta", "Delta", "Theta", "theta", "tau", "sigma", "alpha", "beta", "gamma", "mu",
-          "epsilon", "eta", "lambda", "phi", "nu", "rho", "omega")  # fmt: skip
+          "epsilon", "varepsilon", "ell", "eta", "lambda", "phi", "nu", "rho", "omega")  # fmt: skip
 _FUNCTIONS = {"tanh": "tanh", "sigma": "sigma", "exp": "exp", "log": "log", "ln": "log"}
 _PRODUCT = ("\\cdot", "\\times", "\\odot", "\\circ", "*")
 _RELATIONS = (("\\neq", "!="), ("\\ne", "!="), ("\\leq", "<="), ("\\le", "<="), ("\\geq", ">="),
@@ -37,8 +37,12 @@ _RELATIONS = (("\\neq", "!="), ("\\ne", "!="), ("\\leq", "<="), ("\\le", "<="), 
 
 
 class _Reader:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, plain: frozenset = frozenset()) -> None:
         self.text, self.pos = _LABEL.sub(lambda m: " " * len(m.group(0)), text), 0
+        self.plain = plain  # function names read as plain names (batch norm's sigma)
+
+    def sub(self, text: str) -> tuple:
+        return read_index_side(text, self.plain)
 
     def fail(self, why: str):
         raise Unreadable(f"unreadable at character {self.pos}: {why}")
@@ -101,6 +105,9 @@ class _Reader:
         while True:
             if any(self.take(p) for p in _PRODUCT):
                 factors.append(self.factor())
+            elif self.take("/"):
+                factors = [("div", factors[0] if len(factors) == 1 else ("mul", tuple(factors)),
+                            self.factor())]  # fmt: skip
             elif self.starts_factor():
                 factors.append(self.factor())
             else:
@@ -110,7 +117,7 @@ class _Reader:
     def starts_factor(self) -> bool:
         self.skip()
         rest = self.text[self.pos :]
-        if not rest or rest[0] in "+-=)]},&^_<>" or rest.startswith(("\\right", "\\\\")):
+        if not rest or rest[0] in "+-=)]},&^_<>/" or rest.startswith(("\\right", "\\\\")):
             return False
         if any(rest.startswith(token) for token, _ in _RELATIONS):
             return False
@@ -119,7 +126,7 @@ class _Reader:
     def factor(self) -> tuple:
         base = self.primary()
         if self.take("^"):
-            base = ("pow", base, read_index_side(self.group("a power needs an exponent")))
+            base = ("pow", base, self.sub(self.group("a power needs an exponent")))
         return base
 
     def primary(self) -> tuple:
@@ -142,20 +149,25 @@ class _Reader:
             return self.iverson()
         if self.take("{"):
             self.pos -= 1
-            return read_index_side(self.group("a group"))
+            return self.sub(self.group("a group"))
+        if self.take("\\sqrt"):
+            return ("pow", self.sub(self.group("a square root needs {its argument}")),
+                    ("div", ("num", "1"), ("num", "2")))  # fmt: skip
         for name, function in _FUNCTIONS.items():
+            if name in self.plain:
+                continue
             if self.take("\\" + name) or (name == "tanh" and self.take("\\operatorname{tanh}")):
                 return self.function(function)
         if self.peek("e^") or self.peek("\\exp"):
             self.pos += 1
             self.expect("^", "e needs an exponent")
-            return ("func", "exp", read_index_side(self.group("e^ needs an exponent")))
+            return ("func", "exp", self.sub(self.group("e^ needs an exponent")))
         return self.atom()
 
     def function(self, name: str) -> tuple:
         power = None
         if self.take("^"):
-            power = read_index_side(self.group("a power needs an exponent"))
+            power = self.sub(self.group("a power needs an exponent"))
         self.skip()
         if self.peek("{") or self.peek("("):
             arg = self.primary()
@@ -170,9 +182,9 @@ class _Reader:
             self.fail("a \\frac needs {numerator}{denominator}")
         num, den = self.group("a numerator"), self.group("a denominator")
         if num.lstrip().startswith("\\partial") and den.lstrip().startswith("\\partial"):
-            top = read_index_side(num.lstrip()[len("\\partial") :])
-            return ("d", top, read_index_side(den.lstrip()[len("\\partial") :]))
-        return ("div", read_index_side(num), read_index_side(den))
+            top = self.sub(num.lstrip()[len("\\partial") :])
+            return ("d", top, self.sub(den.lstrip()[len("\\partial") :]))
+        return ("div", self.sub(num), self.sub(den))
 
     def sum(self) -> tuple:
         if not self.take("_"):
@@ -183,10 +195,11 @@ class _Reader:
             name, lower = below.split("=", 1)
             if above is None:
                 self.fail("a sum from a lower limit needs an upper one")
-            limits = ((_name(name), read_index_side(lower), read_index_side(above)),)
+            limits = ((_name(name), self.sub(lower), self.sub(above)),)
         else:
             limits = tuple((_name(n), None, None) for n in below.split(",") if n.strip())
-        return ("sum", limits, self.term())
+        body = ("neg", self.term()) if self.take("-") else self.term()  # \sum_i -2 x_i
+        return ("sum", limits, body)
 
     def iverson(self) -> tuple:
         left = self.expr()
@@ -203,9 +216,16 @@ class _Reader:
         if not found:
             self.fail(f"cannot read {self.text[self.pos : self.pos + 12]!r}")
         name = next(g for g in found.groups() if g)
-        if found.group(2) and name not in _GREEK and name != "partial":
+        if name == "hat":  # \hat{x}: the name hat_x
+            self.pos = found.end()
+            inner = self.sub(self.group("a \\hat needs {its letter}"))
+            if inner[0] != "atom" or inner[4] or inner[2]:
+                self.fail("a \\hat is read over a single name: \\hat{x}_i")
+            name, found = "hat_" + inner[1], None
+        elif found.group(2) and name not in _GREEK and name != "partial":
             self.fail(f"unknown command \\{name}")
-        self.pos = found.end()
+        if found is not None:
+            self.pos = found.end()
         while self.text.startswith("'", self.pos):
             name, self.pos = name + "'", self.pos + 1
         sub = sup = None
@@ -216,7 +236,7 @@ class _Reader:
             elif sup is None and self.text.startswith("^", self.pos):
                 self.pos += 1
                 sup = self.group("a superscript")
-        indices = tuple(read_index_side(i) for i in _split(sub)) if sub is not None else ()
+        indices = tuple(self.sub(i) for i in _split(sub)) if sub is not None else ()
         return ("atom", name, _label(sup), "", indices)
 
     def subscripted(self, node: tuple) -> tuple:
@@ -224,7 +244,7 @@ class _Reader:
         if not self.text.startswith("_", self.pos):
             return node
         self.pos += 1
-        indices = tuple(read_index_side(i) for i in _split(self.group("a subscript")))
+        indices = tuple(self.sub(i) for i in _split(self.group("a subscript")))
         inner = node[1]
         if inner[0] != "atom":
             self.fail("only a named matrix such as (W_x) takes a subscript after parentheses")
@@ -262,9 +282,10 @@ def _flat(node: tuple) -> str:
     return node[1] if node[0] == "atom" and not node[4] else ""
 
 
-def read_index_side(text: str) -> tuple:
-    """The tree of one side; Unreadable (with where and why) if it is not in the language."""
-    reader = _Reader(text)
+def read_index_side(text: str, plain: frozenset = frozenset()) -> tuple:
+    """The tree of one side; Unreadable (with where and why) if it is not in the language.
+    Function names in ``plain`` (``sigma``) are read as names."""
+    reader = _Reader(text, plain)
     tree = reader.expr()
     reader.skip()
     if reader.pos != len(text):

@@ -24,10 +24,12 @@ from symbp.check.index_reader import read_index_side
 from symbp.check.layered_gap import counterexample, exists_at, gap_of
 from symbp.check.layered_mistakes import mistakes
 from symbp.check.split import Step
+from symbp.check.staged import StagedChecker, norm_layer
 from symbp.check.tokens import Unreadable
 from symbp.check.verdict import Verdict
 from symbp.derive import layer_index as li
 from symbp.derive.layer_index_proof import instance_of, proved_on, side
+from symbp.errors import SpecError
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.layers import index as ix
 
@@ -247,8 +249,15 @@ def _shown(tree: tuple) -> str:
 
 
 def layers_of(net, notation: str) -> list[_Layer]:
-    return [_Layer(net, p, notation) for p, layer in enumerate(net.layers, start=1)
-            if li.has_index_form(layer)]  # fmt: skip
+    """The layers with an index form (a dense layer on a sequence has none yet: skipped)."""
+    found = []
+    for p, layer in enumerate(net.layers, start=1):
+        if li.has_index_form(layer):
+            try:
+                found.append(_Layer(net, p, notation))
+            except SpecError:
+                continue
+    return found
 
 
 def _resolving(layers: list[_Layer], trees: list[tuple]) -> _Layer:
@@ -323,7 +332,8 @@ def _defining(left: sympy.Expr) -> sympy.Expr:
 
 
 def _hint(layer: _Layer, inst, right, at, trees, head) -> str | None:
-    """The usual mistake that the step's right side is, if it is one (see :mod:`symbp.check.layered_mistakes`)."""
+    """The usual mistake that the step's right side is, if it is one
+    (:mod:`symbp.check.layered_mistakes`)."""
     truth = _truth(layer, trees[0] if head is None else read_index_side(head.left.text), inst)
     if truth is None:
         return None
@@ -371,12 +381,24 @@ def _fresh_dummies(expr: sympy.Expr) -> sympy.Expr:
 
 
 def check_layered(steps: list[Step], net, notation: str) -> list[Verdict]:
+    """Every step: in index form against the layer whose names it uses; a step the index
+    reader cannot place is read as a staged batch-norm / layer-norm derivation when the
+    network has such a layer (:mod:`symbp.check.staged`)."""
     layers = layers_of(net, notation)
+    norm = norm_layer(net)
+    staged = StagedChecker(norm) if norm is not None else None
     heads: dict[int, Step] = {}
     verdicts = []
     for step in steps:
         head = heads.setdefault(step.chain, step)
-        verdicts.append(check_layered_step(step, layers, head))
+        verdict = check_layered_step(step, layers, head)
+        if verdict.verdict == "unreadable" and staged is not None:
+            other = staged.check(step)
+            if other.verdict != "unreadable":
+                verdict = other
+            else:
+                verdict.method += f"; as a staged {norm.kind} step: {other.method}"
+        verdicts.append(verdict)
     return verdicts
 
 
