@@ -242,3 +242,16 @@ def test_check_page_marks_each_step_and_shows_the_counterexample(client):
 def test_check_page_shows_an_error_as_one_line(client):
     page = client.post("/check", data={"tex": "$$a=b$$", "hidden": "nope"})
     assert page.status_code == 400 and "unknown activation" in page.text
+
+
+def test_check_reads_a_layered_networks_steps(client, capsys, stdin):
+    """A --net network on the API: a staged batch-norm step, judged as the command line does."""
+    tex = r"$$\frac{\partial L}{\partial x_i} = \frac{\partial L}{\partial \hat{x}_i} / \sigma$$"
+    fields = {"input": "3", "net": "batchnorm dense(2,softmax)", "loss": "cce"}
+    answer = client.post("/api/check", json={"tex": tex, **fields})
+    stdin(tex)
+    argv = ["check", "-", "--json", "--input", "3", "--net", fields["net"], "--loss", "cce"]
+    status, out = _cli(argv, capsys)
+    assert status == 1 and answer.status_code == 200 and answer.text == out
+    (step,) = answer.json()["steps"]
+    assert step["verdict"] == "invalid" and "depend on x" in step["hint"]
