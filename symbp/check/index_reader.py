@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+import sympy
+
 from symbp.check.tokens import Unreadable
 
 _SKIP = re.compile(r"(\s|\\[,;:! ]|\\quad|\\qquad|\\left(?![a-zA-Z])|\\right(?![a-zA-Z])|"
@@ -280,6 +282,27 @@ def _name(text: str) -> str:
 
 def _flat(node: tuple) -> str:
     return node[1] if node[0] == "atom" and not node[4] else ""
+
+
+def arithmetic(tree: tuple, build) -> object:
+    """The SymPy value of an arithmetic node (numbers, +, -, products, fractions, powers) with
+    ``build`` for its parts, or None for a node the caller resolves (names, sums, derivatives)."""
+    kind = tree[0]
+    if kind == "num":
+        return sympy.Rational(tree[1])
+    if kind == "add":
+        return sympy.Add(*[build(t) for t in tree[1]])
+    if kind == "mul":
+        return sympy.Mul(*[build(t) for t in tree[1]])
+    if kind == "neg":
+        return -build(tree[1])
+    if kind == "paren":
+        return build(tree[1])
+    if kind == "div":
+        return build(tree[1]) / build(tree[2])
+    if kind == "pow":
+        return build(tree[1]) ** build(tree[2])
+    return None
 
 
 def read_index_side(text: str, plain: frozenset = frozenset()) -> tuple:

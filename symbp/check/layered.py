@@ -20,7 +20,7 @@ import itertools
 
 import sympy
 
-from symbp.check.index_reader import read_index_side
+from symbp.check.index_reader import arithmetic, read_index_side
 from symbp.check.layered_gap import counterexample, exists_at, gap_of
 from symbp.check.layered_mistakes import mistakes
 from symbp.check.split import Step
@@ -116,20 +116,9 @@ class _Build:
 
     def __call__(self, tree: tuple) -> sympy.Expr:
         kind = tree[0]
-        if kind == "num":
-            return sympy.Rational(tree[1])
-        if kind == "add":
-            return sympy.Add(*[self(t) for t in tree[1]])
-        if kind == "mul":
-            return sympy.Mul(*[self(t) for t in tree[1]])
-        if kind == "neg":
-            return -self(tree[1])
-        if kind == "paren":
-            return self(tree[1])
-        if kind == "div":
-            return self(tree[1]) / self(tree[2])
-        if kind == "pow":
-            return self(tree[1]) ** self(tree[2])
+        value = arithmetic(tree, self)
+        if value is not None:
+            return value
         if kind == "func":
             arg = self(tree[2])
             return {"tanh": sympy.tanh, "exp": sympy.exp, "log": sympy.log,

@@ -33,7 +33,7 @@ import random
 import numpy as np
 import sympy
 
-from symbp.check.index_reader import read_index_side
+from symbp.check.index_reader import arithmetic, read_index_side
 from symbp.check.split import Step
 from symbp.check.tokens import Unreadable
 from symbp.check.verdict import Verdict
@@ -147,22 +147,11 @@ class _Build:
 
     def __call__(self, tree) -> sympy.Expr:
         kind = tree[0]
-        if kind == "num":
-            return sympy.Rational(tree[1])
+        value = arithmetic(tree, self)
+        if value is not None:
+            return value
         if kind == "atom":
             return self.quantity(tree)
-        if kind == "add":
-            return sympy.Add(*[self(t) for t in tree[1]])
-        if kind == "mul":
-            return sympy.Mul(*[self(t) for t in tree[1]])
-        if kind == "neg":
-            return -self(tree[1])
-        if kind == "paren":
-            return self(tree[1])
-        if kind == "div":
-            return self(tree[1]) / self(tree[2])
-        if kind == "pow":
-            return self(tree[1]) ** self(tree[2])
         if kind == "d":
             return self.derivative(tree)
         if kind == "sum":
