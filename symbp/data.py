@@ -11,6 +11,7 @@ rows for K >= 2 units.
 >>> targets(xor.labels, 1).ravel().tolist()
 [0.0, 1.0, 1.0, 0.0]
 """
+
 from __future__ import annotations
 
 import math

@@ -151,6 +151,8 @@ def _forward_lines(pr: _Printer) -> list[str]:
             lines.append(f"A{p} = {prev}.reshape({prev}.shape[0], -1)  # row-major, as torch")
         elif kind == "last":
             lines.append(f"A{p} = {prev}[:, -1]  # h_T")
+        elif kind == "lstm":  # derived and proved (derive/recognise_lstm.py), not yet printed
+            raise CompileError(f"layer {p} lstm: the compiled trainer is not yet available")
         elif kind == "rnn":
             step = pr.step(p, "z")
             lines += [

@@ -213,9 +213,7 @@ def prove_step(form: li.LayerForm, step: li.IndexStep, shapes: list[tuple[int, .
                  for s in step.free]  # fmt: skip
         for vals in itertools.product(*spans):
             values = dict(zip(step.free, map(sympy.Integer, vals), strict=True))
-            gap = inst.outputs_defined(
-                side(step.lhs, inst, values) - side(step.rhs, inst, values)
-            )
+            gap = inst.outputs_defined(side(step.lhs, inst, values) - side(step.rhs, inst, values))
             if gap != 0:
                 raise StepNotProved(
                     f"layer {form.position} ({form.layer.spec()}): step '{step.rule}' for "

@@ -95,7 +95,11 @@ def _index_uses(fwd: LayeredForward) -> dict[sympy.Symbol, list[tuple[sympy.Symb
     activation_of: dict[sympy.Symbol, tuple] = {}
     for data in fwd.layers:
         act = data.layer.activation()
-        if act is not None and "z" in data.arrays:
+        if hasattr(data.layer, "activated"):  # a layer with several activations (lstm gates)
+            for act, outs, args in data.layer.activated(data):
+                for a, z in zip(outs.flat, args.flat, strict=True):
+                    activation_of[a] = (act, z, False)
+        elif act is not None and "z" in data.arrays:
             residual = isinstance(data.layer, Residual)
             for a, z in zip(data.arrays["a"].flat, data.arrays["z"].flat, strict=True):
                 activation_of[a] = (act, z, residual)

@@ -243,6 +243,11 @@ def recognise(der: LayeredDerivation) -> list[ArrayStep]:
         if not defined:  # flatten, last: the output is the input's own symbols
             steps.append(ArrayStep(p, "dx", ("reshape",), (("DA",),), (), None, "reshape", 0))
             continue
+        if data.layer.kind == "lstm":  # gates and a cell state: its own module
+            from symbp.derive.recognise_lstm import recognise_lstm  # it imports this one
+
+            steps += recognise_lstm(der, data, polys)
+            continue
         if _intermediates(data):
             steps += _with_intermediates(der, data, polys, static, definitions)
             continue

@@ -25,6 +25,7 @@ from symbp.errors import SpecError
 from symbp.layers.base import LayerKind
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
+from symbp.layers.lstm import Lstm
 from symbp.layers.norm import BatchNorm, LayerNorm
 from symbp.layers.pool import MeanPool, Pool
 from symbp.layers.recurrent import Rnn
@@ -184,6 +185,11 @@ def _rnn(call: Call) -> Rnn:
     return Rnn(_int(call, b["n"], "n"), _act(call, b["act"]))
 
 
+def _lstm(call: Call) -> Lstm:
+    b = _bind(call, ("n",), 1, {})
+    return Lstm(_int(call, b["n"], "n"))
+
+
 LAYERS: Registry = Registry("layer")
 for _name, _builder in [
     ("dense", _dense), ("conv1d", _conv(1)), ("conv2d", _conv(2)),
@@ -192,6 +198,7 @@ for _name, _builder in [
     ("flatten", _plain(Flatten)), ("last", _plain(Last)),
     ("residual", _residual), ("rnn", _rnn), ("meanpool", _plain(MeanPool)),
     ("layernorm", _plain(LayerNorm)), ("batchnorm", _plain(BatchNorm)),
+    ("lstm", _lstm),
 ]:  # fmt: skip
     LAYERS.register(_name, _builder)
 
