@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from symbp.layers.attention import Attention
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
 from symbp.layers.norm import BatchNorm, LayerNorm
@@ -48,6 +49,13 @@ def random_batch(net: LayeredNetwork, m: int, seed: int) -> tuple[np.ndarray, np
     return X, Y
 
 
+def _torch_attention(torch, a, p: dict, position: int, d_k: int):
+    """softmax(Q K^T / sqrt(d_k)) V per example, written with torch's own softmax."""
+    q, k, v = (a @ p[f"{r}{position}"].T for r in ("Wq", "Wk", "Wv"))
+    scores = q @ k.transpose(1, 2) / d_k**0.5
+    return torch.softmax(scores, dim=-1) @ v
+
+
 def torch_loss_and_gradients(net: LayeredNetwork, params: dict, X: np.ndarray, Y: np.ndarray):
     """Mean loss over the rows and its gradients by torch.autograd (float64)."""
     import torch
@@ -59,6 +67,10 @@ def torch_loss_and_gradients(net: LayeredNetwork, params: dict, X: np.ndarray, Y
         if isinstance(layer, Dense):
             z = a @ p[f"W{position}"].T + p[f"b{position}"]
             a = ACTS[layer.act.name](torch, z, 1)
+        elif isinstance(layer, Residual) and isinstance(layer.inner, Attention):
+            a = a + _torch_attention(torch, a, p, position, layer.inner.d_k)
+        elif isinstance(layer, Attention):
+            a = _torch_attention(torch, a, p, position, layer.d_k)
         elif isinstance(layer, Residual) and isinstance(layer.inner, LayerNorm):
             gamma, beta = p[f"gamma{position}"], p[f"beta{position}"]
             a = a + F.layer_norm(a, (a.shape[-1],), gamma, beta, eps=1e-5)

@@ -16,12 +16,13 @@ from symbp.compile.array_dialect import function_source, statement
 from symbp.compile.dialects import DIALECTS
 from symbp.compile.layered_parts import memo_and_prelude
 from symbp.compile.matrix import CompileError
-from symbp.derive import arrayops
+from symbp.derive import arrayops, arrayops_attention
 
+MODULES = (arrayops.__name__, arrayops_attention.__name__)  # the attention ops, registered there
 FUNCTIONS = [
     value
     for value in vars(arrayops).values()
-    if inspect.isfunction(value) and value.__module__ == arrayops.__name__
+    if inspect.isfunction(value) and value.__module__ in MODULES
 ]
 MEMO_ONLY = ("_recall", "_keep")  # pure Python bookkeeping, run by the operations below
 
@@ -80,6 +81,31 @@ RECIPES = {
     "batch_variance": lambda r: ((_image(r, 6, 3), _image(r, 1, 3)), {}),
     "batch_normalised_input_grad": lambda r: (
         (_image(r, 6, 3), _image(r, 3), _image(r, 6, 3), 1 + r.random((1, 3))),
+        {},
+    ),
+    "_inverse_root": lambda r: ((_image(r, 2, 5, 3),), {}),
+    "_score_grad": lambda r: ((_image(r, 2, 5, 3), r.random((2, 5, 5)), _image(r, 2, 5, 3)), {}),
+    "project": lambda r: ((_image(r, 2, 5, 3), _image(r, 4, 3)), {}),
+    "attention_scores": lambda r: ((_image(r, 2, 5, 3), _image(r, 2, 5, 3)), {}),
+    "row_softmax": lambda r: ((3 * _image(r, 2, 5, 5),), {}),
+    "attention_mix": lambda r: ((r.random((2, 5, 5)), _image(r, 2, 5, 3)), {}),
+    "attention_input_grad": lambda r: (
+        (_image(r, 2, 5, 3), r.random((2, 5, 5)), *(_image(r, 2, 5, 3) for _ in "QKV"))
+        + tuple(_image(r, 3, 4) for _ in "qkv"),
+        {},
+    ),
+    "attention_query_weight_grad": lambda r: (
+        (_image(r, 2, 5, 3), _image(r, 2, 5, 4), r.random((2, 5, 5)))
+        + tuple(_image(r, 2, 5, 3) for _ in "QKV"),
+        {},
+    ),
+    "attention_key_weight_grad": lambda r: (
+        (_image(r, 2, 5, 3), _image(r, 2, 5, 4), r.random((2, 5, 5)))
+        + tuple(_image(r, 2, 5, 3) for _ in "QV"),
+        {},
+    ),
+    "attention_value_weight_grad": lambda r: (
+        (_image(r, 2, 5, 3), _image(r, 2, 5, 4), r.random((2, 5, 5))),
         {},
     ),
     "normalised_input_grad": lambda r: (

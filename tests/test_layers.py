@@ -38,7 +38,7 @@ def test_spec_reads_layers_and_keywords() -> None:
 @pytest.mark.parametrize(
     ("inp", "spec", "message"),
     [
-        ("1x8x8", "conv3d(8,3)", "unknown layer 'conv3d'; known: avgpool1d"),
+        ("1x8x8", "conv3d(8,3)", "unknown layer 'conv3d'; known: attention, avgpool1d"),
         ("1x8x8", "conv2d(8,9,relu) flatten dense(2,softmax)", "kernel 9 is larger"),
         ("1x8x8", "dense(10,softmax)", "dense(n, act): a vector input"),
         ("4", "residual(dense(3,tanh)) dense(2,softmax)", "the sizes must agree"),

@@ -62,11 +62,11 @@ def printed(expr: sympy.Expr) -> str:
     return _NumPy().doprint(expr).replace("numpy.", "np.")
 
 
-PARAMETER_ROLES = ("W", "b", "Wx", "Wh", "gamma", "beta")
+PARAMETER_ROLES = ("W", "b", "Wx", "Wh", "gamma", "beta", "Wq", "Wk", "Wv")
 
 HELPERS = (
     "_recall", "_keep", "_spatial", "_pad", "_windows", "_columns", "_blocks", "_unblock",
-    "first_max_mask", "_window_mask",
+    "first_max_mask", "_window_mask", "_inverse_root", "_score_grad",
 )  # fmt: skip
 
 

@@ -38,6 +38,9 @@ intermediates are Laurent polynomials and roots is proved the same way.
 >>> derived = prover.expanded(np.array([(x**2 + 1) / sympy.sqrt(v + 1)]))  # s^2 / s, written so
 >>> prover.equal(np.array([atom(s)]), derived), prover.equal(np.array([atom(s) / 2]), derived)
 (1, 0)
+>>> r = sympy.sqrt(2)  # a numeric root: 1 / r and r / 2 are one number
+>>> prover.equal(np.array([atom(x) / atom(r)]), prover.expanded(np.array([x * r / 2])))
+1
 """
 
 from __future__ import annotations
@@ -86,8 +89,9 @@ class DefinitionsProver:
         return from_sympy(self._rewrite(sympy.sympify(expr))).substitute(self.values)
 
     def reduce(self, poly: Poly) -> Poly:
-        """u^K poly reduced modulo u^q - B for every root u (see the module docstring)."""
-        for u, (q, base) in self.roots.items():
+        """u^K poly reduced modulo u^q - B for every root u (see the module docstring), and
+        every numeric root r = n^(1/q) (attention's sqrt(d_k)) modulo r^q - n."""
+        for u, (q, base) in [*self.roots.items(), *_numeric_roots(poly)]:
             low, _ = poly.power_of(u)
             if low < 0:
                 poly = poly * Poly({frozenset({(u, -low)}): 1})
@@ -113,6 +117,20 @@ class DefinitionsProver:
             if self.reduce(f - t).terms:
                 return 0
         return form.size
+
+
+def _numeric_roots(poly: Poly) -> list[tuple[sympy.Expr, tuple[int, Poly]]]:
+    """The atoms n^(1/q) of ``poly`` (n a positive integer), each with (q, n): an algebraic
+    number with the relation r^q = n (r != 0)."""
+    atoms = {a for mono in poly.terms for a, _ in mono}
+    found = [
+        a for a in atoms
+        if isinstance(a, sympy.Pow) and isinstance(a.base, sympy.Integer) and a.base > 0
+        and isinstance(a.exp, sympy.Rational) and a.exp.p == 1 and a.exp.q > 1
+    ]  # fmt: skip
+    return [
+        (a, (int(a.exp.q), from_sympy(a.base))) for a in sorted(found, key=sympy.default_sort_key)
+    ]
 
 
 def _lower(poly: Poly, u: sympy.Symbol, q: int, base: Poly) -> Poly:

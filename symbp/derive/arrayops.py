@@ -18,6 +18,20 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from symbp.derive import arrayops_attention
+from symbp.derive.arrayops_attention import (
+    _inverse_root,
+    _score_grad,
+    attention_input_grad,
+    attention_key_weight_grad,
+    attention_mix,
+    attention_query_weight_grad,
+    attention_scores,
+    attention_value_weight_grad,
+    project,
+    row_softmax,
+)  # fmt: skip
+
 
 def _spatial(X):
     return tuple(range(2, X.ndim))
@@ -305,11 +319,19 @@ BACKWARD = (
     matmul, outer_sum, row_sum, channel_sum, identity, shifted_matmul, shifted_outer_sum,
     full_convolution, correlate_input_delta, scatter_to_argmax, spread_mean, spread_over_time,
     weighted_row_sum, normalised_input_grad, batch_normalised_input_grad,
+    *arrayops_attention.BACKWARD,
 )  # fmt: skip
 """The array forms tried against a derived gradient (of a layer's input or a parameter)."""
 
 FORWARD = (
     affine, recurrent_affine, correlate, max_pool, avg_pool, time_mean,
     feature_mean, feature_variance, normalise, scale_shift, skip_add, batch_mean, batch_variance,
+    *arrayops_attention.FORWARD,
 )  # fmt: skip
 """The array forms tried against a layer's forward equations."""
+
+__all__ = [  # the attention operations, registered here with the others
+    "_inverse_root", "_score_grad", "attention_input_grad", "attention_key_weight_grad",
+    "attention_mix", "attention_query_weight_grad", "attention_scores",
+    "attention_value_weight_grad", "project", "row_softmax",
+]  # fmt: skip

@@ -31,6 +31,7 @@ import sympy
 from symbp.activations import Elementwise
 from symbp.algebra import product
 from symbp.derive.concrete import _fprime_at, _output_identity_holds, _shortest, _term_derivatives
+from symbp.derive.softmax_rows import row_uses, softmax_rows_of
 from symbp.layers.residual import Residual
 from symbp.losses import Assumption
 from symbp.model import LayeredForward, LayeredNetwork, layered_forward
@@ -104,6 +105,7 @@ def _index_uses(fwd: LayeredForward) -> dict[sympy.Symbol, list[tuple[sympy.Symb
             for a, z in zip(data.arrays["a"].flat, data.arrays["z"].flat, strict=True):
                 activation_of[a] = (act, z, residual)
     uses: dict[sympy.Symbol, list[tuple[sympy.Symbol, sympy.Expr]]] = defaultdict(list)
+    inner_softmax = softmax_rows_of(fwd.layers)
     for u, expr in fwd.definitions:
         if u in activation_of and isinstance(activation_of[u][0], Elementwise):
             act, z, residual = activation_of[u]
@@ -121,6 +123,9 @@ def _index_uses(fwd: LayeredForward) -> dict[sympy.Symbol, list[tuple[sympy.Symb
             i = outputs.index(u)
             for j, z in enumerate(zs):
                 uses[z].append((u, act.jacobian_in_outputs(outputs, i, j)))
+        elif u in inner_softmax:  # a softmax inside a layer: its Jacobian in the weights
+            for s, local in row_uses(*inner_softmax[u]):
+                uses[s].append((u, local))
         else:
             linear = all(
                 isinstance(t, sympy.Symbol)

@@ -25,6 +25,8 @@ True
 True
 >>> (atom(u) / atom(v)).substitute({v: atom(u)}) == 1
 True
+>>> (atom(u) * 0 + 8).sqrt() / 8 == from_sympy(1 / sympy.sqrt(8))
+True
 """
 
 from __future__ import annotations
@@ -112,6 +114,14 @@ class Poly:
                     term = term * _power(value, p)
             out = out + term * Poly({frozenset(kept): Fraction(1)})
         return out
+
+    def sqrt(self) -> Poly:
+        """The exact square root of a constant (what ``np.sqrt`` calls on an object array):
+        SymPy's, a rational or an algebraic atom such as sqrt(2) (sqrt(8) is 2 sqrt(2))."""
+        if any(self.terms.keys() - {ONE}):
+            raise TypeError("only the square root of a constant polynomial is exact")
+        c = self.terms.get(ONE, Fraction(0))
+        return from_sympy(sympy.sqrt(sympy.Rational(c.numerator, c.denominator)))
 
     def power_of(self, a: sympy.Basic) -> tuple[int, int]:
         """The least and greatest power of atom ``a`` over the monomials (0 where absent)."""

@@ -55,12 +55,14 @@ from symbp.derive import arrayops
 from symbp.derive.algebraic import DefinitionsProver
 from symbp.derive.layered import LayeredDerivation, grad_symbol
 from symbp.derive.layered_poly import Poly, atom, from_sympy
+from symbp.derive.softmax_rows import SOFTMAX, softmax_rows_of
 from symbp.errors import SymbpError
 from symbp.layers.base import LayerData
 from symbp.layers.pool import FirstMax
 
 A, Z, Y, DA, X = sympy.symbols("A Z Y DA X", real=True)
 ROLES = {"D": ("DZ", "DA"), "X": ("X",), "H": ("A",), "W": ("W", "Wx", "Wh")}
+ROLES["M"] = ("Wq", "Wk", "Wv")  # attention's projections
 STATIC = ("k", "stride", "padding")
 
 
@@ -292,6 +294,35 @@ def _intermediates(data: LayerData) -> list[str]:
     return [role for role in data.arrays if role not in ("x", "z", "a")]
 
 
+def _softmax_step(data: LayerData, role: str, definitions: dict) -> ArrayStep | None:
+    """A role defined as a softmax over the last axis of another role (attention's weights):
+    every entry's definition is checked to be the registry softmax of its row, exactly; the
+    trainer prints :func:`~symbp.derive.arrayops.row_softmax`, that activation's stable form
+    (the row's maximum subtracted, which cancels in the ratio), as for a softmax output."""
+    rows = softmax_rows_of([data])
+    weights = data.arrays[role]
+    if not rows or any(u not in rows for u in weights.flat):
+        return None
+    n = weights.shape[-1]
+    firsts = weights.reshape(-1, n)[:, 0]  # one weight of every row
+
+    def reads(array: np.ndarray) -> bool:
+        rows_of = array.reshape(-1, n)
+        return all(rows[u][1] == list(r) for u, r in zip(firsts, rows_of, strict=True))
+
+    shaped = [r for r, array in data.arrays.items() if array.shape == weights.shape and r != role]
+    source = next((r for r in shaped if reads(data.arrays[r])), None)
+    if source is None:
+        return None
+    for u in weights.flat:
+        _, inputs, i = rows[u]
+        if definitions[u] != SOFTMAX(inputs)[i]:
+            return None
+    text = "softmax over the last axis (stable: the row's maximum subtracted)"
+    operands = ((source.upper(),),)
+    return ArrayStep(data.position, role, ("row_softmax",), operands, (), None, text, weights.size)
+
+
 def _with_intermediates(der, data, polys, static, definitions) -> list[ArrayStep]:
     """A layer with intermediate quantities: each one's forward definition recognised (an array
     operation, or one elementwise formula of an earlier quantity, such as sigma = sqrt(var +
@@ -305,6 +336,10 @@ def _with_intermediates(der, data, polys, static, definitions) -> list[ArrayStep
         try:
             steps.append(_match(role, target, forward, _Prover(), p, _first_line))
         except RecognitionError:
+            softmax = _softmax_step(data, role, definitions)
+            if softmax is not None:
+                steps.append(softmax)
+                continue
             names = {
                 sympy.Symbol(r.upper(), real=True): data.arrays[r]
                 for r in ["x", *roles[: roles.index(role) if role in roles else len(roles)]]

@@ -139,6 +139,12 @@ class LayerKind:
     def activation(self) -> Activation | None:
         return None
 
+    def softmax_rows(self, data: LayerData) -> list[tuple[list, list]]:
+        """(outputs, inputs) of every softmax the layer computes inside itself (attention's
+        weights over the keys): the chain rule takes its Jacobian in the outputs, as for a
+        softmax output layer (:mod:`symbp.derive.layered`). None for most kinds."""
+        return []
+
     def window_geometry(self) -> tuple[int, int, int]:
         """(k, stride, padding) of the window this layer's entries read (1, 1, 0: none)."""
         return 1, 1, 0

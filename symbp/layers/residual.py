@@ -1,6 +1,6 @@
 """``residual(layer)``: a = x + f(x), f one layer whose output shape equals its input shape:
-``dense(n, act)`` (f = act(W x + b), on a vector or on each position of a sequence) or
-``layernorm``.
+``dense(n, act)`` (f = act(W x + b), on a vector or on each position of a sequence),
+``layernorm`` or ``attention(d)`` (d_k equal to the sequence's d).
 
 A residual dense layer writes a = x + act(z) directly, as it always has. Any other inner layer
 writes its own equations (its output f is then an intermediate quantity of the residual layer)
@@ -30,7 +30,10 @@ from symbp.layers.dense import Dense, linear
 class Residual(LayerKind):
     inner: LayerKind
     kind = "residual"
-    signature = "residual(dense(n, act)) with n equal to its input's size, or residual(layernorm)"
+    signature = (
+        "residual(dense(n, act)) with n equal to its input's size, residual(layernorm), "
+        "or residual(attention(d)) on a T x d sequence"
+    )
 
     def spec(self) -> str:
         return f"residual({self.inner.spec()})"
@@ -69,6 +72,9 @@ class Residual(LayerKind):
 
     def activation(self) -> Activation | None:
         return self.inner.activation()
+
+    def softmax_rows(self, data: LayerData) -> list[tuple[list, list]]:
+        return self.inner.softmax_rows(data)
 
     def skeleton(self) -> Residual:
         return Residual(self.inner.skeleton())

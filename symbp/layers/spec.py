@@ -12,7 +12,7 @@ Grammar::
 >>> parse_net("conv3d(8,3)")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-symbp.errors.SpecError: unknown layer 'conv3d'; known: avgpool1d, avgpool2d, batchnorm, conv1d, ...
+symbp.errors.SpecError: unknown layer 'conv3d'; known: attention, avgpool1d, avgpool2d, batchnorm, ...
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from symbp.activations import get_activation
 from symbp.errors import SpecError
+from symbp.layers.attention import Attention
 from symbp.layers.base import LayerKind
 from symbp.layers.conv import Conv
 from symbp.layers.dense import Dense
@@ -173,11 +174,21 @@ def _plain(kind: type[LayerKind]):
 
 def _residual(call: Call) -> Residual:
     if len(call.args) != 1 or call.keywords or not isinstance(call.args[0], Call):
-        raise SpecError("residual takes one layer: residual(dense(n, act)) or residual(layernorm)")
+        raise SpecError(
+            "residual takes one layer: residual(dense(n, act)), residual(layernorm) or "
+            "residual(attention(d))"
+        )
     inner = build_layer(call.args[0])
-    if not isinstance(inner, Dense | LayerNorm):
-        raise SpecError(f"residual wraps a dense or layernorm layer, got {inner.kind}")
+    if not isinstance(inner, Dense | LayerNorm | Attention):
+        raise SpecError(
+            f"residual wraps a dense or layernorm layer (or attention(d)), got {inner.kind}"
+        )
     return Residual(inner)
+
+
+def _attention(call: Call) -> Attention:
+    b = _bind(call, ("d_k",), 1, {})
+    return Attention(_int(call, b["d_k"], "d_k"))
 
 
 def _rnn(call: Call) -> Rnn:
@@ -198,7 +209,7 @@ for _name, _builder in [
     ("flatten", _plain(Flatten)), ("last", _plain(Last)),
     ("residual", _residual), ("rnn", _rnn), ("meanpool", _plain(MeanPool)),
     ("layernorm", _plain(LayerNorm)), ("batchnorm", _plain(BatchNorm)),
-    ("lstm", _lstm),
+    ("lstm", _lstm), ("attention", _attention),
 ]:  # fmt: skip
     LAYERS.register(_name, _builder)
 
