@@ -4,7 +4,7 @@ the same net, and the NumPy trainer; each framework and case in its own process.
 
 Run: ``python benchmarks/bench_layered_backends.py [--quick] [--threads N] [--skip-large]``
 (``--threads 1`` pins BLAS, torch and XLA to one thread; ``--skip-large`` leaves out the
-1x28x28 CNN). Frameworks:
+1x28x28 CNN; ``--only WORD`` keeps the networks whose spec contains WORD). Frameworks:
 
 - ``numpy``: symbp's NumPy trainer, ``trainer.step``;
 - ``torch-symbp``: ``symbp compile --backend torch``'s ``step`` (no autograd tape);
@@ -37,6 +37,10 @@ NETWORKS = [
     ("4x32", "conv1d(16,5,tanh,padding=2) avgpool1d(2) flatten dense(10,softmax)", 64),
     ("64", "residual(dense(64,tanh)) residual(dense(64,tanh)) dense(10,softmax)", 256),
     ("20x8", "rnn(64) last dense(10,softmax)", 64),
+    ("784", "dense(256,relu) batchnorm dense(10,softmax)", 256),
+    ("64", "dense(64,tanh) layernorm dense(10,softmax)", 256),
+    ("20x8", "lstm(64) last dense(10,softmax)", 64),
+    ("16x32", "attention(32) meanpool dense(10,softmax)", 64),
     (
         "1x28x28",
         "conv2d(16,5,relu) maxpool2d(2) conv2d(32,5,relu) maxpool2d(2) flatten dense(10,softmax)",
@@ -62,17 +66,40 @@ def _data(net, m: int, dtype: str):  # noqa: ANN001, ANN202
     return X, Y
 
 
-def _model(net, conv, pool, stack, act):  # noqa: ANN001, ANN202
-    """The forward pass (up to the output's pre-activation) in one framework's functions."""
+def _model(net, conv, pool, stack, act, fn):  # noqa: ANN001, ANN202
+    """The forward pass (up to the output's pre-activation) in one framework's functions:
+    ``fn`` holds its mean(a, axis), softmax over the last axis, swap of the last two axes."""
+    from symbp.layers.attention import Attention
     from symbp.layers.conv import Conv
+    from symbp.layers.lstm import Lstm
+    from symbp.layers.norm import EPS
     from symbp.layers.pool import Pool
     from symbp.layers.recurrent import Rnn
     from symbp.layers.reshape import Flatten, Last
     from symbp.layers.residual import Residual
 
+    def lstm(a, p, n):  # noqa: ANN001, ANN202
+        wx, wh, b = params_of(p, "Wx"), params_of(p, "Wh"), params_of(p, "b")
+        xw, h, c, steps = a @ wx.T + b, None, None, []
+        for t in range(a.shape[1]):
+            z = xw[:, t] if h is None else xw[:, t] + h @ wh.T
+            i, f = act("sigmoid", z[:, :n]), act("sigmoid", z[:, n : 2 * n])
+            g, o = act("tanh", z[:, 2 * n : 3 * n]), act("sigmoid", z[:, 3 * n :])
+            c = i * g if c is None else f * c + i * g
+            h = o * act("tanh", c)
+            steps.append(h)
+        return stack(steps)
+
+    current = {}
+
+    def params_of(p, role):  # noqa: ANN001, ANN202
+        return current["params"][f"{role}{p}"]
+
     def forward(params, a):  # noqa: ANN001, ANN202
+        current["params"] = params
         for p, layer in enumerate(net.layers, start=1):
             last = p == len(net.layers)
+            kind = layer.kind
             if isinstance(layer, Residual):
                 a = a + act(layer.inner.act.name, a @ params[f"W{p}"].T + params[f"b{p}"])
             elif isinstance(layer, Conv):
@@ -83,6 +110,19 @@ def _model(net, conv, pool, stack, act):  # noqa: ANN001, ANN202
                 a = a.reshape(a.shape[0], -1)
             elif isinstance(layer, Last):
                 a = a[:, -1]
+            elif kind == "meanpool":
+                a = fn["mean"](a, 1)
+            elif kind in ("batchnorm", "layernorm"):
+                axis = 0 if kind == "batchnorm" else -1
+                mu = fn["mean"](a, axis, True)
+                var = fn["mean"]((a - mu) * (a - mu), axis, True)
+                a = (a - mu) / (var + float(EPS)) ** 0.5 * params[f"gamma{p}"] + params[f"beta{p}"]
+            elif isinstance(layer, Attention):
+                q, k = a @ params[f"Wq{p}"].T, a @ params[f"Wk{p}"].T
+                v = a @ params[f"Wv{p}"].T
+                a = fn["softmax"](q @ fn["swap"](k) / layer.d_k**0.5) @ v
+            elif isinstance(layer, Lstm):
+                a = lstm(a, p, layer.units)
             elif isinstance(layer, Rnn):
                 wx, wh, b = params[f"Wx{p}"], params[f"Wh{p}"], params[f"b{p}"]
                 xw, h, steps = a @ wx.T + b, None, []
@@ -111,7 +151,12 @@ def torch_eager(net, dtype: str):  # noqa: ANN001, ANN202
         return getattr(F, f"{layer.mode}_pool{layer.dims}d")(a, layer.k)
 
     acts = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
-    forward = _model(net, conv, pool, lambda s: torch.stack(s, 1), lambda n, z: acts[n](z))
+    fn = {
+        "mean": lambda a, axis, keep=False: a.mean(axis, keepdim=keep),
+        "softmax": lambda a: torch.softmax(a, -1),
+        "swap": lambda a: a.transpose(-1, -2),
+    }
+    forward = _model(net, conv, pool, lambda s: torch.stack(s, 1), lambda n, z: acts[n](z), fn)
     generator = torch.Generator().manual_seed(0)
     params = {
         k: (0.1 * torch.randn(s, generator=generator, dtype=getattr(torch, dtype))).requires_grad_()
@@ -151,7 +196,12 @@ def jax_grad(net, dtype: str):  # noqa: ANN001, ANN202
         return lax.reduce_window(a, 0.0, lax.add, window, window, "VALID") / layer.k**layer.dims
 
     acts = {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}
-    forward = _model(net, conv, pool, lambda s: jnp.stack(s, 1), lambda n, z: acts[n](z))
+    fn = {
+        "mean": lambda a, axis, keep=False: a.mean(axis, keepdims=keep),
+        "softmax": lambda a: jax.nn.softmax(a, axis=-1),
+        "swap": lambda a: jnp.swapaxes(a, -1, -2),
+    }
+    forward = _model(net, conv, pool, lambda s: jnp.stack(s, 1), lambda n, z: acts[n](z), fn)
 
     def cost(params, X, Y):  # noqa: ANN001, ANN202
         return -(Y * jax.nn.log_softmax(forward(params, X), axis=1)).sum() / X.shape[0]
@@ -223,8 +273,10 @@ def main() -> None:
             f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}"
         )
     rows, results = [], {}
-    for index, (inp, _, _) in enumerate(NETWORKS):
+    for index, (inp, spec, _) in enumerate(NETWORKS):
         if "--skip-large" in sys.argv and "28x28" in inp:
+            continue
+        if "--only" in sys.argv and sys.argv[sys.argv.index("--only") + 1] not in spec:
             continue
         for dtype in DTYPES:
             for framework in FRAMEWORKS:

@@ -141,3 +141,20 @@ def test_compile_cli_writes_a_layered_module_that_trains(backend, tmp_path) -> N
         result = trainer.step(params, X, Y, 0.1)
         params = result[0] if backend == "jax" else params
     assert float(trainer.loss(params, X, Y)) < float(first)
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_init_params_of_normalisations_match_numpy(backend) -> None:
+    """gamma starts at ones and beta at zeros on every backend (PyTorch's initialisation); the
+    1-d shapes of a normalisation's parameters do not trip the Glorot fan computation."""
+    pytest.importorskip(backend, reason=f"{backend} is not installed: its module is not run")
+    from symbp.compile import load_trainer
+
+    net = layered_network("6", "dense(5,tanh) batchnorm layernorm dense(3,softmax)", "cce")
+    ours = load_backend(net, backend, "float64").init_params(0)
+    reference = load_trainer(net, "float64").init_params(0)
+    assert set(ours) == set(reference)
+    for key, value in reference.items():
+        assert tuple(np.asarray(ours[key]).shape) == value.shape
+        if key.startswith(("gamma", "beta")):
+            assert np.array_equal(np.asarray(ours[key]), value), key

@@ -39,10 +39,14 @@ DTYPE = jnp.{dtype}
 
 
 def init_params(seed=0):
-    """Glorot-normal weights (fans counted over the kernel), zero biases."""
+    """Glorot-normal weights (fans counted over the kernel), zero biases; a normalisation's
+    gamma ones and beta zeros, as PyTorch."""
     keys = jax.random.split(jax.random.PRNGKey(seed), len(PARAMETER_SHAPES))
     params = {{}}
     for key, (name, shape) in zip(keys, PARAMETER_SHAPES.items()):
+        if name.startswith("gamma"):
+            params[name] = jnp.ones(shape, DTYPE)
+            continue
         if name.startswith("b"):
             params[name] = jnp.zeros(shape, DTYPE)
             continue

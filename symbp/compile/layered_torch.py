@@ -43,10 +43,14 @@ OP_NAME = "symbp::layered_cost_DIGEST"
 
 
 def init_params(seed=0, device="cpu"):
-    """Glorot-normal weights (fans counted over the kernel), zero biases."""
+    """Glorot-normal weights (fans counted over the kernel), zero biases; a normalisation's
+    gamma ones and beta zeros, as PyTorch."""
     generator = torch.Generator().manual_seed(seed)
     params = {{}}
     for key, shape in PARAMETER_SHAPES.items():
+        if key.startswith("gamma"):
+            params[key] = torch.ones(shape, dtype=DTYPE, device=device)
+            continue
         if key.startswith("b"):
             params[key] = torch.zeros(shape, dtype=DTYPE, device=device)
             continue
