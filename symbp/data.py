@@ -1,5 +1,6 @@
-"""Data sets for ``symbp train``: generated (xor, moons, spirals), scikit-learn's (iris, digits),
-or the user's own CSV or NPZ file, each checked so that bad data gets one clear line.
+"""Data sets for ``symbp train``: generated (xor, moons, spirals; the sequences first-token and
+largest-token of :mod:`symbp.data_sequences`), scikit-learn's (iris, digits), or the user's own
+CSV or NPZ file, each checked so that bad data gets one clear line.
 
 A :class:`Dataset` holds features ``X`` (n, d) and integer class labels (n,). The labels become
 targets for a network with :func:`targets`: a single 0/1 column for one output unit, one-hot
@@ -20,11 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from symbp.data_files import read_csv, read_npz
+from symbp.data_sequences import SEQUENCES
 from symbp.dataset import DataError, Dataset
 
 __all__ = ["BUILTIN", "DataError", "Dataset", "check_fits", "load_dataset", "split", "targets"]
 
-GENERATED = ("xor", "moons", "spirals")
+GENERATED = ("xor", "moons", "spirals", *SEQUENCES)
 FROM_SKLEARN = ("iris", "digits")
 BUILTIN = GENERATED + FROM_SKLEARN
 
@@ -86,7 +88,7 @@ def load_dataset(
     symbp.dataset.DataError: no such data set or file: 'nosuch.csv'; built in: xor, moons, ...
     """
     if spec in GENERATED:
-        return {"xor": _xor, "moons": _moons, "spirals": _spirals}[spec](seed)
+        return {"xor": _xor, "moons": _moons, "spirals": _spirals, **SEQUENCES}[spec](seed)
     if spec in FROM_SKLEARN:
         return _sklearn(spec)
     path = Path(spec)
@@ -102,7 +104,8 @@ def check_fits(
     data: Dataset, inputs: int, outputs: int, input_shape: tuple[int, ...] | None = None
 ) -> None:
     """One clear line when the data do not fit a network with these input and output widths
-    (``input_shape``: a layered network's ``--input`` shape, named in the advice).
+    (``input_shape``: a layered network's ``--input`` shape, named in the advice). A sequence
+    data set fits its own shape, or a flat input of as many values.
 
     >>> import textwrap
     >>> data = Dataset("d", np.zeros((4, 6)), np.array([0, 1, 0, 1]), ("0", "1"))
@@ -114,6 +117,7 @@ def check_fits(
     with 6 values (for example --input 6 or --input 1x2x3)
     """
     columns = data.X.shape[1]
+    _check_shape(data, input_shape)
     if columns != inputs:
         if input_shape is None:
             raise DataError(
@@ -133,6 +137,29 @@ def check_fits(
             f"{data.name} has labels outside the network's {classes} classes ({shown}): "
             f"found {len(data.classes)} classes; set the output layer to {len(data.classes)} units"
         )
+
+
+def _check_shape(data: Dataset, input_shape: tuple[int, ...] | None) -> None:
+    """A sequence data set (``data.shape``) with a layered network's ``--input`` of another shape.
+
+    >>> from symbp.data_sequences import first_token
+    >>> import textwrap
+    >>> try:
+    ...     _check_shape(first_token(rows=4), (8, 30))
+    ... except DataError as error:
+    ...     print(textwrap.fill(str(error), 90))
+    first-token is a sequence of shape 30x8 (steps x features) but the network's --input is
+    8x30; use --input 30x8
+    """
+    if data.shape is None or input_shape is None or tuple(input_shape) == data.shape:
+        return
+    if len(input_shape) == 1 and input_shape[0] == data.X.shape[1]:
+        return  # the flattened rows, for a network of dense layers
+    shape = "x".join(map(str, data.shape))
+    raise DataError(
+        f"{data.name} is a sequence of shape {shape} (steps x features) but the network's "
+        f"--input is {'x'.join(map(str, input_shape))}; use --input {shape}"
+    )
 
 
 def _shape_examples(columns: int) -> str:
