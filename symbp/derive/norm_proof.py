@@ -142,19 +142,29 @@ def _instances(kind: str) -> list[Instance]:
 _CACHE: dict[str, list[Instance]] = {}
 
 
-def _free(step_lhs: sympy.Expr) -> bool:
-    return i in step_lhs.free_symbols
+def _holds(form: NormForm, inst: Instance, lhs: sympy.Expr, rhs: sympy.Expr) -> int | None:
+    """The first index value at which ``lhs = rhs`` fails on the instance, or None."""
+    free = i in (lhs.free_symbols | rhs.free_symbols)
+    for at in range(inst.m) if free else [0]:
+        left = inst.concrete(lhs, form.size, at)
+        right = inst.concrete(rhs, form.size, at)
+        if not inst.numeric(left, right, range(POINTS)) or not inst.exact(left, right):
+            return at
+    return None
 
 
 def prove_step(form: NormForm, step: NormStep) -> str:
-    """The proof of one step (see the module docstring), or a ValueError naming where it fails."""
+    """The proof of one step and of the identity it used (see the module docstring), or a
+    ValueError naming where it fails."""
+    claims = [(step.lhs, step.rhs, "step")]
+    if step.uses is not None:
+        claims.append((*step.uses, "identity"))
     for inst in _instances(form.kind):
-        for at in range(inst.m) if _free(step.lhs) else [0]:
-            left = inst.concrete(step.lhs, form.size, at)
-            right = inst.concrete(step.rhs, form.size, at)
-            if not inst.numeric(left, right, range(POINTS)) or not inst.exact(left, right):
+        for lhs, rhs, what in claims:
+            at = _holds(form, inst, lhs, rhs)
+            if at is not None:
                 raise ValueError(
-                    f"{form.kind}: step '{step.rule}' of d/d{step.quantity} fails at "
+                    f"{form.kind}: the {what} '{step.rule}' of d/d{step.quantity} fails at "
                     f"{form.size} = {inst.m}, i = {at}"
                 )
     sizes = ", ".join(map(str, SIZES_PROVED))
@@ -168,7 +178,7 @@ def prove_forward(form: NormForm) -> str:
     """Each index-form definition equals the layer's own equation, entry by entry."""
     for inst in _instances(form.kind):
         for lhs, rhs in form.definitions:
-            for at in range(inst.m) if _free(lhs) else [0]:
+            for at in range(inst.m) if i in lhs.free_symbols else [0]:
                 mine = inst.concrete(lhs, form.size, at)
                 theirs = inst.defined[mine]
                 if sympy.expand(inst.concrete(rhs, form.size, at) - theirs) != 0:

@@ -72,6 +72,8 @@ class NormStep:
     rhs: sympy.Expr
     rule: str
     verified_by: str = ""
+    uses: tuple[sympy.Expr, sympy.Expr] | None = None
+    """The identity a rewrite used (left = right, a definition solved by SymPy), or None."""
 
 
 @dataclass
@@ -197,24 +199,39 @@ def substitute(form: NormForm, expr: sympy.Expr, known: dict[str, sympy.Expr]) -
     return expr.replace(lambda e: isinstance(e, Grad), value)
 
 
+def identity(form: NormForm, name: str) -> tuple[sympy.Expr, sympy.Expr]:
+    """A definition read as a rewrite rule ``left -> right``, solved by SymPy:
+    ``mean``: sum_k x_k = m mu; ``sigma``: sqrt(var + eps) = sigma; ``x_hat``: x_i = mu +
+    sigma x_hat_i."""
+    if name == "mean":
+        total = sympy.Sum(x[k], (k, 0, form.size - 1))
+        (solved,) = sympy.solve(sympy.Eq(mu, form.definition(mu)), total)
+        return total, solved
+    if name == "sigma":
+        return form.definition(sigma), sigma
+    (solved,) = sympy.solve(sympy.Eq(x_hat[i], form.definition(x_hat[i])), x[i])
+    return x[i], solved
+
+
 def mean_definition(form: NormForm, expr: sympy.Expr) -> sympy.Expr:
-    """sum_k x_k = m mu: the mean's definition solved for the sum."""
-    total = sympy.Sum(x[k], (k, 0, form.size - 1))
-    (solved,) = sympy.solve(sympy.Eq(mu, form.definition(mu)), total)
-    return split_sums(expr).xreplace({total: solved})
+    """Where a sum holds sum_k x_k once split, it replaced by m mu (the mean's definition)."""
+    total, solved = identity(form, "mean")
+    split = split_sums(expr)
+    return split.xreplace({total: solved}) if split.has(total) else expr
 
 
 def sigma_definition(form: NormForm, expr: sympy.Expr) -> sympy.Expr:
-    """(var + eps)^e = sigma^(2e): sigma's definition (sigma > 0)."""
-    base = form.definition(sigma).base
+    """(var + eps)^e = sigma^(2e): sigma's definition raised to the power (sigma > 0)."""
+    root, _ = identity(form, "sigma")
     return expr.replace(
-        lambda e: isinstance(e, sympy.Pow) and e.base == base, lambda e: sigma ** (2 * e.exp)
+        lambda e: isinstance(e, sympy.Pow) and e.base == root.base,
+        lambda e: sigma ** (e.exp / root.exp),
     )
 
 
 def x_hat_definition(form: NormForm, expr: sympy.Expr) -> sympy.Expr:
-    """x_k = mu + sigma x_hat_k: x_hat's definition solved for x_k by SymPy."""
-    (solved,) = sympy.solve(sympy.Eq(x_hat[i], form.definition(x_hat[i])), x[i])
+    """Every x_k written as mu + sigma x_hat_k: x_hat's definition solved for x."""
+    _, solved = identity(form, "x_hat")
     return expr.replace(
         lambda e: isinstance(e, sympy.Indexed) and e.base == x,
         lambda e: solved.subs(i, e.indices[0]),
@@ -236,27 +253,33 @@ def _target(form: NormForm, quantity: str) -> sympy.Expr:
     return {"sigma": sigma, "var": var, "mu": mu, "gamma": form.gamma, "beta": form.beta}[quantity]
 
 
-def _derive_one(form: NormForm, quantity: str, known: dict) -> list[tuple]:
-    """(rhs, rule) rows of one quantity, each applied to the row before, unchanged rows
-    dropped."""
-    rows: list[tuple[sympy.Expr, str]] = []
+_REWRITES = (
+    ("mean", mean_definition, "the mean's definition"),
+    ("sigma", sigma_definition, "the definition of sigma"),
+    ("x_hat", x_hat_definition, "the normalised input's definition, solved for x"),
+)
 
-    def push(value: sympy.Expr, rule: str) -> None:
-        if not rows or value != rows[-1][0]:
-            rows.append((value, rule))
+
+def _derive_one(form: NormForm, quantity: str, known: dict) -> list[NormStep]:
+    """The steps of one quantity, each row applied to the row before (unchanged rows dropped)."""
+    lhs = Grad(_target(form, quantity))
+    rows: list[NormStep] = []
+
+    def push(value: sympy.Expr, rule: str, uses: str = "") -> None:
+        if not rows or value != rows[-1].rhs:
+            rule_uses = identity(form, uses) if uses else None
+            rows.append(NormStep(quantity, lhs, value, rule, uses=rule_uses))
 
     push(chain_rule(form, _target(form, quantity)), "chain rule")
-    push(differentiate(form, rows[-1][0]), "differentiate the definitions")
-    push(sum_out(form, rows[-1][0]), "sum out the Kronecker deltas")
-    if quantity == "mu":
-        m = form.size
-        push(mean_definition(form, rows[-1][0]), f"the mean's definition: sum_k x_k = {m} mu")
-    push(sigma_definition(form, rows[-1][0]), "sigma's definition: sqrt(var + eps) = sigma")
-    push(substitute(form, rows[-1][0], known), "substitute the gradients derived above")
-    push(x_hat_definition(form, rows[-1][0]), "x_hat's definition: x_k = mu + sigma x_hat_k")
-    push(split_sums(rows[-1][0]), "split the sums, factors free of the index taken out")
-    if quantity == "x":
-        push(collect(rows[-1][0]), "collect over one denominator")
+    push(differentiate(form, rows[-1].rhs), "differentiate the definitions")
+    push(sum_out(form, rows[-1].rhs), "sum out the Kronecker deltas")
+    for name, rewrite, rule in _REWRITES[:2]:
+        push(rewrite(form, rows[-1].rhs), rule, name)
+    push(substitute(form, rows[-1].rhs, known), "substitute the gradients derived above")
+    name, rewrite, rule = _REWRITES[2]
+    push(rewrite(form, rows[-1].rhs), rule, name)
+    push(split_sums(rows[-1].rhs), "split the sums, the factors free of their index taken out")
+    push(collect(rows[-1].rhs), "collect over one denominator")
     return rows
 
 
@@ -266,10 +289,8 @@ def derive_norm(kind: str) -> NormForm:
     form = NormForm(kind, SIZES[kind], gamma, beta, defs)
     known: dict[str, sympy.Expr] = {}
     for quantity in _ORDER:
-        rows = _derive_one(form, quantity, known)
-        lhs = Grad(_target(form, quantity))
-        form.steps += [NormStep(quantity, lhs, rhs, rule) for rhs, rule in rows]
-        known[quantity] = rows[-1][0]
+        form.steps += _derive_one(form, quantity, known)
+        known[quantity] = form.steps[-1].rhs
     return form
 
 
