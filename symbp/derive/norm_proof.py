@@ -17,7 +17,7 @@ every Partial(c, u) ``sympy.diff`` of c's concrete definition) and proved two wa
 >>> from symbp.derive.norm_steps import Grad, SIZES, derive_norm, x_hat, i
 >>> form = derive_norm("batchnorm")
 >>> prove_step(form, form.steps_for("x_hat")[-1]).split(" (")[0]
-'exactly modulo the definitions of mu, var, sigma and x_hat'
+'exactly modulo the definitions of the mean, the variance, sigma and the normalised input'
 """
 
 from __future__ import annotations
@@ -169,8 +169,9 @@ def prove_step(form: NormForm, step: NormStep) -> str:
                 )
     sizes = ", ".join(map(str, SIZES_PROVED))
     return (
-        f"exactly modulo the definitions of mu, var, sigma and x_hat (every i, {form.size} = "
-        f"{sizes}) and at {POINTS} random points of each (to {TOLERANCE:.0e})"
+        "exactly modulo the definitions of the mean, the variance, sigma and the normalised "
+        f"input (every i, {form.size} = {sizes}) and at {POINTS} random points of each "
+        f"(to {TOLERANCE:.0e})"
     )
 
 

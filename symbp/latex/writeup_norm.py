@@ -186,6 +186,9 @@ def _quantity(form: ns.NormForm, quantity: str, printer: NormPrinter) -> list:
         Math(rows),
         Text(f"Each step (and each identity it used) proved {proofs}."),
     ]
+    if quantity == "mu":
+        blocks.append(Text("The path through the variance adds nothing: by the mean's "
+                           "definition, $\\sum_{k} (x_{k} - \\mu) = 0$."))  # fmt: skip
     if quantity == "x":
         blocks.append(_compact_note(form, printer))
     return blocks
