@@ -94,15 +94,37 @@ class NormPrinter(LatexPrinter):
         num, den = expr.as_numer_denom()
         factors = sympy.Mul.make_args(num)
         moved = [f for f in factors if isinstance(f, (ns.Grad, ns.Partial, sympy.Sum, sympy.Add))]
-        if den == 1 or not moved:
+        if den == 1:
+            return " ".join(self._factor(f) for f in sorted(factors, key=_rank))
+        if not moved:
             return super()._print_Mul(expr)
         kept = sympy.Mul(*[f for f in factors if f not in moved])
         out = [f"\\frac{{{self._print(kept)}}}{{{self._print(den)}}}"]
-        for f in moved:
-            out.append(
-                f"\\left({self._print(f)}\\right)" if isinstance(f, sympy.Add) else self._print(f)
-            )
-        return " ".join(out)
+        return " ".join(out + [self._factor(f) for f in sorted(moved, key=_rank)])
+
+    def _factor(self, f: sympy.Expr) -> str:
+        return f"\\left({self._print(f)}\\right)" if isinstance(f, sympy.Add) else self._print(f)
+
+
+def _rank(factor: sympy.Expr) -> float:
+    """A textbook's order of factors: numbers, the layer's scalars and gamma, brackets, the
+    gradients, the local derivatives, then the entries they weight (x_hat_j, [i = j])."""
+    if factor.is_number:
+        return 0
+    base = factor.base if isinstance(factor, (sympy.Indexed, sympy.Pow)) else factor
+    if isinstance(base, sympy.IndexedBase):
+        base = base.label
+    if isinstance(factor, sympy.Add):
+        return 2
+    if isinstance(factor, ns.Grad):
+        return 3
+    if isinstance(factor, ns.Partial):
+        return 4
+    if isinstance(factor, sympy.Sum):
+        return 6
+    if str(base) in ("m", "n"):  # the size first: m sigma, n mu
+        return 0.5
+    return 1 if str(base) in ("gamma", "beta", "mu", "sigma", "var") else 5
 
 
 def is_norm(layer) -> bool:
