@@ -228,6 +228,8 @@ def test_the_writeup_prints_every_proved_step(form):
         assert "The loss is here a function of the whole batch" in text
         assert "over the $m$ examples" in text
     assert "three paths" in text
+    op = "batch_normalised_input_grad" if form.kind == "batchnorm" else "normalised_input_grad"
+    assert f"Over a batch this is `{op}(DA, gamma, XHAT, SIGMA)`" in text  # compile's form
     assert "no index-form writeup yet" not in text
     doc = render_layers(net, "ng", "markdown")
     assert "\\frac{\\partial J}{\\partial y_{i}}" in doc  # the notation's cost letter

@@ -157,7 +157,7 @@ def _layer(net: LayeredNetwork, position: int, notation: str, array_steps: list)
                 "reshaped back to the input's shape, with no arithmetic.")  # fmt: skip
         return [*blocks, Text(note)]
     if is_norm(layer):  # batchnorm, layernorm: the staged derivation (symbp.derive.norm_steps)
-        return [*blocks, *norm_blocks(net, position, notation)]
+        return [*blocks, *norm_blocks(net, position, notation, array_steps)]
     if not li.has_index_form(layer):
         note = (f"`{layer.spec()}`: no index-form writeup yet; `symbp derive --format text` "
                 "shows its derived and proved array form.")  # fmt: skip

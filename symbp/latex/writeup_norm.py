@@ -235,8 +235,28 @@ def _compact_note(form: ns.NormForm, printer: NormPrinter) -> Text:
     )
 
 
-def norm_blocks(net: LayeredNetwork, position: int, notation: str) -> list:
-    """The blocks of layer ``position`` (a batchnorm or layernorm) after its heading."""
+_ARRAY_NAMES = {"x": "dx", "gamma": "dgamma{p}", "beta": "dbeta{p}"}
+"""The recogniser's name (:mod:`symbp.derive.recognise`) of each gradient printed."""
+
+
+def _array_form(array_steps: list, position: int, quantity: str) -> list:
+    """The array operation the recogniser proved this gradient to be over a batch (what
+    compile prints), with its own description and the number of entries proved."""
+    name = _ARRAY_NAMES.get(quantity, "").format(p=position)
+    step = next((s for s in array_steps if s.position == position and s.quantity == name), None)
+    if step is None or not step.ops or step.template is not None or not step.proved:
+        return []
+    calls = " + ".join(
+        f"`{op}({', '.join(r)})`" for op, r in zip(step.ops, step.operands, strict=True)
+    )
+    return [Text(f"Over a batch this is {calls}: `{step.text.rstrip('.')}` (the array form "
+                 f"compile prints; proved equal to the derived entries, {step.proved} of "
+                 "them, on the separated instance).")]  # fmt: skip
+
+
+def norm_blocks(net: LayeredNetwork, position: int, notation: str, array_steps=()) -> list:
+    """The blocks of layer ``position`` (a batchnorm or layernorm) after its heading;
+    ``array_steps``: the recogniser's, to name each gradient's array form."""
     layer = net.layers[position - 1]
     form = ns.norm_form(layer.kind)
     printer = NormPrinter(LayerPrinter(position, notation).cost)
@@ -245,6 +265,7 @@ def norm_blocks(net: LayeredNetwork, position: int, notation: str) -> list:
         if quantity == "x" and position == 1:
             continue  # nothing below the first layer
         blocks += _quantity(form, quantity, printer)
+        blocks += _array_form(list(array_steps), position, quantity)
     return blocks
 
 
