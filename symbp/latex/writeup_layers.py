@@ -23,6 +23,7 @@ from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.picture_layers import shapes_picture
 from symbp.latex.writeup import Document, notice
 from symbp.latex.writeup_blocks import Heading, Items, Math, Picture, Text, latex, markdown
+from symbp.latex.writeup_norm import is_norm, norm_blocks
 from symbp.latex.writeup_steps import step_rows
 from symbp.layers import index as ix
 from symbp.layers.base import shape_text
@@ -155,6 +156,8 @@ def _layer(net: LayeredNetwork, position: int, notation: str, array_steps: list)
         note = ("Flatten reorders the entries (row-major, as torch.flatten): the gradient is "
                 "reshaped back to the input's shape, with no arithmetic.")  # fmt: skip
         return [*blocks, Text(note)]
+    if is_norm(layer):  # batchnorm, layernorm: the staged derivation (symbp.derive.norm_steps)
+        return [*blocks, *norm_blocks(net, position, notation, array_steps)]
     if not li.has_index_form(layer):
         note = (f"`{layer.spec()}`: no index-form writeup yet; `symbp derive --format text` "
                 "shows its derived and proved array form.")  # fmt: skip
