@@ -7,8 +7,10 @@ with the operands it was proved with, run one time step at a time: the elementwi
 steps they read (:data:`WINDOWS`: t-1 and t, or t and t+1), of whose result step t is kept.
 The gates and tanh(c) are the registry's stable forms of the activations the layer applies, h
 the derived elementwise template o * s. dC/dh_t is what the layer above sends plus the layer's
-own part (the recurrence, ``shifted_matmul``), as the chain rule sums them; after the loop the
-weight, bias and input gradients are the recognised whole-sequence operations, as for the rnn.
+own part (the recurrence, ``shifted_matmul``), as the chain rule sums them. A backward quantity
+that no operation reads at another step (dC/dh_t, ds, do, di, df, dg) is step t's own array;
+after the loop the weight, bias and input gradients are the recognised whole-sequence
+operations, as for the rnn.
 
 >>> from symbp.compile.layered import _Printer, compile_derivation
 >>> from symbp.model import layered_network
@@ -17,7 +19,7 @@ weight, bias and input gradients are the recognised whole-sequence operations, a
 >>> [line.strip() for line in forward_lines(pr, 1) if "cell_update" in line][-1]
 'C1[:, t] = cell_update(FG1[:, back], C1[:, back], IG1[:, back], GG1[:, back])[:, -1]'
 >>> [line.strip() for line in backward_lines(pr, 1) if "carousel(" in line][0]
-'DC1[:, t] = through_cell_tanh(DS1[:, t], S1[:, t]) + carousel(DC1[:, ahead], FG1[:, ahead])[:, 0]'
+'DC1[:, t] = through_cell_tanh(DS1, S1[:, t]) + carousel(DC1[:, ahead], FG1[:, ahead])[:, 0]'
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ def _name(pr, role: str, p: int) -> str:  # noqa: ANN001 - layered._Printer (no 
     return f"DH{p}" if role == "DA" else pr.name(role, p)
 
 
-def _call(pr, step, p: int) -> str:  # noqa: ANN001 - a _Printer and an ArrayStep
-    """``op(args) + ...`` exactly as proved, each op on step t's slices or on its window."""
+def _call(pr, step, p: int, local: frozenset = frozenset()) -> str:  # noqa: ANN001
+    """``op(args) + ...`` exactly as proved (``step`` an ArrayStep), each op on step t's slices
+    or on its window; the roles in ``local`` are step t's own arrays (no time axis)."""
     parts = []
     for op, roles in zip(step.ops, step.operands, strict=True):
         names = [n for n in inspect.signature(operation(op)).parameters if n != "mask"]
@@ -76,11 +79,19 @@ def _call(pr, step, p: int) -> str:  # noqa: ANN001 - a _Printer and an ArraySte
         else:
             raise CompileError(f"layer {p} lstm: {op} cannot be run one time step at a time")
         args = [
-            _name(pr, role, p) if role in _PARAMETERS else f"{_name(pr, role, p)}[:, {window}]"
+            _name(pr, role, p)
+            if role in (*_PARAMETERS, *local)
+            else f"{_name(pr, role, p)}[:, {window}]"
             for role in roles
         ]
         parts.append(f"{op}({', '.join(args)})" + (f"[:, {at}]" if at else ""))
     return " + ".join(parts)
+
+
+def _windowed(steps) -> set[str]:  # noqa: ANN001 - ArraySteps
+    """The roles some operation reads on a window of steps (kept as whole sequences)."""
+    return {role for step in steps for op, roles in zip(step.ops, step.operands, strict=True)
+            if op in WINDOWS for role in roles}  # fmt: skip
 
 
 def _windows(steps) -> list[str]:  # noqa: ANN001 - ArraySteps
@@ -117,20 +128,24 @@ def forward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
 
 
 def backward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
-    """Backpropagation through time: dC/dh_t, ds, do, dc, di, df, dg and dz_t, t = T-1 .. 0."""
+    """Backpropagation through time: dC/dh_t, ds, do, dc, di, df, dg and dz_t, t = T-1 .. 0;
+    the quantities no operation reads at another step are step t's own arrays."""
     steps = [pr.step(p, q) for q in BACKWARD_ORDER]
-    names = {q: f"{q.upper()}{p}" for q in BACKWARD_ORDER}
-    lines = [
-        "# lstm: backpropagation through time, one step at a time from the last",
-        *(f"{name} = np.zeros(A{p}.shape, DTYPE)" for q, name in names.items() if q != "dz"),
-        f"DZ{p} = np.zeros(Z{p}.shape, DTYPE)",
-        f"for t in range(A{p}.shape[1] - 1, -1, -1):",
-    ]
+    roles = {q: "DA" if q == "dh" else q.upper() for q in BACKWARD_ORDER}
+    kept = {q for q in BACKWARD_ORDER if q == "dz" or roles[q] in _windowed(steps)}
+    local = frozenset(roles[q] for q in BACKWARD_ORDER if q not in kept)
+    lines = ["# lstm: backpropagation through time, one step at a time from the last"]
+    lines += [f"{q.upper()}{p} = np.zeros({'Z' if q == 'dz' else 'A'}{p}.shape, DTYPE)"
+              for q in BACKWARD_ORDER if q in kept]  # fmt: skip
     body = _windows(steps)
     for quantity, step in zip(BACKWARD_ORDER, steps, strict=True):
-        call = _call(pr, step, p)
-        text = step.text
+        call, text = _call(pr, step, p, local), step.text
         if quantity == "dh":  # the layer above's part plus this layer's own (the recurrence)
             call, text = f"DA{p}[:, t] + {call}", f"dC/dh_t = (from above) + {text}"
-        body += [f"# {text}", f"{names[quantity]}[:, t] = {call}"]
-    return [*lines, *("    " + line for line in body)]
+        target = f"{quantity.upper()}{p}" + ("[:, t]" if quantity in kept else "")
+        body += [f"# {text}", f"{target} = {call}"]
+    return [
+        *lines,
+        f"for t in range(A{p}.shape[1] - 1, -1, -1):",
+        *("    " + line for line in body),
+    ]
