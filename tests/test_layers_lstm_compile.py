@@ -146,6 +146,24 @@ def test_float32_trainer_runs() -> None:
     assert np.isfinite(before) and trainer.loss(params, X, Y) < before
 
 
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_float32_framework_trainers_run(backend) -> None:
+    if backend == "jax":
+        pytest.importorskip("jax", reason="jax is not installed")
+    der = derived(2, 2, 3, 2, "softmax")
+    trainer = load_backend(der, backend, "float32")
+    params = trainer.init_params(seed=0)
+    _, X, Y = problem(der.network, 4, seed=2)
+    if backend == "torch":
+        before = trainer.step(params, X, Y, 0.5)
+        after = trainer.loss(params, X, Y)
+    else:  # the loss after the step from the same jit-compiled step (one compile)
+        params, before = trainer.step(params, X, Y, 0.5)
+        after = trainer.step(params, X, Y, 0.5)[1]
+    assert all(str(value.dtype).endswith("float32") for value in params.values())
+    assert np.isfinite(float(before)) and float(after) < float(before)
+
+
 @pytest.mark.parametrize("name", sorted(WINDOWS))
 def test_each_windowed_operation_equals_the_whole_sequence_call(name) -> None:
     """What the time loops rely on: step t of an operation called on its window (steps t-1, t
