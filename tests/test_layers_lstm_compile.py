@@ -111,6 +111,34 @@ def test_torch_module_backward_is_the_derived_pass() -> None:
         np.testing.assert_allclose(parameter.grad.numpy(), want[key], rtol=1e-10, atol=1e-10)
 
 
+def test_stacked_lstms_equal_a_two_layer_nn_lstm() -> None:
+    """lstm(3) lstm(3): the second reads the first's whole sequence, as nn.LSTM(num_layers=2)."""
+    net = layered_network("4x2", "lstm(3) lstm(3) last dense(2,identity)", "mse")
+    params, X, Y = problem(net, 3, seed=11)
+    lstm = torch.nn.LSTM(2, 3, num_layers=2, batch_first=True).double()
+    with torch.no_grad():
+        for layer, p in ((0, 1), (1, 2)):
+            getattr(lstm, f"weight_ih_l{layer}").copy_(torch.tensor(params[f"Wx{p}"]))
+            getattr(lstm, f"weight_hh_l{layer}").copy_(torch.tensor(params[f"Wh{p}"]))
+            getattr(lstm, f"bias_ih_l{layer}").copy_(torch.tensor(params[f"b{p}"]) / 2)
+            getattr(lstm, f"bias_hh_l{layer}").copy_(torch.tensor(params[f"b{p}"]) / 2)
+    w, c = (torch.tensor(params[k], requires_grad=True) for k in ("W4", "b4"))
+    out, _ = lstm(torch.tensor(X))
+    cost = 0.5 * ((out[:, -1] @ w.T + c - torch.tensor(Y)) ** 2).sum() / len(X)
+    cost.backward()
+    want = {"W4": w.grad, "b4": c.grad}
+    for layer, p in ((0, 1), (1, 2)):
+        want |= {f"Wx{p}": getattr(lstm, f"weight_ih_l{layer}").grad,
+                 f"Wh{p}": getattr(lstm, f"weight_hh_l{layer}").grad,
+                 f"b{p}": getattr(lstm, f"bias_ih_l{layer}").grad}  # fmt: skip
+    trainer = load_layered_trainer(compile_derivation(net))
+    assert trainer.loss(params, X, Y) == pytest.approx(float(cost.detach()), rel=1e-10)
+    got = trainer.gradients(params, X, Y)
+    assert set(got) == set(want)
+    for key, value in want.items():
+        np.testing.assert_allclose(got[key], value.numpy(), rtol=1e-10, atol=1e-10, err_msg=key)
+
+
 @pytest.mark.parametrize("head", sorted(HEADS))
 def test_a_step_lowers_the_loss(head) -> None:
     der = derived(5, 3, 4, 2, head)
