@@ -62,4 +62,3 @@ def test_a_tampered_cell_gradient_is_refused() -> None:
     der.contributions[c][1] = 2 * der.contributions[c][1]  # a wrong carousel term
     with pytest.raises(RecognitionError):
         recognise(der)
-
