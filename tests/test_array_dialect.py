@@ -1,7 +1,8 @@
-"""Every proved array operation of symbp.derive.arrayops, translated into PyTorch and JAX
-(symbp.compile.array_dialect), gives the NumPy original's values on random inputs.
+"""Every proved array operation of symbp.derive.arrayops and arrayops_lstm, translated into
+PyTorch and JAX (symbp.compile.array_dialect), gives the NumPy original's values on random
+inputs.
 
-The list of functions is read from arrayops itself, so an operation added there without a
+The list of functions is read from the modules themselves, so an operation added there without a
 recipe below (how to draw its inputs) fails ``test_every_operation_has_a_recipe``.
 """
 
@@ -16,14 +17,15 @@ from symbp.compile.array_dialect import function_source, statement
 from symbp.compile.dialects import DIALECTS
 from symbp.compile.layered_parts import memo_and_prelude
 from symbp.compile.matrix import CompileError
-from symbp.derive import arrayops, arrayops_attention
+from symbp.derive import arrayops, arrayops_attention, arrayops_lstm
 
 MODULES = (arrayops.__name__, arrayops_attention.__name__)  # the attention ops, registered there
 FUNCTIONS = [
     value
-    for value in vars(arrayops).values()
-    if inspect.isfunction(value) and value.__module__ in MODULES
+    for value in (*vars(arrayops).values(), *vars(arrayops_lstm).values())
+    if inspect.isfunction(value) and value.__module__ in (*MODULES, arrayops_lstm.__name__)
 ]
+LOOKUP = {f.__name__: f for f in FUNCTIONS}
 MEMO_ONLY = ("_recall", "_keep")  # pure Python bookkeeping, run by the operations below
 
 
@@ -108,6 +110,19 @@ RECIPES = {
         (_image(r, 2, 5, 3), _image(r, 2, 5, 4), r.random((2, 5, 5))),
         {},
     ),
+    "_previous": lambda r: ((_image(r, 2, 4, 3),), {}),
+    "cell_update": lambda r: (tuple(_image(r, 2, 4, 3) for _ in "FCIG"), {}),
+    "through_output_gate": lambda r: ((_image(r, 2, 4, 3), r.random((2, 4, 3))), {}),
+    "output_gate_grad": lambda r: ((_image(r, 2, 4, 3), np.tanh(_image(r, 2, 4, 3))), {}),
+    "through_cell_tanh": lambda r: ((_image(r, 2, 4, 3), np.tanh(_image(r, 2, 4, 3))), {}),
+    "carousel": lambda r: ((_image(r, 2, 4, 3), r.random((2, 4, 3))), {}),
+    "input_gate_grad": lambda r: ((_image(r, 2, 4, 3), np.tanh(_image(r, 2, 4, 3))), {}),
+    "forget_gate_grad": lambda r: ((_image(r, 2, 4, 3), _image(r, 2, 4, 3)), {}),
+    "cell_input_grad": lambda r: ((_image(r, 2, 4, 3), r.random((2, 4, 3))), {}),
+    "gate_preactivation_grad": lambda r: (
+        tuple(_image(r, 2, 4, 3) for _ in "IFGO") + tuple(r.random((2, 4, 3)) for _ in "IFGO"),
+        {},
+    ),
     "normalised_input_grad": lambda r: (
         (_image(r, 2, 5, 3), _image(r, 3), _image(r, 2, 5, 3), 1 + r.random((2, 5, 1))),
         {},
@@ -156,9 +171,7 @@ def test_operation_equals_numpy_on_random_inputs(framework, name) -> None:
         args, kwargs = RECIPES[name](np.random.default_rng(seed))
         arrayops._MEMO.clear()
         namespace["_MEMO"].clear()
-        want = getattr(arrayops, name)(
-            *(arrayops.first_max_mask if a is MASK else a for a in args), **kwargs
-        )
+        want = LOOKUP[name](*(arrayops.first_max_mask if a is MASK else a for a in args), **kwargs)
         theirs = [
             namespace["first_max_mask"] if a is MASK else to(a) if isinstance(a, np.ndarray) else a
             for a in args

@@ -62,11 +62,3 @@ def test_a_tampered_cell_gradient_is_refused() -> None:
     der.contributions[c][1] = 2 * der.contributions[c][1]  # a wrong carousel term
     with pytest.raises(RecognitionError):
         recognise(der)
-
-
-def test_compile_refuses_an_lstm_in_one_line(capsys) -> None:
-    from symbp.cli import main
-
-    code = main(["compile", "--input", "3x2", "--net", "lstm(2) last dense(1,identity)"])
-    assert code != 0
-    assert "lstm" in capsys.readouterr().err

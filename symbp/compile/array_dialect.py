@@ -48,6 +48,7 @@ _ARRAY = {
     "dot": ("torch.dot", "jnp.dot"),
     "sum": ("torch.sum", "jnp.sum"),
     "clip": ("torch.clamp", "jnp.clip"),
+    "concatenate": ("torch.cat", "jnp.concatenate"),
     "finfo": ("torch.finfo", "jnp.finfo"),
 }
 _CONSTANT = {"bool_": ("torch.bool", "jnp.bool_"), "inf": ("torch.inf", "jnp.inf")}

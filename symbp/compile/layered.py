@@ -5,7 +5,8 @@ index form (:mod:`symbp.derive.recognise`), called with the operands it was prov
 elementwise factors (f'(z), the output delta) are the derived templates, printed by SymPy's
 NumPy printer. The source of every operation used is copied into the module, which imports only
 NumPy and has the interface of the dense trainers (``init_params``, ``forward``, ``loss``,
-``gradients``, ``step``). A recurrent layer runs its proved operations one time step at a time.
+``gradients``, ``step``). A recurrent layer (rnn; lstm: :mod:`symbp.compile.layered_lstm`)
+runs its proved operations one time step at a time.
 
 >>> import numpy as np
 >>> from symbp.model import layered_network
@@ -25,49 +26,19 @@ import textwrap
 import types
 
 import sympy
-from sympy.printing.numpy import NumPyPrinter
 
+from symbp.compile import layered_lstm
+from symbp.compile.layered_ops import helper_functions, operation, printed
 from symbp.compile.matrix import CompileError
 from symbp.compile.numeric import stable_form
 from symbp.compile.safety import check_source, sandbox_builtins
-from symbp.derive import arrayops
 from symbp.derive.layered import LayeredDerivation, derive_layers
 from symbp.derive.layered_text import instance_statement
 from symbp.derive.recognise import A, ArrayStep, X, Y, Z, recognise
 from symbp.losses import TARGETS_SUM_TO_ONE
 from symbp.model import LayeredNetwork
 
-
-class _NumPy(NumPyPrinter):
-    def _print_Heaviside(self, expr: sympy.Heaviside) -> str:
-        """The step with the derivation's own value at 0 (ReLU's kink: 0): of an array name
-        with H(0) = 0 or 1 a comparison (five times faster than np.heaviside), else
-        np.heaviside."""
-        at_zero = expr.args[1] if len(expr.args) > 1 else sympy.Rational(1, 2)
-        x = self._print(expr.args[0])
-        compare = {0: "greater", 1: "greater_equal"}.get(at_zero)
-        if isinstance(expr.args[0], sympy.Symbol) and compare:
-            return f"np.{compare}({x}, 0).astype({x}.dtype)"
-        return f"np.heaviside({x}, {float(at_zero)})"
-
-
-def printed(expr: sympy.Expr) -> str:
-    """NumPy source of a derived template.
-
-    >>> printed(sympy.Heaviside(sympy.Symbol("Z1"), 0))
-    'np.greater(Z1, 0).astype(Z1.dtype)'
-    >>> printed(sympy.Heaviside(sympy.Symbol("Z1") - 1, sympy.Rational(1, 2)))
-    'np.heaviside(Z1 - 1, 0.5)'
-    """
-    return _NumPy().doprint(expr).replace("numpy.", "np.")
-
-
 PARAMETER_ROLES = ("W", "b", "Wx", "Wh", "gamma", "beta", "Wq", "Wk", "Wv")
-
-HELPERS = (
-    "_recall", "_keep", "_spatial", "_pad", "_windows", "_columns", "_blocks", "_unblock",
-    "first_max_mask", "_window_mask", "_inverse_root", "_score_grad",
-)  # fmt: skip
 
 
 def compile_derivation(net: LayeredNetwork) -> LayeredDerivation:
@@ -97,7 +68,7 @@ class _Printer:
         """``op(args) + op(args)`` exactly as proved."""
         parts = []
         for op, roles in zip(step.ops, step.operands, strict=True):
-            function = getattr(arrayops, op)
+            function = operation(op)
             self.used.add(op)
             names = [n for n in inspect.signature(function).parameters if n != "mask"]
             args = []
@@ -121,6 +92,8 @@ class _Printer:
         return forward if len(forward) > 1 else []
 
     def intermediate_names(self, p: int) -> list[str]:
+        if self.net.layers[p - 1].kind == "lstm":
+            return list(layered_lstm.VALUES)
         return [step.quantity.upper() for step in self.intermediates(p)]
 
     def expression(self, step: ArrayStep, p: int) -> str:
@@ -151,8 +124,8 @@ def _forward_lines(pr: _Printer) -> list[str]:
             lines.append(f"A{p} = {prev}.reshape({prev}.shape[0], -1)  # row-major, as torch")
         elif kind == "last":
             lines.append(f"A{p} = {prev}[:, -1]  # h_T")
-        elif kind == "lstm":  # derived and proved (derive/recognise_lstm.py), not yet printed
-            raise CompileError(f"layer {p} lstm: the compiled trainer is not yet available")
+        elif kind == "lstm":
+            lines += layered_lstm.forward_lines(pr, p)
         elif kind == "rnn":
             step = pr.step(p, "z")
             lines += [
@@ -231,7 +204,9 @@ def _backward_lines(pr: _Printer) -> list[str]:
                     f"DA{p - 1}[:, -1] = DA{p}  # only h_T reaches the layer above",
                 ]
             continue
-        if kind == "rnn":
+        if kind == "lstm":
+            lines += layered_lstm.backward_lines(pr, p)
+        elif kind == "rnn":
             dh = pr.step(p, "dh")
             lines += [
                 f"# backpropagation through time: dC/dh_t = (from above) + {dh.text}",
@@ -280,8 +255,8 @@ def layered_source(der: LayeredDerivation, dtype: str = "float64") -> str:
     net = der.network
     names = list(net.parameter_shapes)
     unpack = "\n".join(f"    {n} = params[{n!r}]" for n in names)
-    helpers = [inspect.getsource(getattr(arrayops, h)) for h in HELPERS]
-    ops = [inspect.getsource(getattr(arrayops, op)) for op in sorted(used)]
+    helpers = [inspect.getsource(function) for function in helper_functions()]
+    ops = [inspect.getsource(operation(op)) for op in sorted(used)]
     pad = "\n".join
     keep = ", ".join(f"{v!r}: {v}" for v in values)
     unpack_values = "\n".join(f"    {v} = values[{v!r}]" for v in values)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from symbp.compile import array_dialect
 from symbp.compile.dialects import Dialect
-from symbp.compile.layered import HELPERS, compile_derivation, trainer_lines
+from symbp.compile.layered import compile_derivation, trainer_lines
+from symbp.compile.layered_ops import helper_functions, operation
 from symbp.compile.safety import plain_text
-from symbp.derive import arrayops
 from symbp.derive.layered import LayeredDerivation
 from symbp.derive.layered_text import instance_statement
 from symbp.model import LayeredNetwork
@@ -55,7 +55,7 @@ def layered_parts(der: LayeredDerivation, dialect: Dialect) -> LayeredParts:
     unpack_values = "\n".join(f"    {v} = values[{v!r}]" for v in values)
     keep = ", ".join(f"{v!r}: {v}" for v in values)
     zero_d = "a 0-d tensor" if dialect.name == "torch" else "a 0-d array"
-    functions = [getattr(arrayops, name) for name in (*HELPERS, *sorted(used))]
+    functions = [*helper_functions(), *(operation(name) for name in sorted(used))]
     operations = "\n\n".join(array_dialect.function_source(f, dialect) for f in functions)
     core = f'''def _forward(params, X):
     """The forward pass: every value the loss and the backward pass read, by name."""
