@@ -50,6 +50,25 @@ EXPECTED = {
     25: ("invalid", "the paths through Q and K are missing"),
     26: ("valid", None),  # dX through dS, written out
     27: ("valid", None),  # shorthand dV, dA; 0-based
+    # matrix form, expanded into entries
+    28: ("valid", None),  # dV = P^T dA
+    29: ("invalid", "P is transposed"),
+    30: ("valid", None),  # dP = dA V^T
+    31: ("valid", None),  # dS = P o (dP - rowsum(dP o P))
+    32: ("valid", None),  # with diag(rowsum(...)) P
+    33: ("valid", None),  # with (dP o P) 1 1^T
+    34: ("invalid", DIAGONAL),
+    35: ("valid", None),  # dQ = dS K / sqrt(d_k)
+    36: ("invalid", SCALE),
+    37: ("shape mismatch", "K should not be transposed"),
+    38: ("invalid", "dS is transposed"),
+    39: ("valid", None),  # dK = dS^T Q / sqrt(d_k)
+    40: ("invalid", "dK needs dS^T, not dS"),
+    41: ("valid", None),  # dW_q = dQ^T X
+    42: ("shape mismatch", "the right side is transposed"),  # X^T dQ
+    43: ("valid", None),  # dX: the three paths
+    44: ("invalid", "the path through K is missing"),
+    45: ("invalid", None),  # one path's sign flipped: no usual mistake names it
 }
 HINTS = {why for rows in MISTAKES.values() for _, why in rows}
 
@@ -64,14 +83,19 @@ def test_every_step_of_the_corpus_gets_its_verdict_and_only_its_hint(report):
     assert sorted(got) == sorted(EXPECTED)
     for line, (verdict, hint) in EXPECTED.items():
         v = got[line]
-        assert v.verdict == verdict, (line, v.verdict, v.method, v.hint)
+        mismatch = verdict == "shape mismatch"
+        assert v.verdict == ("invalid" if mismatch else verdict), (line, v.verdict, v.method)
         if verdict == "valid":
             assert v.method.startswith("proved exactly modulo the layer's definitions"), line
             assert v.hint is None and v.counterexample is None
+        elif hint is None:
+            assert v.hint is None, (line, v.hint)
         else:
             assert hint in (v.hint or ""), (line, v.hint)
-            others = {h for h in HINTS if h != v.hint and h in (v.hint or "")}
-            assert not others, (line, v.hint)
+            assert not {h for h in HINTS if h != v.hint and h in (v.hint or "")}, line
+        if mismatch:
+            assert v.method.startswith("shape mismatch: "), (line, v.method)
+        elif verdict == "invalid":
             assert v.counterexample["left"] != v.counterexample["right"], line
     assert report.exit_status == 1
 
@@ -97,6 +121,11 @@ def test_each_named_mistake_appears_in_the_corpus(report):
         # true because each row of P sums to 1, which P is not expanded to prove: agreed only
         (r"\frac{\partial C}{\partial V_{jk}} = \sum_{i} P_{ij} \frac{\partial C}{\partial "
          r"A_{ik}} \sum_{l} P_{il}", "valid"),
+        # matrix form: \nabla, W^Q, \top, a scale written after the product
+        (r"\nabla_{W^Q} L = (\nabla_Q L)^\top X", "valid"),
+        (r"\frac{\partial C}{\partial K} = dS^{\top} Q \, d_k^{-1/2}", "valid"),
+        (r"dV = P^{2} dA", "unreadable"),
+        (r"dS = \operatorname{softmax}(S)", "unreadable"),
         (r"\frac{\partial C}{\partial Z_{ij}} = P_{ij}", "unreadable"),
         (r"\frac{\partial C}{\partial S_{ij}} = e^{S_{ij}}", "unreadable"),
         (r"\frac{\partial C}{\partial P_{i}} = V_{ik}", "unreadable"),

@@ -37,6 +37,8 @@ import sympy
 
 from symbp.check.attention_graph import Graph
 from symbp.check.attention_hints import hint_for
+from symbp.check.attention_matrix_check import judge_matrix
+from symbp.check.attention_matrix_read import read_matrix
 from symbp.check.attention_read import KIND_NAMES, bindings, read, zero_based
 from symbp.check.index_reader import arithmetic
 from symbp.check.split import Step
@@ -44,7 +46,7 @@ from symbp.check.tokens import Unreadable
 from symbp.check.verdict import Verdict
 
 SIZES = ((3, 2, 2), (2, 3, 4))  # (T, d, d_k): T != d_k in both, d != d_k in the second
-TOLERANCE = 1e-25
+_SHOWN_SIZES = " and ".join(f"T={T}, d={d}, d_k={k}" for T, d, k in SIZES)
 
 
 class _Build:
@@ -133,10 +135,12 @@ class AttentionChecker:
 
     def check(self, step: Step) -> Verdict:
         try:
-            trees = [read(step.left.text), read(step.right.text)]
             if step.relation.strip() != "=":
                 return Verdict(step.source, step.line, "unreadable", "only '=' steps are checked")
-            return self._judge(step, trees)
+            matrix = _matrix_form(step)
+            if matrix is not None:
+                return judge_matrix(step, matrix, self.graphs, _SHOWN_SIZES)
+            return self._judge(step, [read(step.left.text), read(step.right.text)])
         except Unreadable as why:
             return Verdict(
                 step.source, step.line, "unreadable", str(why).removeprefix("unreadable: ")
@@ -159,7 +163,7 @@ class AttentionChecker:
             for values in itertools.product(*spans):
                 build.at = dict(zip(free, values, strict=True))
                 left, right = build(trees[0]), build(trees[1])
-                seed = _disagree(graph, left, right)
+                seed = graph.differs(left, right)
                 if seed is not None:
                     at = dict(build.at)
                     hint = hint or hint_for(graph, build, target, trees[1], free, spans)
@@ -167,7 +171,7 @@ class AttentionChecker:
         if hint:  # ill-typed, yet equal at these sizes: still wrong in general
             return Verdict(step.source, step.line, "invalid", "", None, hint)
         proved = all(self._proved(g, trees, base, ranges, free) for g in self.graphs)
-        sizes = " and ".join(f"T={T}, d={d}, d_k={k}" for T, d, k in SIZES)
+        sizes = _SHOWN_SIZES
         how = ("proved exactly modulo the layer's definitions (the softmax's Jacobian in the "
                f"weights P), for every entry at {sizes}") if proved else (
                f"agreed at 2 points of each size ({sizes}; not a proof)")  # fmt: skip
@@ -185,14 +189,30 @@ class AttentionChecker:
         return True
 
 
-def _disagree(graph: Graph, left: sympy.Expr, right: sympy.Expr) -> int | None:
-    """The seed of a point (where the layer's equations hold) at which the sides differ."""
-    for seed in range(2):
-        point = graph.point(seed)
-        a, b = graph.number(left, point), graph.number(right, point)
-        if abs(a - b) > TOLERANCE * max(1.0, abs(a)):
-            return seed
+def _matrix_form(step: Step) -> list[tuple] | None:
+    """Both sides read as matrices, when the step names a matrix without indices (``P^T``,
+    ``dA``, ``\\frac{\\partial C}{\\partial V}``); None for an index-form step."""
+    try:
+        trees = [read(step.left.text), read(step.right.text)]
+    except Unreadable as why:
+        try:
+            return [read_matrix(step.left.text), read_matrix(step.right.text)]
+        except Unreadable:
+            raise why from None
+    if any(_bare_matrix(t) for t in trees):
+        return [read_matrix(step.left.text), read_matrix(step.right.text)]
     return None
+
+
+def _bare_matrix(tree: tuple) -> bool:
+    if tree[0] == "name":
+        return tree[1] in "XQKVSPAW" and len(tree[1]) == 1
+    return any(
+        _bare_matrix(p) if isinstance(p, tuple) and p and isinstance(p[0], str) else
+        any(_bare_matrix(q) for q in p if isinstance(q, tuple) and q and isinstance(q[0], str))
+        if isinstance(p, tuple) else False
+        for p in tree[1:]
+    )  # fmt: skip
 
 
 def _typing_hint(ranges: dict, on_left: set[str]) -> str | None:
@@ -211,12 +231,7 @@ def _typing_hint(ranges: dict, on_left: set[str]) -> str | None:
 
 
 def _refuted(step: Step, graph: Graph, at: dict, left, right, hint, seed: int) -> Verdict:
-    point = graph.point(seed)
-    numbers = [graph.number(e, point).real for e in (left, right)]
-    shown = {str(s): str(point[s]) for s in graph.inputs[:6]}
-    size = f"T={graph.T}, d={graph.d}, d_k={graph.d_k}"
-    example = {"indices": dict(at), "left": f"{numbers[0]:.6g}", "right": f"{numbers[1]:.6g}",
-               "values": shown, "instance": size}  # fmt: skip
+    example = graph.example(left, right, seed, indices=dict(at))
     return Verdict(step.source, step.line, "invalid", "", example, hint)
 
 

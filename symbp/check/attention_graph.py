@@ -36,6 +36,7 @@ from symbp.layers.base import Equations, LayerData
 ROLES = {"X": "x", "Q": "q", "K": "k", "V": "v", "S": "s", "P": "p", "A": "a"}
 WEIGHTS = {"Wq": "q", "Wk": "k", "Wv": "v"}  # each weight and the projection it makes
 PRECISION = 40
+TOLERANCE = 1e-25
 
 
 class Graph:
@@ -148,6 +149,25 @@ class Graph:
 
     def number(self, expr: sympy.Expr, values: dict) -> complex:
         return complex(sympy.N(sympy.sympify(expr).xreplace(values), PRECISION))
+
+    def differs(self, left: sympy.Expr, right: sympy.Expr) -> int | None:
+        """The seed of a point (where the layer's equations hold) at which the sides differ."""
+        for seed in range(2):
+            point = self.point(seed)
+            a, b = self.number(left, point), self.number(right, point)
+            if abs(a - b) > TOLERANCE * max(1.0, abs(a)):
+                return seed
+        return None
+
+    def example(self, left: sympy.Expr, right: sympy.Expr, seed: int, **where) -> dict:
+        """A counterexample: both sides' values at the point of ``seed``, the first inputs,
+        the size, and ``where`` (the indices, or the entry)."""
+        point = self.point(seed)
+        numbers = [self.number(e, point).real for e in (left, right)]
+        shown = {str(s): str(point[s]) for s in self.inputs[:6]}
+        size = f"T={self.T}, d={self.d}, d_k={self.d_k}"
+        return {**where, "left": f"{numbers[0]:.6g}", "right": f"{numbers[1]:.6g}",
+                "values": shown, "instance": size}  # fmt: skip
 
     def proved(self, left: sympy.Expr, right: sympy.Expr) -> bool:
         """left = right exactly, as polynomials in the weights P and the other quantities

@@ -60,8 +60,9 @@ def _candidates(graph: Graph, role: str):
 
 
 def hint_for(graph: Graph, build, target, right_tree, free: list[str], spans) -> str | None:
-    """The first mistake of ``target``'s quantity that reproduces the right side everywhere."""
-    if target is None or target[1] == "A":
+    """The first mistake of ``target``'s quantity that reproduces an index-form right side at
+    every value of the free indices."""
+    if target is None:
         return None
     cases = []
     for values in itertools.product(*spans):
@@ -70,16 +71,17 @@ def hint_for(graph: Graph, build, target, right_tree, free: list[str], spans) ->
         shape = graph.shape[target[1]]
         if all(0 <= p < n for p, n in zip(position, shape, strict=True)):
             cases.append((graph.arrays[target[1]][position], build(right_tree)))
-    point = graph.point(0)
-    for why, wrong in _candidates(graph, target[1]):
-        if cases and all(_close(graph, wrong(u), right, point) for u, right in cases):
+    return hint_among(graph, target[1], cases)
+
+
+def hint_among(graph: Graph, role: str, cases: list) -> str | None:
+    """The first mistake that gives every (entry u of ``role``, written dC/du) of ``cases``."""
+    if role == "A" or not cases:
+        return None
+    for why, wrong in _candidates(graph, role):
+        if all(graph.differs(wrong(u), right) is None for u, right in cases):
             return why
     return None
 
 
-def _close(graph: Graph, a, b, point) -> bool:
-    x, y = graph.number(a, point), graph.number(b, point)
-    return abs(x - y) < 1e-25 * max(1.0, abs(x))
-
-
-__all__ = ["MISTAKES", "hint_for"]
+__all__ = ["MISTAKES", "hint_among", "hint_for"]
