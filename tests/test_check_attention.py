@@ -127,6 +127,11 @@ def test_each_named_mistake_appears_in_the_corpus(report):
         (r"dV = P^{2} dA", "unreadable"),
         (r"dS = \operatorname{softmax}(S)", "unreadable"),
         (r"\frac{\partial C}{\partial Z_{ij}} = P_{ij}", "unreadable"),
+        # bounded: a long sum, a large power, a division by zero, deep nesting
+        (r"dV_{jk} = \sum_{i=1}^{100000} P_{ij} dA_{ik}", "unreadable"),
+        (r"dV_{jk} = (P_{jj} + 1)^{100000}", "unreadable"),
+        (r"dV = P^T dA / 0", "unreadable"),
+        (r"dV_{jk} = " + "(" * 400 + "P_{jj}" + ")" * 400, "unreadable"),
         (r"\frac{\partial C}{\partial S_{ij}} = e^{S_{ij}}", "unreadable"),
         (r"\frac{\partial C}{\partial P_{i}} = V_{ik}", "unreadable"),
     ],

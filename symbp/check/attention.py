@@ -35,7 +35,7 @@ import itertools
 
 import sympy
 
-from symbp.check.attention_graph import Graph
+from symbp.check.attention_graph import Graph, bounded_power
 from symbp.check.attention_hints import hint_for
 from symbp.check.attention_matrix_check import judge_matrix
 from symbp.check.attention_matrix_read import read_matrix
@@ -46,6 +46,8 @@ from symbp.check.tokens import Unreadable
 from symbp.check.verdict import Verdict
 
 SIZES = ((3, 2, 2), (2, 3, 4))  # (T, d, d_k): T != d_k in both, d != d_k in the second
+MAX_SPAN = 16
+MAX_TERMS = 20_000
 _SHOWN_SIZES = " and ".join(f"T={T}, d={d}, d_k={k}" for T, d, k in SIZES)
 
 
@@ -55,9 +57,12 @@ class _Build:
     def __init__(self, graph: Graph, base: int, ranges: dict) -> None:
         self.g, self.base, self.ranges = graph, base, ranges
         self.at: dict[str, int] = {}
+        self.terms = 0
         self.sizes = {"T": graph.T, "d": graph.d, "dk": graph.d_k}
 
     def __call__(self, tree: tuple) -> sympy.Expr:
+        if tree[0] == "pow":
+            return bounded_power(self(tree[1]), self(tree[2]))
         value = arithmetic(tree, self)
         if value is not None:
             return value
@@ -102,7 +107,11 @@ class _Build:
         parts = []
         for name, low, high in tree[1]:
             if low is not None:
-                parts.append((name, int(self(low)), int(self(high))))
+                first, last = int(self(low)), int(self(high))
+                if last - first >= MAX_SPAN:
+                    raise Unreadable(f"unreadable: a sum over {last - first + 1} values of "
+                                     f"{name}; sums run over T, d or d_k")  # fmt: skip
+                parts.append((name, first, last))
                 continue
             kinds = self.ranges.get((id(tree), name))
             if not kinds:
@@ -117,6 +126,9 @@ class _Build:
             return self(body)
         (name, first, last), rest = parts[0], parts[1:]
         saved, total = self.at.get(name), []
+        self.terms += last + 1 - first
+        if self.terms > MAX_TERMS:
+            raise Unreadable(f"unreadable: this step's sums make over {MAX_TERMS:,} terms")
         for value in range(first, last + 1):
             self.at[name] = value
             total.append(self._sum(rest, body))
@@ -147,6 +159,8 @@ class AttentionChecker:
             )
         except (ZeroDivisionError, ValueError, TypeError) as why:
             return Verdict(step.source, step.line, "unreadable", f"cannot evaluate: {why}")
+        except RecursionError:
+            return Verdict(step.source, step.line, "unreadable", "the step is nested too deeply")
 
     def _judge(self, step: Step, trees: list[tuple]) -> Verdict:
         ranges = bindings(trees[0])

@@ -23,11 +23,13 @@ dA[0,1]*p1[0,0] + dA[1,1]*p1[1,0]
 
 from __future__ import annotations
 
+import cmath
 import random
 
 import numpy as np
 import sympy
 
+from symbp.check.tokens import Unreadable
 from symbp.derive.algebraic import DefinitionsProver
 from symbp.derive.softmax_rows import row_uses, softmax_rows_of
 from symbp.layers.attention import Attention
@@ -37,6 +39,15 @@ ROLES = {"X": "x", "Q": "q", "K": "k", "V": "v", "S": "s", "P": "p", "A": "a"}
 WEIGHTS = {"Wq": "q", "Wk": "k", "Wv": "v"}  # each weight and the projection it makes
 PRECISION = 40
 TOLERANCE = 1e-25
+MAX_POWER = 64
+
+
+def bounded_power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+    """base**exponent, refused (Unreadable) for an exponent past +-64: the prover expands
+    powers, and no step of a derivation needs a larger one."""
+    if not exponent.is_number or abs(exponent) > MAX_POWER:
+        raise Unreadable(f"unreadable: a power of {exponent} (read up to +-{MAX_POWER})")
+    return base**exponent
 
 
 class Graph:
@@ -155,6 +166,8 @@ class Graph:
         for seed in range(2):
             point = self.point(seed)
             a, b = self.number(left, point), self.number(right, point)
+            if not (cmath.isfinite(a) and cmath.isfinite(b)):
+                raise ZeroDivisionError("a side is not finite there (a division by zero)")
             if abs(a - b) > TOLERANCE * max(1.0, abs(a)):
                 return seed
         return None

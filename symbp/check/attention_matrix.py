@@ -9,7 +9,7 @@ Every entry is then refuted numerically or proved exactly, as an index-form step
 mistakes of :mod:`symbp.check.attention_hints`, and repairs of the right side in one place (a
 transpose added or taken away, the whole side transposed) that make it the truth.
 
->>> from symbp.check.attention_graph import Graph
+>>> from symbp.check.attention_graph import Graph, bounded_power
 >>> from symbp.check.attention_matrix_read import read_matrix
 >>> side = evaluate(read_matrix(r"P^T dA"), Graph(3, 2, 2))
 >>> side.kinds, side.value.shape
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from symbp.check.attention_graph import Graph
+from symbp.check.attention_graph import Graph, bounded_power
 from symbp.check.attention_read import AXES
 from symbp.check.tokens import Unreadable
 
@@ -99,7 +99,7 @@ def _evaluate(tree: tuple, graph: Graph) -> Side:
         base, power = _evaluate(tree[1], graph), _evaluate(tree[2], graph)
         if not (base.scalar and power.scalar):
             raise Unreadable("unreadable: only a scalar takes a power (^T is a transpose)")
-        return Side(base.value**power.value, None)
+        return Side(bounded_power(base.value, power.value), None)
     if kind == "div":
         top, bottom = _evaluate(tree[1], graph), _evaluate(tree[2], graph)
         if not bottom.scalar:
