@@ -270,6 +270,8 @@ def check_layered_step(step: Step, layers: list[_Layer], head: Step | None) -> V
         return _judge(step, layer, trees, head)
     except Unreadable as why:
         return Verdict(step.source, step.line, "unreadable", str(why).removeprefix("unreadable: "))
+    except RecursionError:
+        return Verdict(step.source, step.line, "unreadable", "the step is nested too deeply")
 
 
 def _judge(step: Step, layer: _Layer, trees: list[tuple], head: Step | None) -> Verdict:
@@ -386,7 +388,10 @@ def check_layered(steps: list[Step], net, notation: str) -> list[Verdict]:
         head = heads.setdefault(step.chain, step)
         verdict = check_layered_step(step, layers, head)
         for what, check in staged if verdict.verdict == "unreadable" else ():
-            other = check(step)
+            try:
+                other = check(step)
+            except RecursionError:
+                other = Verdict(step.source, step.line, "unreadable", "nested too deeply")
             if other.verdict != "unreadable":
                 verdict = other
                 break
