@@ -177,7 +177,9 @@ class Graph:
         the size, and ``where`` (the indices, or the entry)."""
         point = self.point(seed)
         numbers = [self.number(e, point).real for e in (left, right)]
-        shown = {str(s): str(point[s]) for s in self.inputs[:6]}
+        first = [self.arrays["X"][0, 0], self.arrays["X"][0, 1], *(self.arrays[w][0, 0]
+                 for w in WEIGHTS), self.dA[0, 0]]  # fmt: skip
+        shown = {_named(s): str(point[s]) for s in first}
         size = f"T={self.T}, d={self.d}, d_k={self.d_k}"
         return {**where, "left": f"{numbers[0]:.6g}", "right": f"{numbers[1]:.6g}",
                 "values": shown, "instance": size}  # fmt: skip
@@ -195,6 +197,14 @@ class Graph:
             if prover.equal(np.array([sympy.sympify(left)]), derived):
                 return True
         return False
+
+
+def _named(s: sympy.Symbol) -> str:
+    """x1[0,1] -> X_{1,2}, Wq1[0,0] -> (W_q)_{1,1}, dA[0,0] -> dC/dA_{1,1} (counted from 1)."""
+    name, index = s.name.rstrip("]").split("[")
+    at = ",".join(str(int(i) + 1) for i in index.split(","))
+    shown = {"x": "X", "dA": "dC/dA"}.get(name, f"(W_{name[1]})" if name[0] == "W" else name)
+    return f"{shown}_{{{at}}}"
 
 
 __all__ = ["Graph", "ROLES", "WEIGHTS"]
