@@ -11,9 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from symbp.check.attention import AttentionChecker
 from symbp.check.attention_hints import MISTAKES
 from symbp.check.report import check_text
+from symbp.check.split import Side, Step
 from symbp.model import layered_network
 
 CORPUS = Path(__file__).parent / "check_corpus" / "layers_attention.md"
@@ -70,6 +74,7 @@ EXPECTED = {
     44: ("invalid", "the path through K is missing"),
     45: ("invalid", None),  # one path's sign flipped: no usual mistake names it
 }
+CHECKER = AttentionChecker()
 HINTS = {why for rows in MISTAKES.values() for _, why in rows}
 
 
@@ -166,3 +171,20 @@ def test_the_cli_exits_2_when_no_step_can_be_read():
     run = _cli("-", stdin=r"$$\frac{\partial C}{\partial Z_{ij}} = P_{ij}$$")
     assert run.returncode == 2, run.stdout + run.stderr
     assert "Traceback" not in run.stderr
+
+
+_PIECES = [r"P_{ij}", "dV", "P^T", r"\sqrt{d_k}", r"\sum_{i=1}^{T}", r"\sum_j", "(", ")", "{",
+           "}", "^", "_", "dA", r"\odot", r"\mathbf{1}", r"\operatorname{diag}(", "K_{kj}",
+           "[i=j]", r"\delta_{ij}", "-", "+", "/", "0", "2", "W_q", "W^Q_{ab}",
+           r"\frac{\partial C}{\partial S_{ij}}", r"\frac{\partial C}{\partial S}", "X", "T",
+           r"d_k^{-1/2}", r"\nabla_V C", r"\top", r"\frac", "i", "Q_{ijk}",
+           "S_{i+1,j}"]  # fmt: skip
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["dV", r"\frac{\partial C}{\partial S_{ij}}", "dX", "P_{ij}"]),
+       st.lists(st.sampled_from(_PIECES), min_size=1, max_size=7))  # fmt: skip
+def test_no_input_crashes_the_attention_checker(left, pieces):
+    step = Step(Side(left, 0), Side(" ".join(pieces), 0), "=", 1, 0)
+    verdict = CHECKER.check(step)
+    assert verdict.verdict in ("valid", "invalid", "unreadable")
