@@ -188,3 +188,10 @@ def test_no_input_crashes_the_attention_checker(left, pieces):
     step = Step(Side(left, 0), Side(" ".join(pieces), 0), "=", 1, 0)
     verdict = CHECKER.check(step)
     assert verdict.verdict in ("valid", "invalid", "unreadable")
+
+
+def test_a_sum_over_the_wrong_axis_is_named():
+    tex = r"$$dV_{jk} = \sum_{i=1}^{d_k} P_{ij} dA_{ik}$$"
+    (v,) = check_text(tex, layered_network(*NET, "cce"), "wikipedia").steps
+    assert v.verdict == "invalid"
+    assert v.hint.startswith("the sum over i runs over the d_k columns, but i indexes the T")

@@ -233,9 +233,13 @@ def _typing_hint(ranges: dict, on_left: set[str]) -> str | None:
     """A hint for an index over two axes, or free on the right side only."""
     for (where, name), kinds in sorted(ranges.items(), key=lambda kv: str(kv[0][1])):
         if len(kinds) > 1:
-            (k1, at1), (k2, at2) = sorted(kinds.items())[:2]
-            return (f"{name} runs over {KIND_NAMES[k1]} in {at1[0]} but over {KIND_NAMES[k2]} "
-                    f"in {at2[0]}: an index order or a transpose is wrong (X is T x d; Q, K, V "
+            places = [(kind, where[0]) for kind, where in kinds.items()]
+            (k1, at1), (k2, at2) = sorted(places, key=lambda kp: "upper limit" in kp[1])[:2]
+            if "upper limit" in at2:
+                return (f"the sum over {name} runs over {KIND_NAMES[k2]}, but {name} indexes "
+                        f"{KIND_NAMES[k1]} in {at1}: the sum's limit is wrong")  # fmt: skip
+            return (f"{name} runs over {KIND_NAMES[k1]} in {at1} but over {KIND_NAMES[k2]} "
+                    f"in {at2}: an index order or a transpose is wrong (X is T x d; Q, K, V "
                     "and A are T x d_k; S and P are T x T; W_q, W_k, W_v are d_k x d)")  # fmt: skip
         if where == "free" and name not in on_left:
             return (f"{name} is free on the right side but not on the left: a sum over {name} "

@@ -170,6 +170,10 @@ def bindings(tree: tuple, scope: dict | None = None, out: dict | None = None) ->
                 if limit is not None:
                     bindings(limit, scope, out)
         out.update({inner[name]: out.get(inner[name], {}) for name, _, _ in tree[1]})
+        for name, _, high in tree[1]:
+            axis = _size_of(high)
+            if axis is not None:  # \sum_{i=1}^{T}: i runs over the T positions
+                out[inner[name]].setdefault(axis, []).append(f"the sum's upper limit of {name}")
         return bindings(tree[2], inner, out)
     for part in tree[1:]:
         if isinstance(part, tuple) and part and isinstance(part[0], tuple):
@@ -178,6 +182,17 @@ def bindings(tree: tuple, scope: dict | None = None, out: dict | None = None) ->
         elif isinstance(part, tuple) and part:
             bindings(part, scope, out)
     return out
+
+
+def _size_of(limit: tuple | None) -> str | None:
+    """The axis a sum's upper limit names: T, d or d_k (or T - 1, d_k - 1 from 0)."""
+    if limit is not None and limit[0] == "add" and limit[1][1:] == (("neg", ("num", "1")),):
+        limit = limit[1][0]
+    if limit == ("size", "dk"):
+        return "dk"
+    if limit in (("name", "T"), ("name", "d")):
+        return limit[1]
+    return None
 
 
 def free_names(tree: tuple) -> set[str]:
