@@ -51,6 +51,14 @@ MAX_TERMS = 20_000
 _SHOWN_SIZES = " and ".join(f"T={T}, d={d}, d_k={k}" for T, d, k in SIZES)
 
 
+def valid_method(proved: bool) -> str:
+    """How a valid step was judged: proved exactly, or only agreed at points."""
+    if proved:
+        return ("proved exactly modulo the layer's definitions (the softmax's Jacobian in the "
+                f"weights P), for every entry at {_SHOWN_SIZES}")  # fmt: skip
+    return f"agreed at 2 points of each size ({_SHOWN_SIZES}; not a proof)"
+
+
 class _Build:
     """A named tree -> SymPy over one graph, at the values of the indices in ``at``."""
 
@@ -83,6 +91,11 @@ class _Build:
         if kind in ("entry", "grad"):
             return self.entry(tree)
         return self.total(tree)
+
+    def spans(self, free: list[str]) -> list[range]:
+        """The values of each free index: its axis (the longest, where it names two)."""
+        top = [max(self.sizes[k] for k in self.ranges[("free", n)]) for n in free]
+        return [range(self.base, n + self.base) for n in top]
 
     def iverson(self, tree: tuple) -> sympy.Expr:
         _, relation, left, right = tree
@@ -151,7 +164,7 @@ class AttentionChecker:
                 return Verdict(step.source, step.line, "unreadable", "only '=' steps are checked")
             matrix = _matrix_form(step)
             if matrix is not None:
-                return judge_matrix(step, matrix, self.graphs, _SHOWN_SIZES)
+                return judge_matrix(step, matrix, self.graphs, valid_method)
             return self._judge(step, [read(step.left.text), read(step.right.text)])
         except Unreadable as why:
             return Verdict(
@@ -172,8 +185,7 @@ class AttentionChecker:
         target = trees[0] if trees[0][0] == "grad" else None
         for graph in self.graphs:
             build = _Build(graph, base, ranges)
-            spans = [range(base, max(build.sizes[k] for k in ranges[("free", n)]) + base)
-                     for n in free]  # fmt: skip
+            spans = build.spans(free)
             for values in itertools.product(*spans):
                 build.at = dict(zip(free, values, strict=True))
                 left, right = build(trees[0]), build(trees[1])
@@ -185,18 +197,12 @@ class AttentionChecker:
         if hint:  # ill-typed, yet equal at these sizes: still wrong in general
             return Verdict(step.source, step.line, "invalid", "", None, hint)
         proved = all(self._proved(g, trees, base, ranges, free) for g in self.graphs)
-        sizes = _SHOWN_SIZES
-        how = ("proved exactly modulo the layer's definitions (the softmax's Jacobian in the "
-               f"weights P), for every entry at {sizes}") if proved else (
-               f"agreed at 2 points of each size ({sizes}; not a proof)")  # fmt: skip
-        return Verdict(step.source, step.line, "valid", how)
+        return Verdict(step.source, step.line, "valid", valid_method(proved))
 
     @staticmethod
     def _proved(graph: Graph, trees, base, ranges, free) -> bool:
         build = _Build(graph, base, ranges)
-        spans = [range(base, max(build.sizes[k] for k in ranges[("free", n)]) + base)
-                 for n in free]  # fmt: skip
-        for values in itertools.product(*spans):
+        for values in itertools.product(*build.spans(free)):
             build.at = dict(zip(free, values, strict=True))
             if not graph.proved(build(trees[0]), build(trees[1])):
                 return False

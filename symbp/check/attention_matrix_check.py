@@ -73,8 +73,9 @@ def _repair(tree: tuple, left: Side, graph: Graph) -> str | None:
     return None
 
 
-def judge_matrix(step: Step, trees: list[tuple], graphs: list[Graph], sizes: str) -> Verdict:
-    """Valid (proved, or agreed), or invalid with a shape mismatch or a counterexample."""
+def judge_matrix(step: Step, trees: list[tuple], graphs: list[Graph], method) -> Verdict:
+    """Valid (proved, or agreed: ``method(proved)`` says which), or invalid with a shape
+    mismatch or a counterexample."""
     role = trees[0][1] if trees[0][0] == "grad" else None
     for graph in graphs:
         try:
@@ -100,10 +101,7 @@ def judge_matrix(step: Step, trees: list[tuple], graphs: list[Graph], sizes: str
         for graph in graphs
         for a, b in _cases(evaluate(trees[0], graph), evaluate(trees[1], graph))
     )
-    how = ("proved exactly modulo the layer's definitions (the softmax's Jacobian in the "
-           f"weights P), for every entry at {sizes}") if proved else (
-           f"agreed at 2 points of each size ({sizes}; not a proof)")  # fmt: skip
-    return Verdict(step.source, step.line, "valid", how)
+    return Verdict(step.source, step.line, "valid", method(proved))
 
 
 def _shape(side: Side) -> str:
