@@ -255,3 +255,17 @@ def test_check_reads_a_layered_networks_steps(client, capsys, stdin):
     assert status == 1 and answer.status_code == 200 and answer.text == out
     (step,) = answer.json()["steps"]
     assert step["verdict"] == "invalid" and "depend on x" in step["hint"]
+
+
+def test_check_reads_an_attention_step(client, capsys, stdin):
+    """A --net network with attention on the API: dS = P o dP (the softmax Jacobian taken as
+    diagonal), judged and hinted as the command line does."""
+    tex = r"$$\frac{\partial C}{\partial S_{ij}} = P_{ij} \frac{\partial C}{\partial P_{ij}}$$"
+    fields = {"input": "3x2", "net": "attention(2) meanpool dense(2,softmax)", "loss": "cce"}
+    answer = client.post("/api/check", json={"tex": tex, **fields})
+    stdin(tex)
+    argv = ["check", "-", "--json", "--input", "3x2", "--net", fields["net"], "--loss", "cce"]
+    status, out = _cli(argv, capsys)
+    assert status == 1 and answer.status_code == 200 and answer.text == out
+    (step,) = answer.json()["steps"]
+    assert step["verdict"] == "invalid" and "softmax Jacobian is not diagonal" in step["hint"]

@@ -20,6 +20,7 @@ import itertools
 
 import sympy
 
+from symbp.check.attention import AttentionChecker, attention_layer
 from symbp.check.index_reader import arithmetic, read_index_side
 from symbp.check.layered_gap import counterexample, exists_at, gap_of
 from symbp.check.layered_mistakes import mistakes
@@ -269,6 +270,8 @@ def check_layered_step(step: Step, layers: list[_Layer], head: Step | None) -> V
         return _judge(step, layer, trees, head)
     except Unreadable as why:
         return Verdict(step.source, step.line, "unreadable", str(why).removeprefix("unreadable: "))
+    except RecursionError:
+        return Verdict(step.source, step.line, "unreadable", "the step is nested too deeply")
 
 
 def _judge(step: Step, layer: _Layer, trees: list[tuple], head: Step | None) -> Verdict:
@@ -372,21 +375,27 @@ def _fresh_dummies(expr: sympy.Expr) -> sympy.Expr:
 def check_layered(steps: list[Step], net, notation: str) -> list[Verdict]:
     """Every step: in index form against the layer whose names it uses; a step the index
     reader cannot place is read as a staged batch-norm / layer-norm derivation when the
-    network has such a layer (:mod:`symbp.check.staged`)."""
+    network has such a layer (:mod:`symbp.check.staged`), and as a step of an attention
+    layer's backward pass when it has one (:mod:`symbp.check.attention`)."""
     layers = layers_of(net, notation)
     norm = norm_layer(net)
-    staged = StagedChecker(norm) if norm is not None else None
+    staged = [(f"a staged {norm.kind} step", StagedChecker(norm).check)] if norm else []
+    if attention_layer(net) is not None:
+        staged.append(("an attention step", AttentionChecker().check))
     heads: dict[int, Step] = {}
     verdicts = []
     for step in steps:
         head = heads.setdefault(step.chain, step)
         verdict = check_layered_step(step, layers, head)
-        if verdict.verdict == "unreadable" and staged is not None:
-            other = staged.check(step)
+        for what, check in staged if verdict.verdict == "unreadable" else ():
+            try:
+                other = check(step)
+            except RecursionError:
+                other = Verdict(step.source, step.line, "unreadable", "nested too deeply")
             if other.verdict != "unreadable":
                 verdict = other
-            else:
-                verdict.method += f"; as a staged {norm.kind} step: {other.method}"
+                break
+            verdict.method += f"; as {what}: {other.method}"
         verdicts.append(verdict)
     return verdicts
 
