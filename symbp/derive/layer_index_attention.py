@@ -36,7 +36,7 @@ from symbp.layers.reshape import Last
 
 _int = {"integer": True}
 t, u, c, e, w = sympy.symbols("t u c e w", **_int)  # the forward equations' indices
-i, j, k_, l, m = sympy.symbols("i j k l m", **_int)  # noqa: E741 (the entries differentiated)
+i, j, l, m, n = sympy.symbols("i j l m n", **_int)  # noqa: E741 (the entries differentiated)
 T = ix.T
 D, DK = sympy.Symbol("d", integer=True, positive=True), sympy.Symbol("d_k", integer=True,
                                                                       positive=True)  # fmt: skip
@@ -99,8 +99,8 @@ def _derive_attention() -> tuple[Stated, list[IndexStep]]:
     steps += gradient_steps(stated, "q", q[i, j])
     steps += gradient_steps(stated, "k", k[i, j])
     for name, weight in (("Wq", Wq), ("Wk", Wk), ("Wv", Wv)):
-        steps += gradient_steps(stated, name, weight[j, k_])
-    steps += gradient_steps(stated, "input", x[i, k_])
+        steps += gradient_steps(stated, name, weight[j, n])
+    steps += gradient_steps(stated, "input", x[i, n])
     return stated, steps
 
 
@@ -118,7 +118,7 @@ def _proved(kind: str, shape: tuple[int, ...]) -> MultiForm:
         stated, steps = _derive_attention()
     else:
         stated = _sequence_stated(layer)
-        steps = gradient_steps(stated, "input", x[i, k_])
+        steps = gradient_steps(stated, "input", x[i, n])
     inst = Instance(layer, shape)
     form = MultiForm(layer, stated, forward_verified_by=prove_forward(stated, inst))
     first = {}
