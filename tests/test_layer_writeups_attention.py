@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import sympy
@@ -18,19 +19,23 @@ import torch
 from symbp.derive import layer_index_attention as la
 from symbp.derive.layer_index import C
 from symbp.derive.layer_index_multi_proof import Instance, StepNotProved, prove_step
+from symbp.derive.layer_index_residual import residual_form
 from symbp.latex.writeup_attention import MultiPrinter
 from symbp.latex.writeup_layers import render_layers
 from symbp.layers.attention import Attention
 from symbp.layers.pool import MeanPool
 from symbp.layers.reshape import Last
+from symbp.layers.spec import parse_net
 from symbp.model import layered_network
+from tests.latex_tools import needs_pdflatex, overfull, pdflatex
 
 T_, D_, DK_ = 4, 3, 3
 torch.manual_seed(0)
 
 
-def _attention_model() -> tuple[dict, dict, dict]:
-    """The arrays, their autograd gradients, and each array's local formula of its inputs."""
+def _attention_model(residual: bool = False) -> tuple[dict, dict, dict]:
+    """The arrays, their autograd gradients, and each array's local formula of its inputs
+    (``residual``: the attention's output is f, and a = x + f)."""
     x = torch.randn(T_, D_, dtype=torch.float64, requires_grad=True)
     W = {n: torch.randn(DK_, D_, dtype=torch.float64, requires_grad=True) for n in "QKV"}
     local = {
@@ -39,8 +44,10 @@ def _attention_model() -> tuple[dict, dict, dict]:
         "v": (lambda Wv, x: x @ Wv.T, ("Wv", "x")),
         "S": (lambda q, k: q @ k.T / DK_**0.5, ("q", "k")),
         "P": (lambda S: torch.softmax(S, dim=-1), ("S",)),
-        "a": (lambda P, v: P @ v, ("P", "v")),
+        ("f" if residual else "a"): (lambda P, v: P @ v, ("P", "v")),
     }
+    if residual:
+        local["a"] = (lambda x, f: x + f, ("x", "f"))
     arrays = {"x": x, "Wq": W["Q"], "Wk": W["K"], "Wv": W["V"]}
     for name, (f, inputs) in local.items():
         arrays[name] = f(*(arrays[i] for i in inputs))
@@ -53,6 +60,19 @@ def _sequence_model(kind: str) -> tuple[dict, dict, dict]:
     f = (lambda x: x.mean(dim=0)) if kind == "meanpool" else (lambda x: x[-1])
     arrays = {"x": x, "a": f(x)}
     return arrays, _backward(arrays), {"a": (f, ("x",))}
+
+
+def _residual_dense_model(act) -> tuple[dict, dict, dict]:
+    x = torch.randn(D_, dtype=torch.float64, requires_grad=True)
+    W = torch.randn(D_, D_, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(D_, dtype=torch.float64, requires_grad=True)
+    local = {"z": (lambda W, b, x: W @ x + b, ("W", "b", "x")),
+             "a": (lambda x, z: x + act(z), ("x", "z"))}  # fmt: skip
+    arrays = {"x": x, "W": W, "b": b}
+    for name, (f, inputs) in local.items():
+        arrays[name] = f(*(arrays[i] for i in inputs))
+        arrays[name].retain_grad()
+    return arrays, _backward(arrays), local
 
 
 def _backward(arrays: dict) -> dict:
@@ -123,14 +143,26 @@ def _spans(form, free, first: sympy.Expr) -> list[dict]:
     return [dict(zip(free, map(sympy.Integer, v), strict=True)) for v in itertools.product(*spans)]
 
 
-@pytest.mark.parametrize("kind", ["attention", "meanpool", "last"])
+def _form_and_model(kind: str):
+    if kind == "attention":
+        return la.attention_form(), _attention_model()
+    if kind in ("meanpool", "last"):
+        return la.sequence_form(MeanPool() if kind == "meanpool" else Last()), _sequence_model(kind)
+    layer = parse_net(kind)[0]
+    if isinstance(layer.inner, Attention):
+        return residual_form(layer), _attention_model(residual=True)
+    act = {"tanh": torch.tanh, "relu": torch.relu}[layer.inner.act.name]
+    return residual_form(layer), _residual_dense_model(act)
+
+
+KINDS = ["attention", "meanpool", "last", "residual(attention(3))", "residual(dense(3,tanh))",
+         "residual(dense(3,relu))"]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_step_holds_numerically_on_another_instance(kind: str) -> None:
     start = time.perf_counter()
-    if kind == "attention":
-        form, model = la.attention_form(), _attention_model()
-    else:
-        layer = MeanPool() if kind == "meanpool" else Last()
-        form, model = la.sequence_form(layer), _sequence_model(kind)
+    form, model = _form_and_model(kind)
     numeric = _Numeric(model)
     for lhs, rhs in form.stated.equations:  # the forward equations, as the model computes
         free = [s for s in lhs.indices if isinstance(s, sympy.Symbol)]
@@ -185,7 +217,12 @@ def test_a_wrong_step_is_refused() -> None:
 NETS = [
     ("3x2", "attention(2) meanpool dense(2,softmax)", ["attention(2)", "meanpool"]),
     ("4x3", "rnn(3) last dense(2,softmax)", ["last"]),
-    ("3x2", "residual(attention(2)) meanpool dense(2,softmax)", ["meanpool"]),
+    (
+        "3x2",
+        "residual(attention(2)) meanpool dense(2,softmax)",
+        ["residual(attention(2))", "meanpool"],
+    ),
+    ("3", "residual(dense(3,tanh)) dense(2,softmax)", ["residual(dense(3,tanh))"]),
 ]
 
 
@@ -199,15 +236,24 @@ def test_markdown_prints_every_step(shape: str, spec: str, written, notation: st
             continue
         section = text.split(f"### Layer {position}: `{layer.spec()}`")[1].split("### ")[0]
         assert "no index-form writeup yet" not in section
+        if layer.kind == "residual":
+            assert "paths: the identity" in section
         printer = MultiPrinter(position, notation)
-        for step in la.multi_form(layer).steps:
-            if step.quantity == "input" and position == 1 and not isinstance(layer, Attention):
-                continue
+        form = residual_form(layer) if layer.kind == "residual" else la.multi_form(layer)
+        for step in form.steps:
             assert printer.doprint(step.rhs) in section, (step.quantity, step.rule)
-        if isinstance(layer, Attention):
+        if "attention" in layer.spec():
             label = printer.label("a")
             weight = "P" + ("^{" + label + "}_{i,j}" if notation == "nielsen" else "_{i,j}")
             assert "\\left([j = l] - P" in section and weight in section
             assert "\\frac{1}{\\sqrt{d_{k}}}" in section
             assert "Over a batch this is `attention_query_weight_grad(" in section
-            assert "three paths" in section
+            paths = "four paths" if layer.kind == "residual" else "three paths"
+            assert paths in section
+
+
+@needs_pdflatex
+def test_latex_compiles_and_fits(tmp_path: Path) -> None:
+    net = layered_network("3x2", "residual(attention(2)) meanpool dense(2,softmax)", "cce")
+    log = pdflatex(tmp_path, render_layers(net, "wikipedia", "latex"), "attention.tex")
+    assert overfull(log) == []  # the page fits: nothing sticks into the margin

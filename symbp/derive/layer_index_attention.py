@@ -41,10 +41,10 @@ T = ix.T
 D, DK = sympy.Symbol("d", integer=True, positive=True), sympy.Symbol("d_k", integer=True,
                                                                       positive=True)  # fmt: skip
 x, a, dA = ix.x, ix.a, ix.dA
-q, k, v, S, P = (sympy.IndexedBase(n) for n in ("q", "k", "v", "S", "P"))
+q, k, v, S, P, F = (sympy.IndexedBase(n) for n in ("q", "k", "v", "S", "P", "f"))
 Wq, Wk, Wv = (sympy.IndexedBase(n) for n in ("Wq", "Wk", "Wv"))
-dq, dk, dv, dS, dP = (sympy.IndexedBase(n) for n in ("dq", "dk", "dv", "dS", "dP"))
-GRADIENTS = {a: dA, q: dq, k: dk, v: dv, S: dS, P: dP}
+dq, dk, dv, dS, dP, dF = (sympy.IndexedBase(n) for n in ("dq", "dk", "dv", "dS", "dP", "df"))
+GRADIENTS = {a: dA, q: dq, k: dk, v: dv, S: dS, P: dP, F: dF, ix.z: ix.delta}
 """The base of dC/d(entry) of each array of the layer (the printers read it back)."""
 SUPPORTED = (Attention, MeanPool, Last)
 
@@ -54,8 +54,10 @@ def has_multi_form(layer) -> bool:
     return isinstance(layer, SUPPORTED)
 
 
-def _attention_stated() -> Stated:
+def attention_stated(residual: bool = False) -> Stated:
+    """attention's equations; ``residual``: its output is f and the layer's is a = x + f."""
     seq, inp, feat = (0, T - 1), (0, D - 1), (0, DK - 1)
+    out = F if residual else a
     project = {
         base: sympy.Sum(weight[c, e] * x[t, e], (e, *inp))
         for base, weight in ((q, Wq), (k, Wk), (v, Wv))
@@ -64,15 +66,17 @@ def _attention_stated() -> Stated:
         *((base[t, c], rhs) for base, rhs in project.items()),
         (S[t, u], sympy.Sum(q[t, c] * k[u, c], (c, *feat)) / sympy.sqrt(DK)),
         (P[t, u], sympy.exp(S[t, u]) / sympy.Sum(sympy.exp(S[t, w]), (w, *seq))),
-        (a[t, c], sympy.Sum(P[t, u] * v[u, c], (u, *seq))),
+        (out[t, c], sympy.Sum(P[t, u] * v[u, c], (u, *seq))),
+        *(((a[t, c], x[t, c] + F[t, c]),) if residual else ()),
     )
     axes = {x: (seq, inp), **{W: (feat, inp) for W in (Wq, Wk, Wv)}}
-    axes.update({base: (seq, feat) for base in (q, k, v, a, dq, dk, dv, dA)})
+    axes.update({base: (seq, feat) for base in (q, k, v, a, F, dq, dk, dv, dA, dF)})
     axes.update({base: (seq, seq) for base in (S, P, dS, dP)})
-    roles = {x: "x", q: "q", k: "k", v: "v", S: "s", P: "p", a: "a", Wq: "Wq", Wk: "Wk",
-             Wv: "Wv"}  # fmt: skip
+    roles = {x: "x", q: "q", k: "k", v: "v", S: "s", P: "p", a: "a", F: "f", Wq: "Wq",
+             Wk: "Wk", Wv: "Wv"}  # fmt: skip
     sizes = {T: ("x", 0), D: ("x", 1), DK: ("q", 1)}
-    return Stated(equations, axes, roles, dict(GRADIENTS), sizes)
+    gradients = {p: g for p, g in GRADIENTS.items() if p in roles}
+    return Stated(equations, axes, roles, gradients, sizes)
 
 
 def _jacobian(stated: Stated) -> list[IndexStep]:
@@ -88,10 +92,11 @@ def _jacobian(stated: Stated) -> list[IndexStep]:
     return [IndexStep("jacobian", left, right, why, (i, j, m, l)) for left, right, why in rows]
 
 
-@cache
-def _derive_attention() -> tuple[Stated, list[IndexStep]]:
-    stated = _attention_stated()
-    steps = gradient_steps(stated, "v", v[i, j])
+def attention_steps(stated: Stated) -> list[IndexStep]:
+    """The gradients in backward order (for a residual attention, dC/df first)."""
+    residual = any(lhs.base == F for lhs, _ in stated.equations)
+    steps = gradient_steps(stated, "f", F[i, j]) if residual else []
+    steps += gradient_steps(stated, "v", v[i, j])
     steps += gradient_steps(stated, "P", P[i, j])
     jacobian = _jacobian(stated)
     steps += jacobian
@@ -100,8 +105,7 @@ def _derive_attention() -> tuple[Stated, list[IndexStep]]:
     steps += gradient_steps(stated, "k", k[i, j])
     for name, weight in (("Wq", Wq), ("Wk", Wk), ("Wv", Wv)):
         steps += gradient_steps(stated, name, weight[j, n])
-    steps += gradient_steps(stated, "input", x[i, n])
-    return stated, steps
+    return steps + gradient_steps(stated, "input", x[i, n])
 
 
 def _sequence_stated(layer) -> Stated:
@@ -111,17 +115,12 @@ def _sequence_stated(layer) -> Stated:
     return Stated(((a[c], rhs),), axes, {x: "x", a: "a"}, {a: dA}, {T: ("x", 0), D: ("x", 1)})
 
 
-@cache
-def _proved(kind: str, shape: tuple[int, ...]) -> MultiForm:
-    layer = {"attention": Attention(2), "meanpool": MeanPool(), "last": Last()}[kind]
-    if kind == "attention":
-        stated, steps = _derive_attention()
-    else:
-        stated = _sequence_stated(layer)
-        steps = gradient_steps(stated, "input", x[i, n])
+def prove_form(layer, stated: Stated, steps: list[IndexStep], shape) -> MultiForm:
+    """The forward equations and every step proved on ``layer`` (a small instance of the
+    kind) on input ``shape``; StepNotProved at the first that fails."""
     inst = Instance(layer, shape)
     form = MultiForm(layer, stated, forward_verified_by=prove_forward(stated, inst))
-    first = {}
+    first: dict[str, sympy.Expr] = {}
     for s in steps:
         first.setdefault(s.quantity, s.lhs)
     form.steps = [
@@ -130,6 +129,16 @@ def _proved(kind: str, shape: tuple[int, ...]) -> MultiForm:
         for s in steps
     ]  # fmt: skip
     return form
+
+
+@cache
+def _proved(kind: str, shape: tuple[int, ...]) -> MultiForm:
+    if kind == "attention":
+        stated = attention_stated()
+        return prove_form(Attention(2), stated, attention_steps(stated), shape)
+    layer = MeanPool() if kind == "meanpool" else Last()
+    stated = _sequence_stated(layer)
+    return prove_form(layer, stated, gradient_steps(stated, "input", x[i, n]), shape)
 
 
 def attention_form() -> MultiForm:

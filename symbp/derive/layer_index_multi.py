@@ -52,6 +52,9 @@ class Stated:
     roles: dict[sympy.IndexedBase, str]
     gradients: dict[sympy.IndexedBase, sympy.IndexedBase]
     sizes: dict[sympy.Symbol, tuple[str, int]]
+    activation: object = None
+    """An elementwise activation in the equations: its derivative is the registry's (with
+    its kink convention, relu'(0) = 0) wherever SymPy's appears."""
 
     def ranges_of(self, *exprs: sympy.Expr) -> dict[sympy.Symbol, Range]:
         """The range of every bare index symbol of an array entry in ``exprs`` and in the
@@ -102,7 +105,17 @@ def local_derivative(stated: Stated, num: sympy.Indexed, den: sympy.Indexed) -> 
     lhs, rhs = stated.equation_of(num.base)
     rhs = rhs.xreplace(dict(zip(lhs.indices, num.indices, strict=True)))
     ranges = stated.ranges_of(num, den)
-    return li._clean(sympy.diff(rhs, den).doit(), ranges, stated.axes)
+    entries = rhs.atoms(sympy.Indexed)
+    slope = registry_slopes(sympy.diff(rhs, den).doit(), stated.activation, entries)
+    return li._clean(slope, ranges, stated.axes)
+
+
+def registry_slopes(expr: sympy.Expr, act, entries) -> sympy.Expr:
+    """SymPy's derivative of the activation at each of ``entries`` replaced by the registry's
+    (the same but at a kink: SymPy's Heaviside(z) for relu is 1/2 at 0, the registry's 0)."""
+    if act is None or not act.elementwise:
+        return expr
+    return expr.xreplace({sympy.diff(act.f(e), e): act.fprime(e) for e in entries})
 
 
 def sum_out(stated: Stated, expr: sympy.Expr, free: sympy.Expr) -> sympy.Expr:

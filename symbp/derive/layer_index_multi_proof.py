@@ -9,6 +9,11 @@ entry whose equation reads theta, sum_u dC/du du/dtheta. The weights of a softma
 written out as their definitions (exp(s) over the row's sum), and the difference must
 expand, or cancel, to exactly 0 (sqrt(d_k) is SymPy's exact root); otherwise
 :class:`symbp.derive.layer_index_proof.StepNotProved`.
+
+>>> from symbp.layers.reshape import Last
+>>> inst = Instance(Last(), (3, 2))  # last's output, defined as the last step's entries
+>>> [(a, inst.defs[a]) for a in inst.arrays["a"]]
+[(a1[0], x[2,0]), (a1[1], x[2,1])]
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import numpy as np
 import sympy
 
 from symbp.derive.layer_index import C, IndexStep
-from symbp.derive.layer_index_multi import Stated
+from symbp.derive.layer_index_multi import Stated, registry_slopes
 from symbp.derive.layer_index_proof import StepNotProved, _unroll
 from symbp.layers.base import Equations, LayerData
 
@@ -38,7 +43,7 @@ class Instance:
             # a layer whose output is (a view of) its input's entries, as ``last``: the
             # instance defines a as those entries, the equation the index form states
             data.arrays["a"] = eq.define(1, "a", data.arrays["a"])
-        self.layer, self.shape = layer, shape
+        self.layer, self.shape, self.act = layer, shape, layer.activation()
         self.defs = dict(eq.definitions)
         self.arrays = {"x": x, **data.arrays}
         for key, array in data.parameters.items():
@@ -78,17 +83,21 @@ class _Mapping:
         s = array[idx]
         return sympy.Symbol(f"d{s.name}", real=True) if base in self.grads else s
 
+    def local(self, u: sympy.Symbol, theta: sympy.Symbol) -> sympy.Expr:
+        """du/dtheta by sympy.diff of u's equation (an activation's slope the registry's)."""
+        return registry_slopes(sympy.diff(self.inst.defs[u], theta), self.inst.act, [theta])
+
     def derivative(self, num: sympy.Expr, den: sympy.Expr) -> sympy.Expr:
         theta = self.concrete(den)
         if theta == 0:
             return sympy.Integer(0)
         if num == C:
             return sympy.Add(*[
-                sympy.Symbol(f"d{u.name}", real=True) * sympy.diff(self.inst.defs[u], theta)
+                sympy.Symbol(f"d{u.name}", real=True) * self.local(u, theta)
                 for u in self.inst.readers.get(theta, [])
             ])  # fmt: skip
         u = self.concrete(num)
-        return sympy.diff(self.inst.defs[u], theta) if u in self.inst.defs else sympy.Integer(0)
+        return self.local(u, theta) if u in self.inst.defs else sympy.Integer(0)
 
     def concrete(self, expr: sympy.Expr) -> sympy.Expr:
         expr = expr.xreplace({d: self.derivative(*d.args) for d in expr.atoms(_D)})

@@ -16,14 +16,16 @@ import sympy
 
 from symbp import notation as nt
 from symbp.derive import layer_index_attention as la
+from symbp.derive import layer_index_residual as lr
 from symbp.latex import layer_printer as lp
 from symbp.latex.factor_order import quantities, sympy_rank, textbook_order
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.writeup_blocks import Math, Text
 from symbp.layers.attention import Attention
+from symbp.layers.residual import Residual
 from symbp.model import LayeredNetwork
 
-_ENTRY = {"q": "q", "k": "k", "v": "v", "S": "S", "P": "P"}
+_ENTRY = {"q": "q", "k": "k", "v": "v", "S": "S", "P": "P", "f": "f"}
 _WEIGHT = {"Wq": "Q", "Wk": "K", "Wv": "V"}
 _KIND = {**dict.fromkeys(_ENTRY, "activation"), **dict.fromkeys(_WEIGHT, "weight"),
          **{str(g): "delta" for g in la.GRADIENTS.values()}}  # fmt: skip
@@ -39,8 +41,20 @@ _TITLE = {
     "Wk": "The gradient of the key weights",
     "Wv": "The gradient of the value weights",
     "input": "The gradient passed to the layer below",
+    "f": "The gradient of the inner layer's output $f$ (from the sum $a = x + f$)",
+    "delta": "The error $\\delta$ of the inner layer (by its pre-activation $z$)",
+    "W": "The weight gradient",
+    "b": "The bias gradient",
 }
-_ARRAY = {"Wq": "dWq{p}", "Wk": "dWk{p}", "Wv": "dWv{p}", "input": "dx"}
+_PATHS = {
+    "attention": " (three paths: through the queries, the keys and the values)",
+    "residual": " (two paths: the identity, from the term $x$ of $a = x + f$, and through "
+    "the inner layer)",
+    "residual(attention)": " (four paths: the identity, from the term $x$ of $a = x + f$, and "
+    "through the queries, the keys and the values)",
+}
+_ARRAY = {"Wq": "dWq{p}", "Wk": "dWk{p}", "Wv": "dWv{p}", "W": "dW{p}", "b": "db{p}",
+          "input": "dx"}  # fmt: skip
 """The recogniser's name (:mod:`symbp.derive.recognise`) of each quantity with an array form."""
 
 
@@ -71,7 +85,7 @@ class MultiPrinter(LayerPrinter):
             matrix = nt.generic_name("W", self.label("W"), self.notation)
             return f"\\left({matrix}_{{{_WEIGHT[base]}}}\\right)_{{{self._indices(expr.indices)}}}"
         primal = next((str(p) for p, g in la.GRADIENTS.items() if str(g) == base), None)
-        if primal is not None and base != "dA":
+        if primal is not None and base not in ("dA", "delta"):
             entry = self._print(sympy.IndexedBase(primal)[expr.indices])
             return f"\\frac{{\\partial {self.cost}}}{{\\partial {entry}}}"
         return super()._print_Indexed(expr)
@@ -99,37 +113,59 @@ class MultiPrinter(LayerPrinter):
         return super()._print_Sum(expr)
 
 
+def writes(layer, shape: tuple[int, ...]) -> bool:
+    """Whether this module writes the layer up (attention, meanpool, last, a residual of
+    attention or of dense on a vector)."""
+    return la.has_multi_form(layer) or lr.has_residual_form(layer, shape)
+
+
+def _form(layer):
+    return lr.residual_form(layer) if isinstance(layer, Residual) else la.multi_form(layer)
+
+
+def _intro(layer) -> str:
+    if isinstance(layer, Residual):
+        inner = layer.inner
+        what = (f"$f$ is the activation `{inner.act.name}` of its pre-activation $z$"
+                if not isinstance(inner, Attention)
+                else "queries $t$, keys $u$; $S$ the scores, $P$ the weights")  # fmt: skip
+        return f" ($a = x + f$, $f$ the output of the inner layer `{inner.spec()}`: {what})"
+    if isinstance(layer, Attention):
+        return " (queries $t$, keys $u$; $S$ the scores, $P$ the weights over the keys)"
+    return ""
+
+
 def multi_blocks(net: LayeredNetwork, position: int, notation: str, array_steps: list) -> list:
     """The blocks after the layer's heading: forward equations, then every derived quantity."""
     layer = net.layers[position - 1]
-    form = la.multi_form(layer)
+    form = _form(layer)
     printer = MultiPrinter(position, notation)
     rows = [(printer.doprint(lhs), "= " + printer.doprint(rhs), "")
             for lhs, rhs in form.stated.equations]  # fmt: skip
-    what = (" (queries $t$, keys $u$; $S$ the scores, $P$ the weights over the keys)"
-            if isinstance(layer, Attention) else "")  # fmt: skip
     blocks: list = [
-        Text(f"Forward{what}:"),
+        Text(f"Forward{_intro(layer)}:"),
         Math(rows),
         Text("These are the layer's own index-form equations, proved equal to its equations "
              f"over arrays on {form.forward_verified_by}."),
     ]  # fmt: skip
+    inner = getattr(layer, "inner", None)
+    paths = _PATHS.get(
+        f"residual({inner.kind})" if isinstance(inner, Attention) else layer.kind, ""
+    )
     for quantity in form.quantities():
         if quantity == "input" and position == 1:
             blocks.append(Text("Layer 1 reads the data, so nothing below it needs a gradient; "
                                "a layer that reads another layer passes it this one:"))  # fmt: skip
-        blocks += _quantity(form, quantity, printer, isinstance(layer, Attention))
+        blocks += _quantity(form, quantity, printer, paths)
         blocks += _array_form(array_steps, position, quantity)
     return blocks
 
 
-def _quantity(form, quantity: str, printer: MultiPrinter, attention: bool) -> list:
+def _quantity(form, quantity: str, printer: MultiPrinter, paths: str) -> list:
     steps = form.steps_for(quantity)
     rows = [((printer.doprint(s.lhs) if n == 0 else ""), "= " + printer.doprint(s.rhs), s.rule)
             for n, s in enumerate(steps)]  # fmt: skip
-    title = _TITLE[quantity] if attention or quantity != "input" else _TITLE["input"]
-    if attention and quantity == "input":
-        title += " (three paths: through the queries, the keys and the values)"
+    title = _TITLE[quantity] + (paths if quantity == "input" else "")
     proofs = "; ".join(sorted({s.verified_by for s in steps}))
     return [Text(f"{title}:"), Math(rows), Text(f"Each step proved on {proofs}.")]
 

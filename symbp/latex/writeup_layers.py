@@ -17,13 +17,13 @@ import sympy
 from symbp.derive import layer_index as li
 from symbp.derive.generic import derive_generic
 from symbp.derive.layer_bptt import bptt
-from symbp.derive.layer_index_attention import has_multi_form
 from symbp.derive.layered import derive_layers
 from symbp.derive.recognise import recognise
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.picture_layers import shapes_picture
 from symbp.latex.writeup import Document, notice
 from symbp.latex.writeup_attention import multi_blocks
+from symbp.latex.writeup_attention import writes as writes_multi
 from symbp.latex.writeup_blocks import Heading, Items, Math, Picture, Text, latex, markdown
 from symbp.latex.writeup_steps import step_rows
 from symbp.layers import index as ix
@@ -157,7 +157,7 @@ def _layer(net: LayeredNetwork, position: int, notation: str, array_steps: list)
         note = ("Flatten reorders the entries (row-major, as torch.flatten): the gradient is "
                 "reshaped back to the input's shape, with no arithmetic.")  # fmt: skip
         return [*blocks, Text(note)]
-    if has_multi_form(layer):  # several forward equations (attention, meanpool, last)
+    if writes_multi(layer, net.shapes[position - 1]):  # attention, meanpool, last, residual
         return [*blocks, *multi_blocks(net, position, notation, array_steps)]
     if not li.has_index_form(layer):
         note = (f"`{layer.spec()}`: no index-form writeup yet; `symbp derive --format text` "
