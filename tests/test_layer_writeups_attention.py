@@ -29,20 +29,21 @@ from symbp.layers.spec import parse_net
 from symbp.model import layered_network
 from tests.latex_tools import needs_pdflatex, overfull, pdflatex
 
-T_, D_, DK_ = 4, 3, 3
+T_, D_ = 4, 3  # d_k = 2 (3 in a residual, where d_k = d): every size differs
 torch.manual_seed(0)
 
 
 def _attention_model(residual: bool = False) -> tuple[dict, dict, dict]:
     """The arrays, their autograd gradients, and each array's local formula of its inputs
     (``residual``: the attention's output is f, and a = x + f)."""
+    dk = D_ if residual else 2
     x = torch.randn(T_, D_, dtype=torch.float64, requires_grad=True)
-    W = {n: torch.randn(DK_, D_, dtype=torch.float64, requires_grad=True) for n in "QKV"}
+    W = {n: torch.randn(dk, D_, dtype=torch.float64, requires_grad=True) for n in "QKV"}
     local = {
         "q": (lambda Wq, x: x @ Wq.T, ("Wq", "x")),
         "k": (lambda Wk, x: x @ Wk.T, ("Wk", "x")),
         "v": (lambda Wv, x: x @ Wv.T, ("Wv", "x")),
-        "S": (lambda q, k: q @ k.T / DK_**0.5, ("q", "k")),
+        "S": (lambda q, k: q @ k.T / dk**0.5, ("q", "k")),
         "P": (lambda S: torch.softmax(S, dim=-1), ("S",)),
         ("f" if residual else "a"): (lambda P, v: P @ v, ("P", "v")),
     }
@@ -86,7 +87,7 @@ class _Numeric:
 
     def __init__(self, model: tuple[dict, dict, dict]) -> None:
         self.arrays, self.grads, self.local = model
-        self.sizes = {sympy.Symbol("T", integer=True, positive=True): T_, la.D: D_, la.DK: DK_}
+        self.sizes = _sizes(self.arrays)
         self.jacobians: dict = {}
 
     def value(self, name: str, idx: tuple[int, ...], grad: bool = False) -> float:
@@ -134,10 +135,18 @@ def _unrolled(expr: sympy.Expr) -> sympy.Expr:
     return expr
 
 
-def _spans(form, free, first: sympy.Expr) -> list[dict]:
+def _sizes(arrays: dict) -> dict:
+    """T, d and d_k of the model (a vector input: d only)."""
+    x = arrays["x"]
+    sizes = {sympy.Symbol("T", integer=True, positive=True): x.shape[0], la.D: x.shape[-1]}
+    if "q" in arrays:
+        sizes[la.DK] = arrays["q"].shape[-1]
+    return sizes
+
+
+def _spans(form, free, first: sympy.Expr, sizes: dict) -> list[dict]:
     """Every value of the free indices (their ranges read off ``first``)."""
     ranges = form.stated.ranges_of(first)
-    sizes = {sympy.Symbol("T", integer=True, positive=True): T_, la.D: D_, la.DK: DK_}
     spans = [range(int(ranges[s][0]), int(sympy.sympify(ranges[s][1]).xreplace(sizes)) + 1)
              for s in free]  # fmt: skip
     return [dict(zip(free, map(sympy.Integer, v), strict=True)) for v in itertools.product(*spans)]
@@ -166,11 +175,12 @@ def test_every_step_holds_numerically_on_another_instance(kind: str) -> None:
     numeric = _Numeric(model)
     for lhs, rhs in form.stated.equations:  # the forward equations, as the model computes
         free = [s for s in lhs.indices if isinstance(s, sympy.Symbol)]
-        for values in _spans(form, free, lhs):
+        for values in _spans(form, free, lhs, numeric.sizes):
             assert numeric(lhs, values) == pytest.approx(numeric(rhs, values), abs=1e-12)
     for step in form.steps:
         assert step.verified_by.startswith("every entry of an instance"), step
-        for values in _spans(form, step.free, form.steps_for(step.quantity)[0].lhs):
+        first = form.steps_for(step.quantity)[0].lhs
+        for values in _spans(form, step.free, first, numeric.sizes):
             left, right = numeric(step.lhs, values), numeric(step.rhs, values)
             assert left == pytest.approx(right, abs=1e-10), (step.quantity, step.rule, values)
     # each block is one chain from dC/d(entry) (the autograd gradient) to its last form
@@ -202,12 +212,16 @@ def test_attention_steps_are_the_expected_ones() -> None:
 
 def test_a_wrong_step_is_refused() -> None:
     form = la.attention_form()
-    inst = Instance(Attention(2), (3, 2))
+    inst = Instance(Attention(2), (3, 3))
     q_last = form.steps_for("q")[-1]
     first = form.steps_for("q")[0].lhs
     no_scale = replace(q_last, rhs=q_last.rhs * sympy.sqrt(la.DK))
     with pytest.raises(StepNotProved, match="fails at"):
         prove_step(form.stated, no_scale, inst, first)
+    paths = form.steps_for("input")[-1]  # W_Q transposed in the query path (d != d_k)
+    transposed = replace(paths, rhs=paths.rhs.xreplace({la.Wq[la.c, la.n]: la.Wq[la.n, la.c]}))
+    with pytest.raises(StepNotProved, match="fails at"):
+        prove_step(form.stated, transposed, inst, form.steps_for("input")[0].lhs)
     jac = form.steps_for("jacobian")[-1]
     swapped = replace(jac, rhs=jac.rhs.xreplace({la.P[la.i, la.l]: la.P[la.i, la.j]}))
     with pytest.raises(StepNotProved, match="fails at"):

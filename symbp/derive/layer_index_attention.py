@@ -142,10 +142,10 @@ def _proved(kind: str, shape: tuple[int, ...]) -> MultiForm:
 
 
 def attention_form() -> MultiForm:
-    """attention(d_k)'s forward equations and backward steps, proved on a 3-position,
-    2-feature instance with d_k = 2 (a first, a middle and a last position; the steps hold
-    for every size: the sizes are symbols)."""
-    return _proved("attention", (3, 2))
+    """attention(d_k)'s forward equations and backward steps, proved on an instance with 3
+    positions, 3 input features and d_k = 2 (d and d_k differ, so a sum over the wrong one
+    fails; the steps hold for every size: the sizes are symbols)."""
+    return _proved("attention", (3, 3))
 
 
 def sequence_form(layer) -> MultiForm:
