@@ -26,7 +26,7 @@ from functools import cache
 
 import sympy
 
-from symbp.derive.layer_index import C, IndexStep
+from symbp.derive.layer_index import IndexStep
 from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps, local_derivative
 from symbp.derive.layer_index_multi_proof import Instance, prove_forward, prove_step
 from symbp.layers import index as ix
@@ -156,6 +156,3 @@ def sequence_form(layer) -> MultiForm:
 def multi_form(layer) -> MultiForm:
     """The derived and proved index form of an attention, meanpool or last layer."""
     return attention_form() if isinstance(layer, Attention) else sequence_form(layer)
-
-
-__all__ = ["C", "GRADIENTS", "has_multi_form", "multi_form"]

@@ -1,7 +1,8 @@
-"""The writeup of an ``attention(d_k)``, ``meanpool`` or ``last`` layer of a ``--net`` network:
-its forward equations in index form and its backward pass step by step, each step derived by
-SymPy and proved on a concrete instance (:mod:`symbp.derive.layer_index_attention`), with the
-softmax rows' Jacobian derived as the softmax output layer's is.
+"""The writeup of an ``attention(d_k)``, ``meanpool``, ``last`` or ``residual`` layer of a
+``--net`` network: its forward equations in index form and its backward pass step by step, each
+step derived by SymPy and proved on a concrete instance (:mod:`symbp.derive.layer_index_attention`,
+:mod:`symbp.derive.layer_index_residual`), with the softmax rows' Jacobian derived as the
+softmax output layer's is, and a residual's identity path beside its inner layer's.
 
 >>> from symbp.model import layered_network
 >>> net = layered_network("3x2", "attention(2) meanpool dense(2,softmax)", "cce")
