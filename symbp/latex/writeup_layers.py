@@ -22,6 +22,8 @@ from symbp.derive.recognise import recognise
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.picture_layers import shapes_picture
 from symbp.latex.writeup import Document, notice
+from symbp.latex.writeup_attention import multi_blocks
+from symbp.latex.writeup_attention import writes as writes_multi
 from symbp.latex.writeup_blocks import Heading, Items, Math, Picture, Text, latex, markdown
 from symbp.latex.writeup_norm import is_norm, norm_blocks
 from symbp.latex.writeup_steps import step_rows
@@ -158,6 +160,8 @@ def _layer(net: LayeredNetwork, position: int, notation: str, array_steps: list)
         return [*blocks, Text(note)]
     if is_norm(layer):  # batchnorm, layernorm: the staged derivation (symbp.derive.norm_steps)
         return [*blocks, *norm_blocks(net, position, notation, array_steps)]
+    if writes_multi(layer, net.shapes[position - 1]):  # attention, meanpool, last, residual
+        return [*blocks, *multi_blocks(net, position, notation, array_steps)]
     if not li.has_index_form(layer):
         note = (f"`{layer.spec()}`: no index-form writeup yet; `symbp derive --format text` "
                 "shows its derived and proved array form.")  # fmt: skip

@@ -1,0 +1,158 @@
+"""The backward pass of ``attention(d_k)``, ``meanpool`` and ``last`` in index form, derived by
+SymPy from each layer's forward equations (:mod:`symbp.derive.layer_index_multi`), every step
+proved on a concrete instance of the layer (:mod:`symbp.derive.layer_index_multi_proof`).
+
+Attention, over a T x d input x (queries t, keys u, features c of d_k, inputs e):
+
+    q_{t,c} = sum_e Wq_{c,e} x_{t,e}   (k and v alike, with Wk and Wv)
+    S_{t,u} = (1/sqrt(d_k)) sum_c q_{t,c} k_{u,c}
+    P_{t,u} = exp(S_{t,u}) / sum_w exp(S_{t,w})
+    a_{t,c} = sum_u P_{t,u} v_{u,c}
+
+and the gradients in backward order: v, P, the softmax rows' Jacobian dP_{i,j}/dS_{m,l}
+(by ``sympy.diff`` and written with the weights, as the softmax output layer's), S, q, k, the
+three weights, and the input (three paths: through q, k and v).
+
+>>> form = attention_form()
+>>> form.steps_for("jacobian")[-1].rhs
+(KroneckerDelta(j, l) - P[i, l])*KroneckerDelta(i, m)*P[i, j]
+>>> form.steps_for("q")[-1].rhs
+Sum(dS[i, u]*k[u, j], (u, 0, T - 1))/sqrt(d_k)
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy
+
+from symbp.derive.layer_index import IndexStep
+from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps, local_derivative
+from symbp.derive.layer_index_multi_proof import Instance, prove_forward, prove_step
+from symbp.layers import index as ix
+from symbp.layers.attention import Attention
+from symbp.layers.pool import MeanPool
+from symbp.layers.reshape import Last
+
+_int = {"integer": True}
+t, u, c, e, w = sympy.symbols("t u c e w", **_int)  # the forward equations' indices
+i, j, l, m, n = sympy.symbols("i j l m n", **_int)  # noqa: E741 (the entries differentiated)
+T = ix.T
+D, DK = sympy.Symbol("d", integer=True, positive=True), sympy.Symbol("d_k", integer=True,
+                                                                      positive=True)  # fmt: skip
+x, a, dA = ix.x, ix.a, ix.dA
+q, k, v, S, P, F = (sympy.IndexedBase(n) for n in ("q", "k", "v", "S", "P", "f"))
+Wq, Wk, Wv = (sympy.IndexedBase(n) for n in ("Wq", "Wk", "Wv"))
+dq, dk, dv, dS, dP, dF = (sympy.IndexedBase(n) for n in ("dq", "dk", "dv", "dS", "dP", "df"))
+GRADIENTS = {a: dA, q: dq, k: dk, v: dv, S: dS, P: dP, F: dF, ix.z: ix.delta}
+"""The base of dC/d(entry) of each array of the layer (the printers read it back)."""
+SUPPORTED = (Attention, MeanPool, Last)
+
+
+def has_multi_form(layer) -> bool:
+    """Whether this module derives the layer's index-form writeup."""
+    return isinstance(layer, SUPPORTED)
+
+
+def attention_stated(residual: bool = False) -> Stated:
+    """attention's equations; ``residual``: its output is f and the layer's is a = x + f."""
+    seq, inp, feat = (0, T - 1), (0, D - 1), (0, DK - 1)
+    out = F if residual else a
+    project = {
+        base: sympy.Sum(weight[c, e] * x[t, e], (e, *inp))
+        for base, weight in ((q, Wq), (k, Wk), (v, Wv))
+    }
+    equations = (
+        *((base[t, c], rhs) for base, rhs in project.items()),
+        (S[t, u], sympy.Sum(q[t, c] * k[u, c], (c, *feat)) / sympy.sqrt(DK)),
+        (P[t, u], sympy.exp(S[t, u]) / sympy.Sum(sympy.exp(S[t, w]), (w, *seq))),
+        (out[t, c], sympy.Sum(P[t, u] * v[u, c], (u, *seq))),
+        *(((a[t, c], x[t, c] + F[t, c]),) if residual else ()),
+    )
+    axes = {x: (seq, inp), **{W: (feat, inp) for W in (Wq, Wk, Wv)}}
+    axes.update({base: (seq, feat) for base in (q, k, v, a, F, dq, dk, dv, dA, dF)})
+    axes.update({base: (seq, seq) for base in (S, P, dS, dP)})
+    roles = {x: "x", q: "q", k: "k", v: "v", S: "s", P: "p", a: "a", F: "f", Wq: "Wq",
+             Wk: "Wk", Wv: "Wv"}  # fmt: skip
+    sizes = {T: ("x", 0), D: ("x", 1), DK: ("q", 1)}
+    gradients = {p: g for p, g in GRADIENTS.items() if p in roles}
+    return Stated(equations, axes, roles, gradients, sizes)
+
+
+def _jacobian(stated: Stated) -> list[IndexStep]:
+    """dP_{i,j}/dS_{m,l} by sympy.diff of the softmax, then written with the weights
+    (exp(S_{i,j}) = P_{i,j} sum_w exp(S_{i,w})), as the softmax output layer's Jacobian."""
+    lhs = sympy.Derivative(P[i, j], S[m, l])
+    raw = local_derivative(stated, P[i, j], S[m, l])
+    total = sympy.Sum(sympy.exp(S[i, w]), (w, 0, T - 1))
+    outputs = {sympy.exp(S[i, j]): P[i, j] * total, sympy.exp(S[i, l]): P[i, l] * total}
+    weights = sympy.factor(sympy.expand(raw.xreplace(outputs)))
+    rows = [(lhs, raw, "differentiate the forward equation"),
+            (raw, weights, "derivative written with the softmax's output")]  # fmt: skip
+    return [IndexStep("jacobian", left, right, why, (i, j, m, l)) for left, right, why in rows]
+
+
+def attention_steps(stated: Stated) -> list[IndexStep]:
+    """The gradients in backward order (for a residual attention, dC/df first)."""
+    residual = any(lhs.base == F for lhs, _ in stated.equations)
+    steps = gradient_steps(stated, "f", F[i, j]) if residual else []
+    steps += gradient_steps(stated, "v", v[i, j])
+    steps += gradient_steps(stated, "P", P[i, j])
+    jacobian = _jacobian(stated)
+    steps += jacobian
+    steps += gradient_steps(stated, "S", S[m, l], {jacobian[0].lhs: jacobian[-1].rhs})
+    steps += gradient_steps(stated, "q", q[i, j])
+    steps += gradient_steps(stated, "k", k[i, j])
+    for name, weight in (("Wq", Wq), ("Wk", Wk), ("Wv", Wv)):
+        steps += gradient_steps(stated, name, weight[j, n])
+    return steps + gradient_steps(stated, "input", x[i, n])
+
+
+def _sequence_stated(layer) -> Stated:
+    seq, feat = (0, T - 1), (0, D - 1)
+    rhs = sympy.Sum(x[t, c], (t, *seq)) / T if isinstance(layer, MeanPool) else x[T - 1, c]
+    axes = {x: (seq, feat), a: (feat,), dA: (feat,)}
+    return Stated(((a[c], rhs),), axes, {x: "x", a: "a"}, {a: dA}, {T: ("x", 0), D: ("x", 1)})
+
+
+def prove_form(layer, stated: Stated, steps: list[IndexStep], shape) -> MultiForm:
+    """The forward equations and every step proved on ``layer`` (a small instance of the
+    kind) on input ``shape``; StepNotProved at the first that fails."""
+    inst = Instance(layer, shape)
+    form = MultiForm(layer, stated, forward_verified_by=prove_forward(stated, inst))
+    first: dict[str, sympy.Expr] = {}
+    for s in steps:
+        first.setdefault(s.quantity, s.lhs)
+    form.steps = [
+        IndexStep(s.quantity, s.lhs, s.rhs, s.rule, s.free,
+                  prove_step(stated, s, inst, first[s.quantity]))
+        for s in steps
+    ]  # fmt: skip
+    return form
+
+
+@cache
+def _proved(kind: str, shape: tuple[int, ...]) -> MultiForm:
+    if kind == "attention":
+        stated = attention_stated()
+        return prove_form(Attention(2), stated, attention_steps(stated), shape)
+    layer = MeanPool() if kind == "meanpool" else Last()
+    stated = _sequence_stated(layer)
+    return prove_form(layer, stated, gradient_steps(stated, "input", x[i, n]), shape)
+
+
+def attention_form() -> MultiForm:
+    """attention(d_k)'s forward equations and backward steps, proved on an instance with 3
+    positions, 3 input features and d_k = 2 (d and d_k differ, so a sum over the wrong one
+    fails; the steps hold for every size: the sizes are symbols)."""
+    return _proved("attention", (3, 3))
+
+
+def sequence_form(layer) -> MultiForm:
+    """meanpool's or last's forward equation and input gradient, proved on a 3 x 2 input."""
+    return _proved(layer.kind, (3, 2))
+
+
+def multi_form(layer) -> MultiForm:
+    """The derived and proved index form of an attention, meanpool or last layer."""
+    return attention_form() if isinstance(layer, Attention) else sequence_form(layer)

@@ -1,0 +1,76 @@
+"""``residual(f)`` in index form: a = x + f, with f the inner layer's output, derived by SymPy
+and proved on a concrete residual instance, as :mod:`symbp.derive.layer_index_attention` does
+for attention. The input gradient has two paths, derived together by the chain rule over every
+equation that reads x: the identity path dC/da (from the term x of a = x + f) and the path
+through the inner layer.
+
+For ``residual(dense(n, act))`` on a vector the equations are z_o = b_o + sum_e W_{o,e} x_e and
+a_o = x_o + act(z_o) (as the layer writes them); for ``residual(attention(d))`` they are
+attention's, its output written f, and a_{t,c} = x_{t,c} + f_{t,c}.
+
+>>> from symbp.layers.spec import parse_net
+>>> form = residual_form(parse_net("residual(dense(3,tanh))")[0])
+>>> form.steps_for("input")[-1].rhs
+dA[k] + Sum(W[o, k]*delta[o], (o, 0, d - 1))
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy
+
+from symbp.derive import layer_index_attention as la
+from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps
+from symbp.layers import index as ix
+from symbp.layers.attention import Attention
+from symbp.layers.dense import Dense
+from symbp.layers.residual import Residual
+
+j, k = sympy.symbols("j k", integer=True)  # the entries differentiated (the dense writeups')
+
+
+def has_residual_form(layer, shape: tuple[int, ...]) -> bool:
+    """residual(attention(d)), or residual(dense(n, act)) on a vector."""
+    if not isinstance(layer, Residual):
+        return False
+    inner = layer.inner
+    return isinstance(inner, Attention) or (isinstance(inner, Dense) and len(shape) == 1)
+
+
+def _dense_stated(act) -> Stated:
+    o, e, size = ix.o, ix.e, la.D
+    units = (0, size - 1)
+    z, a, x, W, b = ix.z, ix.a, ix.x, ix.W, ix.b
+    equations = (
+        (z[o], b[o] + sympy.Sum(W[o, e] * x[e], (e, *units))),
+        (a[o], x[o] + act.f(z[o])),
+    )
+    axes = {base: (units,) for base in (x, z, a, b, ix.delta, ix.dA)}
+    axes[W] = (units, units)
+    roles = {x: "x", z: "z", a: "a", W: "W", b: "b"}
+    gradients = {z: ix.delta, a: ix.dA}
+    return Stated(equations, axes, roles, gradients, {size: ("x", 0)}, act)
+
+
+@cache
+def _dense_form(act) -> MultiForm:
+    stated = _dense_stated(act)
+    steps = gradient_steps(stated, "delta", ix.z[j])
+    steps += gradient_steps(stated, "W", ix.W[j, k])
+    steps += gradient_steps(stated, "b", ix.b[j])
+    steps += gradient_steps(stated, "input", ix.x[k])
+    return la.prove_form(Residual(Dense(3, act)), stated, steps, (3,))
+
+
+@cache
+def _attention_form() -> MultiForm:
+    stated = la.attention_stated(residual=True)
+    return la.prove_form(Residual(Attention(2)), stated, la.attention_steps(stated), (3, 2))
+
+
+def residual_form(layer: Residual) -> MultiForm:
+    """The derived and proved index form of a residual layer (see :func:`has_residual_form`)."""
+    if isinstance(layer.inner, Attention):
+        return _attention_form()
+    return _dense_form(layer.inner.act)
