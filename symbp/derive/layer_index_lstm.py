@@ -19,7 +19,7 @@ pre-activations (each gate's slope written with its output), Wx, Wh, b and the i
 
 >>> form = lstm_form()
 >>> form.steps_for("c")[-1].rhs
-(1 - s[t, j]**2)*dc[t, j] + dc[t + 1, j]*f[t + 1, j]
+(1 - s[t, j]**2)*ds[t, j] + dc[t + 1, j]*f[t + 1, j]
 """
 
 from __future__ import annotations
