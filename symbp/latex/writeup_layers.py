@@ -25,6 +25,7 @@ from symbp.latex.writeup import Document, notice
 from symbp.latex.writeup_attention import multi_blocks
 from symbp.latex.writeup_attention import writes as writes_multi
 from symbp.latex.writeup_blocks import Heading, Items, Math, Picture, Text, latex, markdown
+from symbp.latex.writeup_lstm import lstm_blocks, writes_lstm
 from symbp.latex.writeup_norm import is_norm, norm_blocks
 from symbp.latex.writeup_steps import step_rows
 from symbp.layers import index as ix
@@ -162,6 +163,8 @@ def _layer(net: LayeredNetwork, position: int, notation: str, array_steps: list)
         return [*blocks, *norm_blocks(net, position, notation, array_steps)]
     if writes_multi(layer, net.shapes[position - 1]):  # attention, meanpool, last, residual
         return [*blocks, *multi_blocks(net, position, notation, array_steps)]
+    if writes_lstm(layer):  # lstm: backpropagation through time for c and h
+        return [*blocks, *lstm_blocks(net, position, notation, array_steps)]
     if not li.has_index_form(layer):
         note = (f"`{layer.spec()}`: no index-form writeup yet; `symbp derive --format text` "
                 "shows its derived and proved array form.")  # fmt: skip
