@@ -7,8 +7,8 @@ as the constant error carousel, and after each gradient the array form compile p
 >>> from symbp.model import layered_network
 >>> net = layered_network("4x2", "lstm(2) last dense(2,softmax)", "cce")
 >>> blocks = lstm_blocks(net, 1, "wikipedia", [])
->>> blocks[0].text[:60]
-'Forward (time step $t$, unit $j$; the gates in PyTorch\\'s ord'
+>>> blocks[0].text[:32]
+'Forward (time step $t$, unit $j$'
 """
 
 from __future__ import annotations
