@@ -62,6 +62,13 @@ def _atom_kind(atom: sympy.Basic) -> str | None:
     return lp._atom_kind(atom)
 
 
+def _gate_of(term: sympy.Expr) -> int:
+    """The gate whose pre-activation a term reads (0..3, i f g o), or -1."""
+    bases = {str(e.base) for e in term.atoms(sympy.Indexed)}
+    gates = [q for q, (name, _) in enumerate(GATES) if bases & {f"z{name}", f"dz{name}"}]
+    return min(gates, default=-1)
+
+
 def _rank(factor: sympy.Expr) -> str:
     return sympy_rank(factor, _atom_kind)
 
@@ -94,6 +101,19 @@ class LstmPrinter(LayerPrinter):
             if isinstance(rest, sympy.exp):
                 return f"\\sigma\\left({self._print(-rest.args[0])}\\right)"
         return super()._print_Pow(expr)
+
+    def _print_Add(self, expr: sympy.Add, order=None) -> str:
+        """Terms of the four gates in the gates' order i, f, g, o (other terms first)."""
+        terms = sorted(self._as_ordered_terms(expr, order=order), key=_gate_of)
+        tex = ""
+        for n, term in enumerate(terms):
+            if n and term.could_extract_minus_sign():
+                tex, term = tex + " - ", -term
+            elif n:
+                tex += " + "
+            body = self._print(term)
+            tex += f"\\left({body}\\right)" if self._needs_add_brackets(term) else body
+        return tex
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
         """Factors in the textbook's order (the gradient first, the slope last); a sigmoid's
