@@ -2,7 +2,8 @@
 json``): every layer's forward equations and derived backward steps, as SymPy prints them, each
 with its rule and how it was proved: conv, dense and pool (:mod:`symbp.derive.layer_index`),
 attention, meanpool, last, residual and dense on a sequence (:mod:`symbp.derive.layer_index_multi`
-and its users), batchnorm and layernorm (:mod:`symbp.derive.norm_steps`).
+and its users), batchnorm, layernorm and residual(layernorm) (:mod:`symbp.derive.norm_steps`,
+:mod:`symbp.derive.layer_index_residual_norm`).
 
 >>> from symbp.model import layered_network
 >>> data = to_json(layered_network("4", "dense(3,tanh) dense(2,softmax)", "cce"))
@@ -25,6 +26,7 @@ from symbp.derive import layer_index as li
 from symbp.derive import layer_index_attention as la
 from symbp.derive import layer_index_dense as ld
 from symbp.derive import layer_index_residual as lr
+from symbp.derive import layer_index_residual_norm as rn
 from symbp.derive import norm_steps as ns
 from symbp.layers.base import shape_text
 from symbp.model import LayeredNetwork
@@ -58,8 +60,8 @@ def multi_form_of(layer, shape: tuple[int, ...]):
 
 def _derivation(layer, shape: tuple[int, ...], position: int) -> dict[str, Any] | None:
     """equations (forward order), forward (the output's), steps and the forward's proof."""
-    if layer.kind in ns.SIZES:
-        norm = ns.norm_form(layer.kind)
+    if layer.kind in ns.SIZES or rn.is_residual_norm(layer):
+        norm = rn.residual_norm_form() if layer.kind == "residual" else ns.norm_form(layer.kind)
         equations, proved = norm.definitions, norm.forward_verified_by
         steps = [_step(s, _entry_indices(s.lhs)) for s in norm.steps]
     elif (multi := multi_form_of(layer, shape)) is not None:

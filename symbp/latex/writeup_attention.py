@@ -2,8 +2,9 @@
 ``--net`` network: its forward equations in index form and its backward pass step by step, each
 step derived by SymPy and proved on a concrete instance (:mod:`symbp.derive.layer_index_attention`,
 :mod:`symbp.derive.layer_index_residual`, :mod:`symbp.derive.layer_index_dense` for dense on a
-sequence), with the softmax rows' Jacobian derived as the
-softmax output layer's is, and a residual's identity path beside its inner layer's.
+sequence, :mod:`symbp.latex.writeup_residual_norm` for residual(layernorm)), with the softmax
+rows' Jacobian derived as the softmax output layer's is, and a residual's identity path beside
+its inner layer's.
 
 >>> from symbp.model import layered_network
 >>> net = layered_network("3x2", "attention(2) meanpool dense(2,softmax)", "cce")
@@ -20,10 +21,12 @@ from symbp import notation as nt
 from symbp.derive import layer_index_attention as la
 from symbp.derive import layer_index_dense as ld
 from symbp.derive import layer_index_residual as lr
+from symbp.derive import layer_index_residual_norm as rn
 from symbp.latex import layer_printer as lp
 from symbp.latex.factor_order import quantities, sympy_rank, textbook_order
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.writeup_blocks import Math, Text
+from symbp.latex.writeup_residual_norm import residual_norm_blocks
 from symbp.layers.attention import Attention
 from symbp.layers.dense import Dense
 from symbp.layers.residual import Residual
@@ -121,7 +124,7 @@ def writes(layer, shape: tuple[int, ...]) -> bool:
     """Whether this module writes the layer up (attention, meanpool, last, a residual of
     attention or of dense, dense on a T x d sequence)."""
     return (la.has_multi_form(layer) or lr.has_residual_form(layer, shape)
-            or ld.has_sequence_form(layer, shape))  # fmt: skip
+            or ld.has_sequence_form(layer, shape) or rn.is_residual_norm(layer))  # fmt: skip
 
 
 def _form(layer, shape: tuple[int, ...]):
@@ -151,6 +154,8 @@ def _intro(layer) -> str:
 def multi_blocks(net: LayeredNetwork, position: int, notation: str, array_steps: list) -> list:
     """The blocks after the layer's heading: forward equations, then every derived quantity."""
     layer = net.layers[position - 1]
+    if rn.is_residual_norm(layer):  # the layer norm's staged derivation, with the identity
+        return residual_norm_blocks(net, position, notation)
     form = _form(layer, net.shapes[position - 1])
     printer = MultiPrinter(position, notation)
     rows = [(printer.doprint(lhs), "= " + printer.doprint(rhs), "")
