@@ -33,6 +33,7 @@ from symbp.latex.writeup_norm import NormPrinter
 from symbp.layers.dense import Dense
 from symbp.layers.spec import parse_net
 from symbp.model import layered_network
+from tests.latex_tools import needs_pdflatex, overfull, pdflatex
 from tests.test_layer_writeups_attention import _backward, _Numeric, _spans
 
 T_, D_, N_ = 4, 3, 2
@@ -275,3 +276,12 @@ def test_residual_layernorm_markdown_prints_every_step(capsys) -> None:
     printer = NormPrinter("C")
     for step in rn.residual_norm_form().steps:
         assert printer.doprint(step.rhs) in text, (step.quantity, step.rule)
+
+
+@needs_pdflatex
+def test_latex_of_every_new_writeup_compiles_and_fits(tmp_path) -> None:
+    spec = "dense(3,tanh) residual(layernorm) residual(dense(3,tanh)) meanpool dense(2,softmax)"
+    net = layered_network("4x3", spec, "cce")
+    assert "no index-form writeup yet" not in render_layers(net, "nielsen", "markdown")
+    log = pdflatex(tmp_path, render_layers(net, "wikipedia", "latex"), "gaps.tex")
+    assert overfull(log) == []  # the page fits: nothing sticks into the margin
