@@ -22,6 +22,7 @@ from symbp.derive import layer_index_attention as la
 from symbp.derive import layer_index_dense as ld
 from symbp.derive import layer_index_residual as lr
 from symbp.derive import layer_index_residual_norm as rn
+from symbp.derive.layer_index_export import multi_form_of
 from symbp.latex import layer_printer as lp
 from symbp.latex.factor_order import quantities, sympy_rank, textbook_order
 from symbp.latex.layer_printer import LayerPrinter
@@ -127,14 +128,6 @@ def writes(layer, shape: tuple[int, ...]) -> bool:
             or ld.has_sequence_form(layer, shape) or rn.is_residual_norm(layer))  # fmt: skip
 
 
-def _form(layer, shape: tuple[int, ...]):
-    if isinstance(layer, Residual):
-        return lr.residual_form(layer, shape)
-    if ld.has_sequence_form(layer, shape):
-        return ld.sequence_dense_form(layer)
-    return la.multi_form(layer)
-
-
 def _intro(layer) -> str:
     if isinstance(layer, Dense):  # on a sequence
         return (" (every position $t$ alike, as `torch.nn.Linear`: the weights are shared, so "
@@ -156,7 +149,7 @@ def multi_blocks(net: LayeredNetwork, position: int, notation: str, array_steps:
     layer = net.layers[position - 1]
     if rn.is_residual_norm(layer):  # the layer norm's staged derivation, with the identity
         return residual_norm_blocks(net, position, notation)
-    form = _form(layer, net.shapes[position - 1])
+    form = multi_form_of(layer, net.shapes[position - 1])
     printer = MultiPrinter(position, notation)
     rows = [(printer.doprint(lhs), "= " + printer.doprint(rhs), "")
             for lhs, rhs in form.stated.equations]  # fmt: skip
