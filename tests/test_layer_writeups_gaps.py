@@ -273,6 +273,7 @@ def test_residual_layernorm_markdown_prints_every_step(capsys) -> None:
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "no index-form writeup yet" not in text and "four paths" in text
+    assert "Over a batch this is `identity(DA)` + `normalised_input_grad(" in text
     printer = NormPrinter("C")
     for step in rn.residual_norm_form().steps:
         assert printer.doprint(step.rhs) in text, (step.quantity, step.rule)

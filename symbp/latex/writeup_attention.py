@@ -148,7 +148,7 @@ def multi_blocks(net: LayeredNetwork, position: int, notation: str, array_steps:
     """The blocks after the layer's heading: forward equations, then every derived quantity."""
     layer = net.layers[position - 1]
     if rn.is_residual_norm(layer):  # the layer norm's staged derivation, with the identity
-        return residual_norm_blocks(net, position, notation)
+        return residual_norm_blocks(net, position, notation, array_steps)
     form = multi_form_of(layer, net.shapes[position - 1])
     printer = MultiPrinter(position, notation)
     rows = [(printer.doprint(lhs), "= " + printer.doprint(rhs), "")

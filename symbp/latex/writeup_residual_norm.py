@@ -20,6 +20,7 @@ from symbp.derive import norm_steps as ns
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.writeup_blocks import Math, Text
 from symbp.latex.writeup_norm import NormPrinter
+from symbp.latex.writeup_norm import _array_form as norm_array_form  # dx, dgamma, dbeta alike
 from symbp.model import LayeredNetwork
 
 _TITLES = {
@@ -65,8 +66,9 @@ def _quantity(form: ns.NormForm, quantity: str, printer: NormPrinter) -> list:
             Text(f"Each step (and each identity it used) proved {proofs}.")]  # fmt: skip
 
 
-def residual_norm_blocks(net: LayeredNetwork, position: int, notation: str) -> list:
-    """The blocks of layer ``position`` (a residual(layernorm)) after its heading."""
+def residual_norm_blocks(net: LayeredNetwork, position: int, notation: str, array_steps=()) -> list:
+    """The blocks of layer ``position`` (a residual(layernorm)) after its heading;
+    ``array_steps``: the recogniser's, to name each gradient's array form."""
     form = rn.residual_norm_form()
     printer = NormPrinter(LayerPrinter(position, notation).cost)
     rows = [(printer.doprint(lhs), "= " + printer.doprint(rhs), "")
@@ -84,4 +86,5 @@ def residual_norm_blocks(net: LayeredNetwork, position: int, notation: str) -> l
             blocks.append(Text("Layer 1 reads the data, so nothing below it needs a gradient; "
                                "a layer that reads another layer passes it this one:"))  # fmt: skip
         blocks += _quantity(form, quantity, printer)
+        blocks += norm_array_form(list(array_steps), position, quantity)
     return blocks
