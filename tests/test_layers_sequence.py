@@ -3,6 +3,8 @@ each position as torch.nn.Linear does; compiled trainers equal torch.autograd to
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -67,8 +69,8 @@ def test_dense_on_a_sequence_equals_torch_on_drawn_shapes(steps, d, n, act, seed
     _check_against_torch(layered_network(f"{steps}x{d}", spec, "cce"), seed)
 
 
-def test_dense_on_a_sequence_writeup_is_one_line_not_yet(capsys) -> None:
+def test_dense_on_a_sequence_has_its_index_form_steps_in_json(capsys) -> None:
     argv = ["derive", "--input", "3x4", "--net", "dense(3,tanh) meanpool dense(2,softmax)"]
-    assert main([*argv, "--loss", "cce", "--format", "json"]) == 2
-    err = capsys.readouterr().err
-    assert "index-form writeup is not yet available" in err and err.count("\n") == 1
+    assert main([*argv, "--loss", "cce", "--format", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)["layers"][0]
+    assert first["steps"] and all(s["verified_by"] for s in first["steps"])

@@ -176,9 +176,10 @@ def layer_form(layer, input_shape: tuple[int, ...], position: int) -> LayerForm:
     it is derived once per kind and reused for every layer alike."""
     if isinstance(layer, Dense) and len(input_shape) != 1:
         raise SpecError(
-            f"layer {position} {layer.spec()} on a T x d sequence: the index-form writeup is "
-            "not yet available for that layer kind; symbp derive --format text shows its "
-            "derived and proved array form"
+            f"layer {position} {layer.spec()} on a T x d sequence: the index-form writeup of "
+            "a non-elementwise activation at every position is not yet available (an "
+            "elementwise one is symbp.derive.layer_index_dense's); symbp derive --format text "
+            "shows its derived and proved array form"
         )
     key = (_signature(layer), len(input_shape))
     if key not in _FORMS:

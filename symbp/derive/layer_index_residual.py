@@ -6,7 +6,8 @@ through the inner layer.
 
 For ``residual(dense(n, act))`` on a vector the equations are z_o = b_o + sum_e W_{o,e} x_e and
 a_o = x_o + act(z_o) (as the layer writes them); for ``residual(attention(d))`` they are
-attention's, its output written f, and a_{t,c} = x_{t,c} + f_{t,c}.
+attention's, its output written f, and a_{t,c} = x_{t,c} + f_{t,c}; ``residual(dense(d, act))``
+on a T x d sequence is :mod:`symbp.derive.layer_index_dense`'s.
 
 >>> from symbp.layers.spec import parse_net
 >>> form = residual_form(parse_net("residual(dense(3,tanh))")[0])
@@ -21,6 +22,7 @@ from functools import cache
 import sympy
 
 from symbp.derive import layer_index_attention as la
+from symbp.derive import layer_index_dense as ld
 from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps
 from symbp.layers import index as ix
 from symbp.layers.attention import Attention
@@ -31,11 +33,11 @@ j, k = sympy.symbols("j k", integer=True)  # the entries differentiated (the den
 
 
 def has_residual_form(layer, shape: tuple[int, ...]) -> bool:
-    """residual(attention(d)), or residual(dense(n, act)) on a vector."""
+    """residual(attention(d)), or residual(dense(n, act)) on a vector or a T x d sequence."""
     if not isinstance(layer, Residual):
         return False
     inner = layer.inner
-    return isinstance(inner, Attention) or (isinstance(inner, Dense) and len(shape) == 1)
+    return isinstance(inner, Attention) or (isinstance(inner, Dense) and len(shape) in (1, 2))
 
 
 def _dense_stated(act) -> Stated:
@@ -69,8 +71,11 @@ def _attention_form() -> MultiForm:
     return la.prove_form(Residual(Attention(2)), stated, la.attention_steps(stated), (3, 2))
 
 
-def residual_form(layer: Residual) -> MultiForm:
-    """The derived and proved index form of a residual layer (see :func:`has_residual_form`)."""
+def residual_form(layer: Residual, shape: tuple[int, ...] = ()) -> MultiForm:
+    """The derived and proved index form of a residual layer (see :func:`has_residual_form`);
+    ``shape``: its input's (a residual dense on a T x d sequence sums its weights over t)."""
     if isinstance(layer.inner, Attention):
         return _attention_form()
+    if len(shape) == 2:
+        return ld.residual_sequence_form(layer)
     return _dense_form(layer.inner.act)

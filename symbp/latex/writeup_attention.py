@@ -1,8 +1,10 @@
 """The writeup of an ``attention(d_k)``, ``meanpool``, ``last`` or ``residual`` layer of a
 ``--net`` network: its forward equations in index form and its backward pass step by step, each
 step derived by SymPy and proved on a concrete instance (:mod:`symbp.derive.layer_index_attention`,
-:mod:`symbp.derive.layer_index_residual`), with the softmax rows' Jacobian derived as the
-softmax output layer's is, and a residual's identity path beside its inner layer's.
+:mod:`symbp.derive.layer_index_residual`, :mod:`symbp.derive.layer_index_dense` for dense on a
+sequence, :mod:`symbp.latex.writeup_residual_norm` for residual(layernorm)), with the softmax
+rows' Jacobian derived as the softmax output layer's is, and a residual's identity path beside
+its inner layer's.
 
 >>> from symbp.model import layered_network
 >>> net = layered_network("3x2", "attention(2) meanpool dense(2,softmax)", "cce")
@@ -17,12 +19,17 @@ import sympy
 
 from symbp import notation as nt
 from symbp.derive import layer_index_attention as la
+from symbp.derive import layer_index_dense as ld
 from symbp.derive import layer_index_residual as lr
+from symbp.derive import layer_index_residual_norm as rn
+from symbp.derive.layer_index_export import multi_form_of
 from symbp.latex import layer_printer as lp
 from symbp.latex.factor_order import quantities, sympy_rank, textbook_order
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.writeup_blocks import Math, Text
+from symbp.latex.writeup_residual_norm import residual_norm_blocks
 from symbp.layers.attention import Attention
+from symbp.layers.dense import Dense
 from symbp.layers.residual import Residual
 from symbp.model import LayeredNetwork
 
@@ -116,15 +123,16 @@ class MultiPrinter(LayerPrinter):
 
 def writes(layer, shape: tuple[int, ...]) -> bool:
     """Whether this module writes the layer up (attention, meanpool, last, a residual of
-    attention or of dense on a vector)."""
-    return la.has_multi_form(layer) or lr.has_residual_form(layer, shape)
-
-
-def _form(layer):
-    return lr.residual_form(layer) if isinstance(layer, Residual) else la.multi_form(layer)
+    attention or of dense, dense on a T x d sequence)."""
+    return (la.has_multi_form(layer) or lr.has_residual_form(layer, shape)
+            or ld.has_sequence_form(layer, shape) or rn.is_residual_norm(layer))  # fmt: skip
 
 
 def _intro(layer) -> str:
+    if isinstance(layer, Dense):  # on a sequence
+        return (" (every position $t$ alike, as `torch.nn.Linear`: the weights are shared, so "
+                f"their gradients sum over $t$; $a$ is the activation `{layer.act.name}` of "
+                "$z$)")  # fmt: skip
     if isinstance(layer, Residual):
         inner = layer.inner
         what = (f"$f$ is the activation `{inner.act.name}` of its pre-activation $z$"
@@ -139,7 +147,9 @@ def _intro(layer) -> str:
 def multi_blocks(net: LayeredNetwork, position: int, notation: str, array_steps: list) -> list:
     """The blocks after the layer's heading: forward equations, then every derived quantity."""
     layer = net.layers[position - 1]
-    form = _form(layer)
+    if rn.is_residual_norm(layer):  # the layer norm's staged derivation, with the identity
+        return residual_norm_blocks(net, position, notation, array_steps)
+    form = multi_form_of(layer, net.shapes[position - 1])
     printer = MultiPrinter(position, notation)
     rows = [(printer.doprint(lhs), "= " + printer.doprint(rhs), "")
             for lhs, rhs in form.stated.equations]  # fmt: skip
@@ -167,6 +177,8 @@ def _quantity(form, quantity: str, printer: MultiPrinter, paths: str) -> list:
     rows = [((printer.doprint(s.lhs) if n == 0 else ""), "= " + printer.doprint(s.rhs), s.rule)
             for n, s in enumerate(steps)]  # fmt: skip
     title = _TITLE[quantity] + (paths if quantity == "input" else "")
+    if quantity == "delta" and not isinstance(form.layer, Residual):  # dense on a sequence
+        title = title.replace(" of the inner layer", " of the layer")
     proofs = "; ".join(sorted({s.verified_by for s in steps}))
     return [Text(f"{title}:"), Math(rows), Text(f"Each step proved on {proofs}.")]
 
