@@ -16,7 +16,7 @@ from symbp.activations import ACTIVATIONS, Activation, get_activation
 from symbp.derive import matrix as mx
 from symbp.derive.cost import cost_comparison
 from symbp.derive.generic import GenericDerivation, derive_generic
-from symbp.latex import picture
+from symbp.latex import picture, writeup_mixed
 from symbp.latex.printer import GenericPrinter, print_node, style_for
 from symbp.latex.printer_sources import (
     PrintedEquation,
@@ -85,7 +85,14 @@ def split_equation(latex: str) -> tuple[str, str]:
 
 
 def printed(gder: GenericDerivation, name: str, notation_name: str, hadamard: str) -> str:
-    """One matrix-form result, printed as the notation's source writes it."""
+    """One matrix-form result, printed as the notation's source writes it (where the hidden
+    layers' activations differ and the notation names them: at the first hidden layer)."""
+    style = _wikipedia_style(notation_name, hadamard)
+    if writeup_mixed.per_layer(gder, name, notation_name):
+        lhs, rhs, _ = writeup_mixed.layer_rows(
+            gder, name, notation_name, style, "", _derived_for(gder)
+        )[0]
+        return f"{lhs} {rhs}"
     return print_node(
         gder.equations[name],
         notation_name,
@@ -97,8 +104,9 @@ def printed(gder: GenericDerivation, name: str, notation_name: str, hadamard: st
 def for_network(net: Network) -> GenericDerivation:
     """The generic derivation with the activations, loss and options of a concrete network.
 
-    Hidden layers are taken to share the first hidden layer's activation (the generic
-    derivation has one hidden activation); for one weight layer it is the output's. A custom
+    The generic derivation has one hidden activation, the first hidden layer's (for one
+    weight layer, the output's); where the hidden layers' activations differ, each one is
+    kept on ``layers`` so that the writeup names each layer's by its own. A custom
     activation (not in the registry) is stood in for by the sigmoid, and only the results that
     hold for every activation are kept (:data:`ANY_ACTIVATION`).
     """
@@ -112,6 +120,9 @@ def for_network(net: Network) -> GenericDerivation:
         names = ("sigmoid", "sigmoid" if output.elementwise else output.name)
     args = (*names, net.loss.name, net.bias, net.examples > 1, bool(net.l2))
     gder = _generic(*args)
+    layers = tuple(net.activation(k) for k in range(1, net.L))
+    if len({a.latex for a in layers}) > 1:
+        gder = replace(gder, layers=layers)
     if known:
         return gder
     kept = {k: v for k, v in gder.equations.items() if k in ANY_ACTIVATION}
@@ -131,6 +142,12 @@ def _generic(
     return derive_generic(hidden, output, loss, bias, examples, l2)
 
 
+def _derived_for(gder: GenericDerivation) -> writeup_mixed.DerivedFor:
+    """The generic derivation of another hidden activation, with ``gder``'s other options."""
+    output, loss = gder.spec[1], gder.spec[2].name
+    return lambda act: _generic(act, output, loss, gder.bias, gder.examples, gder.l2)
+
+
 def matrix_rows(
     gder: GenericDerivation, notation_name: str, hadamard: str = "circ"
 ) -> list[tuple[str, str, str]]:
@@ -142,6 +159,13 @@ def matrix_rows(
         if name == "mean_grad" and "mean_grad_bias" in gder.entries:
             rows += _bias_column_rows(gder, notation_name, style, names)
             continue
+        if notation_name == "nielsen" and name in NIELSEN_NUMBER:
+            what = f"{NIELSEN_NUMBER[name]}: {what[4:]}"
+        if writeup_mixed.per_layer(gder, name, notation_name):  # each layer by its own
+            rows += writeup_mixed.layer_rows(
+                gder, name, notation_name, style, what, _derived_for(gder)
+            )
+            continue
         if name not in gder.equations:
             continue
         node = gder.equations[name]
@@ -149,8 +173,6 @@ def matrix_rows(
             rows += _forward_rows(node, notation_name, style, names, what)
             continue
         lhs, rhs = split_equation(print_node(node, notation_name, style, **names))
-        if notation_name == "nielsen" and name in NIELSEN_NUMBER:
-            what = f"{NIELSEN_NUMBER[name]}: {what[4:]}"
         rows.append((lhs, rhs, what))
     return rows
 
