@@ -302,3 +302,29 @@ def test_a_notebook_user_picks_the_notation_and_is_not_told_to_rerun_a_command()
     shown = der.writeup(notation="ng")._repr_markdown_()
     assert "Andrew Ng's notation" in shown and "rerun" not in shown
     assert "rerun" not in der._repr_markdown_()
+
+
+def test_ng_update_steps_by_d_defined_with_its_bias_column_in_the_update_section():
+    from symbp.check.report import check_text
+    from symbp.derive.generic import derive_generic
+
+    gder = derive_generic("sigmoid", "sigmoid", "bce", "unit", examples=True, l2=True)
+    text = writeup.render(gder, notation="ng", svg_name=None).text
+    update = text.split("## 7. The update", 1)[1].split("## 8.", 1)[0]
+    assert "\\Theta^{(l)} &:= \\Theta^{(l)} - \\alpha D^{(l)}" in update
+    assert "\\nabla" not in update
+    assert "\\quad (j \\neq 0)" in update and "\\quad (j = 0)" in update
+    assert update.index("D_{i,j}^{(l)}") < update.index("- \\alpha D^{(l)}")  # defined first
+    net = symbp.network([2, 3, 2], bias="unit", loss="bce", examples=2, l2=1)
+    report = check_text(update, net, "ng")
+    verdicts = {s.source.split("&&")[0].strip(): s for s in report.steps}
+    step = next(s for k, s in verdicts.items() if "\\alpha D^{(l)}" in k)
+    assert step.verdict == "unreadable" and "an update rule" in step.method
+    assert [s.verdict for s in report.steps if s.source.startswith("D_")] == ["valid", "valid"]
+
+
+def test_without_examples_the_update_steps_by_the_gradient():
+    from symbp.derive.generic import derive_generic
+
+    text = writeup.render(derive_generic(loss="bce"), notation="ng", svg_name=None).text
+    assert "\\Theta^{(l)} &:= \\Theta^{(l)} - \\alpha \\nabla_{\\Theta^{(l)}}J" in text

@@ -69,6 +69,16 @@ ANY_ACTIVATION = (
     "update_b",
 )
 """The results that name the activation only as f and f' (true for a custom activation)."""
+_UPDATE = (
+    "accumulate over the m examples",
+    "the mean gradient (with L2)",
+    "the mean gradient (with L2) off the bias column",
+    "the bias column: not regularised",
+    "the mean bias gradient",
+    "the gradient-descent update",
+    "the gradient-descent update of the biases",
+)
+"""The rows of the update section: with m examples, D^l (the gradient of J) defined first."""
 NIELSEN_NUMBER = {"delta_L": "BP1", "delta_recursion": "BP2", "grad_b": "BP3", "grad_W": "BP4"}
 _RELATIONS = (" := ", " \\equiv ", " = ")
 
@@ -412,8 +422,7 @@ def generic_blocks(
         notation_name,
         h,
     )
-    update = [r for r in rows if r[2].startswith("the gradient-descent update")]
-    blocks += [Heading(2, "7. The update"), Math(update)]
+    blocks += [Heading(2, "7. The update"), Math([r for r in rows if r[2] in _UPDATE])]
     blocks += matrix_form(gder, notation_name, hadamard, number=8)
     blocks += source_equations(gder, notation_name, hadamard, number=9)
     blocks += [Heading(2, "10. Assumptions used"), Items(assumption_items(gder))]
