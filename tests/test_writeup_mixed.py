@@ -10,8 +10,9 @@ import pytest
 
 from symbp.check.report import check_text
 from symbp.derive.concrete import derive
-from symbp.latex import writeup
+from symbp.latex import writeup, writeup_generic
 from symbp.model import network
+from symbp.notation import layer_label
 
 HIDDEN = ("relu", "tanh", "sigmoid")
 NOTATIONS = ("wikipedia", "ng", "nielsen")
@@ -40,14 +41,13 @@ def _matrix_form(text: str) -> str:
     return text.split("The matrix form", 1)[1].split("```", 2)[1]
 
 
-def _rows(block: str) -> list[str]:
-    return [r.strip() for r in block.split("\\\\\n") if "&" in r]
-
-
 @pytest.mark.parametrize("notation", ("ng", "nielsen"))
 def test_each_hidden_layer_is_named_by_its_own_activation(mixed, notation):
     _, der = mixed
-    rows = _rows(_matrix_form(writeup.render(der, notation, svg_name=None).text))
+    gder = writeup_generic.for_network(der.network)
+    rows = [
+        f"{lhs} {rhs} | {what}" for lhs, rhs, what in writeup_generic.matrix_rows(gder, notation)
+    ]
     z = {"ng": "z^{{({})}}", "nielsen": "z^{{{}}}"}[notation]
     for layer, act in enumerate(HIDDEN, start=2):  # both notations call the input layer 1
         name, prime = NAMES[notation][act]
@@ -55,7 +55,7 @@ def test_each_hidden_layer_is_named_by_its_own_activation(mixed, notation):
                                                    else f"a^{{{layer}}}")]  # fmt: skip
         assert len(forward) == 1, (layer, rows)
         assert f"{name}({z.format(layer)})" in forward[0]
-        recursion = [r for r in rows if "recursion" in r and f"layer {layer}}}" in r]
+        recursion = [r for r in rows if "recursion" in r and r.endswith(f"layer {layer}")]
         assert recursion and f"{prime}({z.format(layer)})" in recursion[0], (layer, recursion)
         # no other activation's name at this layer's z
         for other, (other_name, _) in NAMES[notation].items():
@@ -74,9 +74,11 @@ def test_relu_is_never_printed_as_sigma_nor_given_another_output_form(mixed, not
     layer = re.escape(f"({relu})" if notation == "ng" else f"{relu}")
     assert not re.search(rf"(\\sigma|g)'?\(z\^\{{{layer}\}}\)", block)
     assert not re.search(rf"1 - a\^\{{{layer}\}}", block)
-    # the sigmoid's and tanh's output forms are there, each at its own layer
-    output_forms = [r for r in _rows(block) if "written with its output" in r]
-    assert len(output_forms) == 2, output_forms
+    # the tanh's and the sigmoid's output forms are there, each at its own layer
+    rows = writeup_generic.matrix_rows(writeup_generic.for_network(der.network), notation)
+    output_forms = [r for r in rows if "written with its output" in r[2]]
+    layers = [str(layer_label(k, notation)) for k in (2, 3)]  # tanh, sigmoid (input layer 0)
+    assert [r[2].rsplit(" ", 1)[1] for r in output_forms] == layers, output_forms
 
 
 @pytest.mark.parametrize("notation", NOTATIONS)

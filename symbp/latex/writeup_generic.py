@@ -252,8 +252,8 @@ def source_equations(
     blocks: list[Block] = [
         Heading(2, f"{number}. The derivation as the source writes it"),
         Text(text),
-        Math([("", e.latex, e.label + _condition(gder, e.label)) for e in printed]),
     ]
+    blocks += _source_blocks(gder, printed)
     blocks += [Text(t) for t in _source_prose(gder, notation_name, printed)]
     notes = [
         f"{d.label}: the source has ${d.reference}$ where symbp writes ${d.symbp}$. {d.note}"
@@ -262,6 +262,22 @@ def source_equations(
     if notes:
         blocks += [Text("Where symbp deliberately differs from the source:"), Items(notes)]
     return blocks
+
+
+def _source_blocks(gder: GenericDerivation, printed: list[PrintedEquation]) -> list[Block]:
+    """The source's equations in one block; a chain of its own (an ``aligned`` inside) in a
+    block of its own, so that its width does not push every label of the others aside."""
+    blocks: list[Block] = []
+    rows: list[tuple[str, str, str]] = []
+    for e in printed:
+        row = ("", e.latex, e.label + _condition(gder, e.label))
+        if "\\begin{aligned}" not in e.latex:
+            rows.append(row)
+            continue
+        blocks += [Math(rows)] if rows else []
+        blocks.append(Math([row]))
+        rows = []
+    return blocks + ([Math(rows)] if rows else [])
 
 
 def _condition(gder: GenericDerivation, label: str) -> str:
