@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from symbp.losses import fitting_pairs
 from symbp.notation import NOTATIONS
 from tests.latex_tools import pdflatex
 
+ROOT = Path(__file__).resolve().parent.parent
 XOR = symbp.network([2, 2, 1], "sigmoid", "sigmoid", "bce")
 SECTIONS = (
     "setting",
@@ -328,3 +330,34 @@ def test_without_examples_the_update_steps_by_the_gradient():
 
     text = writeup.render(derive_generic(loss="bce"), notation="ng", svg_name=None).text
     assert "\\Theta^{(l)} &:= \\Theta^{(l)} - \\alpha \\nabla_{\\Theta^{(l)}}J" in text
+
+
+def test_ufldl_writeup_uses_the_tutorials_own_conventions():
+    text = (ROOT / "derivations" / "ufldl_generic.md").read_text("utf-8")
+    for label in ("U1", "U2", "U3", "U4"):
+        assert f"\\text{{{label}}}" in text, label
+    assert "\\delta_{i}^{(l)} = \\left(\\sum_{j=1}^{s_{l+1}} W_{ji}^{(l)}" in text  # U2
+    assert "\\delta^{(n_l)}" in text and "s_{1}, \\ldots, s_{n_l}" in text
+    assert "\\Theta" not in text and "\\sigma'" not in text and "g'" not in text
+    assert "layer n_l" in (ROOT / "derivations" / "ufldl_generic.svg").read_text("utf-8")
+
+
+def test_ufldl_is_a_notation_of_the_generic_writeup_only(capsys):
+    argv = ["derive", "--layers", "2,3,2", "--notation", "ufldl", "--format", "markdown"]
+    assert main(argv) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "add --generic" in err[0]
+
+
+def test_the_checker_finds_no_false_step_in_the_ufldl_writeup():
+    """symbp check has no UFLDL reading; with Ng's (the same parenthesised layers, W for Theta)
+    every step it reads is valid, and it refuses only UFLDL's output layer n_l and updates."""
+    from symbp.check.report import check_text
+
+    text = (ROOT / "derivations" / "ufldl_generic.md").read_text("utf-8")
+    report = check_text(text, symbp.network([2, 3, 2], loss="mse"), "ng")
+    verdicts = [s.verdict for s in report.steps]
+    assert "invalid" not in verdicts and verdicts.count("valid") >= 30
+    for s in report.steps:
+        if s.verdict == "unreadable":
+            assert "(n_l)" in s.source or "an update rule" in s.method or "w' = w" in s.source

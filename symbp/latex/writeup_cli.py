@@ -19,10 +19,11 @@ import sys
 from pathlib import Path
 
 from symbp.derive.concrete import derive
+from symbp.errors import SpecError
 from symbp.files import check_outputs
 from symbp.latex import writeup, writeup_generic
 from symbp.model import Network
-from symbp.notation import NOTATIONS
+from symbp.notation import GENERIC_NOTATIONS, NOTATIONS
 
 FORMATS = writeup.FORMATS
 
@@ -31,7 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--notation``, ``--hadamard``, ``-o/--output-file`` and ``--force`` for the writeups."""
     group = parser.add_argument_group("writeup (--format markdown or latex)")
     group.add_argument(
-        "--notation", default="wikipedia", choices=NOTATIONS, help="whose symbols to write in"
+        "--notation",
+        default="wikipedia",
+        choices=GENERIC_NOTATIONS,
+        help="whose symbols to write in (ufldl: with --generic only)",
     )
     group.add_argument(
         "--hadamard",
@@ -78,6 +82,8 @@ def document(args: argparse.Namespace, net: Network) -> writeup.Document:
     svg_name = None
     if args.output_file:
         svg_name = Path(args.output_file).with_suffix(".svg").name
+    if args.notation not in NOTATIONS and not getattr(args, "generic", False):
+        raise SpecError(f"--notation {args.notation} writes a network of any depth: add --generic")
     if getattr(args, "generic", False):
         der = writeup_generic.for_network(net)
     else:

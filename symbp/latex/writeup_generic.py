@@ -323,16 +323,21 @@ def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) 
     style = _wikipedia_style(notation_name, hadamard)
     forward_z = print_node(gder.equations["forward_z"], notation_name, style)
     hidden, output, loss = _spec(gder)
+    printer = GenericPrinter(style_for(notation_name, style))
+    depth, first = printer.label("a", mx.DEPTH), 0 if notation_name == "wikipedia" else 1
+    n = "s" if notation_name in ("ng", "ufldl") else "n"  # the letter of a layer's width
     text = (
-        f"A network of any depth $L$ with layer widths $n_0, \\ldots, n_L$, hidden activation "
-        f"{hidden.name} (${hidden.latex}$), output activation {output.name} (${output.latex}$) "
-        f"and the {loss.name.replace('_', ' ')} loss ${loss.latex}$."
+        f"A network of any depth ${depth}$ (layer {first} the input, layer ${depth}$ the output) "
+        f"with ${n}_{{{first}}}, \\ldots, {n}_{{{depth}}}$ units in its layers, hidden "
+        f"activation {hidden.name} (${hidden.latex}$), output activation {output.name} "
+        f"(${output.latex}$) and the {loss.name.replace('_', ' ')} loss ${loss.latex}$."
     )
-    columns = "(n_{l-1} + 1)" if gder.bias == "unit" else "n_{l-1}"
+    columns = f"({n}_{{l-1}} + 1)" if gder.bias == "unit" else f"{n}_{{l-1}}"
+    row, column = printer.names[mx.ROW], printer.names[mx.COL]
     items = [
-        f"The forward pass of layer $l$ is ${forward_z}$: the weights into a layer of $n_l$ units "
-        f"form an $n_l \\times {columns}$ matrix whose row $j$ is the unit it feeds and whose "
-        "column $k$ is the unit it reads.",
+        f"The forward pass of layer $l$ is ${forward_z}$: the weights into a layer of ${n}_l$ "
+        f"units form an ${n}_l \\times {columns}$ matrix whose row ${row}$ is the unit it feeds "
+        f"and whose column ${column}$ is the unit it reads.",
         "Vectors are columns; the transpose goes on the weight matrix in the backward pass and "
         "on the activation in the weight gradient, which has the shape of the weights.",
     ]
@@ -347,6 +352,12 @@ def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) 
             "The cost is the mean over $m$ examples" + (" plus the L2 term." if gder.l2 else ".")
         )
     items += symbol_items(gder, notation_name, hadamard)
+    if notation_name == "ufldl":
+        items.append(
+            "As in the UFLDL tutorial, $f$ is the activation and $f'$ its derivative, "
+            f"$h_{{W,b}}(x) = a^{{({depth})}}$ is the network's output and "
+            "$J(W,b;x,y)$ the cost of one example $(x, y)$, written $C$ in the steps below."
+        )
     return [Heading(2, "1. The setting"), Text(text), Items(items)]
 
 
