@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from symbp.latex.tex_layout import break_row, width
+from symbp.latex.tex_layout import _top_split, break_row, width
 
 COLUMN_PX = 890.0
 PX_PER_PT = 1.75  # MathJax at 16 px against the estimate (points at 11 pt): measured 1.5-1.85
@@ -51,6 +51,29 @@ def _first_column(right: str) -> float:
     return width(body.split("&", 1)[0])
 
 
+def _at_relations(left: str, right: str) -> list[str]:
+    """A chain ``a = b = c = d`` too wide for the column, cut before its later ``=`` (each
+    later line ``= c``, which ``symbp check`` reads as a step from the line above)."""
+    parts = _top_split(right, " = ")
+    if len(parts) < 3 or "\\begin{aligned}" in right or width(left + right) <= ROOM:
+        return [right]
+    lines = [parts[0] + " = " + parts[1]]
+    for part in parts[2:]:
+        if width(left + lines[-1] + " = " + part) <= ROOM:
+            lines[-1] += " = " + part
+        else:
+            lines.append("= " + part)
+    return lines
+
+
+def _at_sums(left: str, right: str) -> list[tuple[str, str]]:
+    """:func:`break_row` at the row's sums, unless a cut would fall inside parentheses."""
+    parts = break_row(left, right, room=ROOM - _first_column(right))
+    if any(b.count("(") != b.count(")") for _, b in parts):
+        return [(left, right)]
+    return parts
+
+
 def fit(rows: list[Row], as_text: Callable[[str], str]) -> list[Row]:
     """``rows`` (left, right, reason) as rows no wider than the column; a reason moved below
     its row becomes rows ``("", "\\qquad " + as_text(piece), "")``. Reasons sit in one column
@@ -58,7 +81,9 @@ def fit(rows: list[Row], as_text: Callable[[str], str]) -> list[Row]:
     lead = max((width(left) for left, _, _ in rows), default=0.0)
     broken: list[Row] = []
     for left, right, reason in rows:
-        parts = break_row(left, right, room=ROOM - _first_column(right))
+        parts = []
+        for k, line in enumerate(_at_relations(left, right)):
+            parts += _at_sums(left if k == 0 else "", line)
         broken += [(a, b, "") for a, b in parts[:-1]] + [(*parts[-1], reason)]
     # a moved reason wraps to the width the right sides already take (at least half the room)
     equations = max((width(right) for _, right, _ in broken), default=0.0)
