@@ -163,7 +163,7 @@ def main() -> int:
             docs.append((f"{name} {notation}", writeup.render(der, notation, "latex").text))
     for name, args in GENERIC:
         der = derive_generic(*args)
-        for notation in NOTATIONS:
+        for notation in (*NOTATIONS, "ufldl"):  # UFLDL writes a network of any depth only
             docs.append((f"{name} {notation}", writeup.render(der, notation, "latex").text))
     total, with_any = 0, 0
     for name, tex in docs:

@@ -342,11 +342,14 @@ def test_ufldl_writeup_uses_the_tutorials_own_conventions():
     assert "layer n_l" in (ROOT / "derivations" / "ufldl_generic.svg").read_text("utf-8")
 
 
-def test_ufldl_is_a_notation_of_the_generic_writeup_only(capsys):
-    argv = ["derive", "--layers", "2,3,2", "--notation", "ufldl", "--format", "markdown"]
-    assert main(argv) != 0
+@pytest.mark.parametrize(
+    "network", [["--layers", "2,3,2"], ["--net", "dense(3,relu) dense(2)", "--input", "4"]]
+)
+def test_ufldl_is_a_notation_of_the_generic_writeup_only(capsys, network):
+    argv = ["derive", *network, "--notation", "ufldl", "--format", "markdown"]
+    assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "add --generic" in err[0]
+    assert len(err) == 1 and "only a network of any depth (--generic)" in err[0], err
 
 
 def test_the_checker_finds_no_false_step_in_the_ufldl_writeup():

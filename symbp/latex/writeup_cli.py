@@ -82,8 +82,7 @@ def document(args: argparse.Namespace, net: Network) -> writeup.Document:
     svg_name = None
     if args.output_file:
         svg_name = Path(args.output_file).with_suffix(".svg").name
-    if args.notation not in NOTATIONS and not getattr(args, "generic", False):
-        raise SpecError(f"--notation {args.notation} writes a network of any depth: add --generic")
+    _check_sized(args)
     if getattr(args, "generic", False):
         der = writeup_generic.for_network(net)
     else:
@@ -96,6 +95,14 @@ def document(args: argparse.Namespace, net: Network) -> writeup.Document:
         command=command_line(args, net),
         svg_name=svg_name,
     )
+
+
+def _check_sized(args: argparse.Namespace) -> None:
+    """UFLDL's notation is written for a network of any depth only (``--generic``)."""
+    if args.notation not in NOTATIONS and not getattr(args, "generic", False):
+        raise SpecError(
+            f"--notation {args.notation} writes only a network of any depth (--generic)"
+        )
 
 
 def run(args: argparse.Namespace, net: Network) -> int:
@@ -125,6 +132,7 @@ def run_layered(args: argparse.Namespace, net) -> int:
     """A ``--net`` network's writeup (:mod:`symbp.latex.writeup_layers`), to a file or stdout."""
     from symbp.latex.writeup_layers import layer_document
 
+    _check_sized(args)
     svg_name = None
     if args.output_file:  # every file it will write, checked before the derivation
         picture = Path(args.output_file).with_suffix(".svg")
