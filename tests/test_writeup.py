@@ -364,3 +364,13 @@ def test_the_checker_finds_no_false_step_in_the_ufldl_writeup():
     for s in report.steps:
         if s.verdict == "unreadable":
             assert "(n_l)" in s.source or "an update rule" in s.method or "w' = w" in s.source
+
+
+def test_ufldl_u4_over_m_examples_steps_by_the_gradient_of_j_not_an_undefined_d():
+    from symbp.derive.generic import derive_generic
+    from symbp.latex.printer_sources import equations
+
+    for examples, cost in ((False, "C"), (True, "J")):
+        gder = derive_generic("sigmoid", "sigmoid", "mse", examples=examples, l2=examples)
+        (u4,) = [e.latex for e in equations(gder, "ufldl") if e.label == "U4"]
+        assert u4 == f"w' = w - \\eta \\frac{{\\partial {cost}}}{{\\partial w}}"
