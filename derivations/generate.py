@@ -48,6 +48,12 @@ CASES = [
         "--generic --hidden sigmoid --output sigmoid --loss mse --notation nielsen",
     ),
     (
+        "ufldl_generic.md",
+        "the UFLDL tutorial's notation for any depth (n_l layers, s_l units, W^(l), b^(l), f): "
+        "sigmoid with the squared error, the appendix's U1-U4",
+        "--generic --hidden sigmoid --output sigmoid --loss mse --notation ufldl",
+    ),
+    (
         "xor_2-2-1.md",
         "XOR network 2-2-1, sigmoid + binary cross-entropy: every one of its 9 parameter gradients",
         "--layers 2,2,1 --hidden sigmoid --output sigmoid --loss bce --notation wikipedia",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from symbp.losses import fitting_pairs
 from symbp.notation import NOTATIONS
 from tests.latex_tools import pdflatex
 
+ROOT = Path(__file__).resolve().parent.parent
 XOR = symbp.network([2, 2, 1], "sigmoid", "sigmoid", "bce")
 SECTIONS = (
     "setting",
@@ -302,3 +304,73 @@ def test_a_notebook_user_picks_the_notation_and_is_not_told_to_rerun_a_command()
     shown = der.writeup(notation="ng")._repr_markdown_()
     assert "Andrew Ng's notation" in shown and "rerun" not in shown
     assert "rerun" not in der._repr_markdown_()
+
+
+def test_ng_update_steps_by_d_defined_with_its_bias_column_in_the_update_section():
+    from symbp.check.report import check_text
+    from symbp.derive.generic import derive_generic
+
+    gder = derive_generic("sigmoid", "sigmoid", "bce", "unit", examples=True, l2=True)
+    text = writeup.render(gder, notation="ng", svg_name=None).text
+    update = text.split("## 7. The update", 1)[1].split("## 8.", 1)[0]
+    assert "\\Theta^{(l)} &:= \\Theta^{(l)} - \\alpha D^{(l)}" in update
+    assert "\\nabla" not in update
+    assert "\\quad (j \\neq 0)" in update and "\\quad (j = 0)" in update
+    assert update.index("D_{i,j}^{(l)}") < update.index("- \\alpha D^{(l)}")  # defined first
+    net = symbp.network([2, 3, 2], bias="unit", loss="bce", examples=2, l2=1)
+    report = check_text(update, net, "ng")
+    verdicts = {s.source.split("&&")[0].strip(): s for s in report.steps}
+    step = next(s for k, s in verdicts.items() if "\\alpha D^{(l)}" in k)
+    assert step.verdict == "unreadable" and "an update rule" in step.method
+    assert [s.verdict for s in report.steps if s.source.startswith("D_")] == ["valid", "valid"]
+
+
+def test_without_examples_the_update_steps_by_the_gradient():
+    from symbp.derive.generic import derive_generic
+
+    text = writeup.render(derive_generic(loss="bce"), notation="ng", svg_name=None).text
+    assert "\\Theta^{(l)} &:= \\Theta^{(l)} - \\alpha \\nabla_{\\Theta^{(l)}}J" in text
+
+
+def test_ufldl_writeup_uses_the_tutorials_own_conventions():
+    text = (ROOT / "derivations" / "ufldl_generic.md").read_text("utf-8")
+    for label in ("U1", "U2", "U3", "U4"):
+        assert f"\\text{{{label}}}" in text, label
+    assert "\\delta_{i}^{(l)} = \\left(\\sum_{j=1}^{s_{l+1}} W_{ji}^{(l)}" in text  # U2
+    assert "\\delta^{(n_l)}" in text and "s_{1}, \\ldots, s_{n_l}" in text
+    assert "\\Theta" not in text and "\\sigma'" not in text and "g'" not in text
+    assert "layer n_l" in (ROOT / "derivations" / "ufldl_generic.svg").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    "network", [["--layers", "2,3,2"], ["--net", "dense(3,relu) dense(2)", "--input", "4"]]
+)
+def test_ufldl_is_a_notation_of_the_generic_writeup_only(capsys, network):
+    argv = ["derive", *network, "--notation", "ufldl", "--format", "markdown"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "only a network of any depth (--generic)" in err[0], err
+
+
+def test_the_checker_finds_no_false_step_in_the_ufldl_writeup():
+    """symbp check has no UFLDL reading; with Ng's (the same parenthesised layers, W for Theta)
+    every step it reads is valid, and it refuses only UFLDL's output layer n_l and updates."""
+    from symbp.check.report import check_text
+
+    text = (ROOT / "derivations" / "ufldl_generic.md").read_text("utf-8")
+    report = check_text(text, symbp.network([2, 3, 2], loss="mse"), "ng")
+    verdicts = [s.verdict for s in report.steps]
+    assert "invalid" not in verdicts and verdicts.count("valid") >= 30
+    for s in report.steps:
+        if s.verdict == "unreadable":
+            assert "(n_l)" in s.source or "an update rule" in s.method or "w' = w" in s.source
+
+
+def test_ufldl_u4_over_m_examples_steps_by_the_gradient_of_j_not_an_undefined_d():
+    from symbp.derive.generic import derive_generic
+    from symbp.latex.printer_sources import equations
+
+    for examples, cost in ((False, "C"), (True, "J")):
+        gder = derive_generic("sigmoid", "sigmoid", "mse", examples=examples, l2=examples)
+        (u4,) = [e.latex for e in equations(gder, "ufldl") if e.label == "U4"]
+        assert u4 == f"w' = w - \\eta \\frac{{\\partial {cost}}}{{\\partial w}}"

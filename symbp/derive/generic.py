@@ -89,8 +89,19 @@ def derive_generic(
     input_gradient_step(der)
     if examples or l2:
         mean_and_l2_step(der)
+        _update_with_mean_gradient(der)
     verify_generic(der)
     return der
+
+
+def _update_with_mean_gradient(der: GenericDerivation) -> None:
+    """With m examples (or L2) the cost is J and its gradient is D^l, entry by entry
+    ``dJ/dW^l_jk = D^l_jk`` (``entries["grad_J"]``, Ng's 2B.9c; with the bias unit D's column
+    0 is the unregularised bias column): the update steps by D^l, as Ng's notes write it."""
+    W = mx.Mat("W", LAYER)
+    entry = der.entries["grad_J"].rhs  # D^l_jk, the entry of the gradient of J
+    step = mx.Product(mx.Scalar("eta"), mx.Mat(entry.kind, entry.layer))
+    der.equations["update_W"] = mx.Equation(W, mx.Add(W, mx.Neg(step)), "assign")
 
 
 def derive_generic_for(net: Network) -> GenericDerivation:

@@ -84,6 +84,9 @@ class GenericDerivation:
     spec: tuple[Activation, Activation, Loss] | None = field(default=None, repr=False)
     """The hidden and output activations and the loss themselves (custom ones have no name in
     the registries)."""
+    layers: tuple[Activation, ...] = field(default=(), repr=False)
+    """Made for a concrete network whose hidden layers differ: each hidden layer's own
+    activation (layers 1 to L-1, input layer 0), so a writeup names each by its own."""
     shapes: dict[str, tuple[sympy.Expr, sympy.Expr | None]] = field(default_factory=dict)
     """(rows, columns) of each layer quantity as the layers whose widths they are (None: 1);
     with Ng's bias unit, W^l has one column more than the width of layer l-1."""

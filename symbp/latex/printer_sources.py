@@ -386,6 +386,9 @@ def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
     out.append(("U3", ",\\qquad ".join(pair)))
     note = replace(style, cost="C", operator_derivative=False, notation="nielsen")
     update = der.equations["update_W"]
+    grad_j = en.get("grad_J")
+    if grad_j is not None:  # over m examples the step is D = dJ/dW (2B.9c), dJ/dw on the slide
+        update = mx.replace_nodes(update, {mx.Mat(grad_j.rhs.kind, grad_j.rhs.layer): grad_j.lhs})
     shown = _shorthand(replace(update, relation="update"))
     out.append(("U4", GenericPrinter(note).doprint(shown)))
     return [PrintedEquation(label, tex, f"{_UFLDL_REF}, {label}") for label, tex in out]

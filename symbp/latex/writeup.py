@@ -32,6 +32,7 @@ NOTATION_TITLE = {
     "wikipedia": "Wikipedia's matrix notation",
     "ng": "Andrew Ng's notation",
     "nielsen": "Michael Nielsen's notation",
+    "ufldl": "the UFLDL tutorial's notation",
 }
 
 
@@ -102,7 +103,7 @@ def render(
     Markdown for GitHub refers to the picture as ``svg_name``, a file in ``Document.files``;
     with ``svg_name=None`` it leaves the picture out, with ``style="jupyter"`` it inlines it.
     """
-    notation_name = _check_notation(notation)
+    notation_name = _check_notation(notation, generic=isinstance(der, GenericDerivation))
     _check(fmt, FORMATS, "format")
     _check(hadamard, HADAMARD, "Hadamard style")
     if isinstance(der, GenericDerivation):
@@ -134,7 +135,12 @@ def _notation_title(notation_name: str, hadamard: str) -> str:
     return f"{NOTATION_TITLE[notation_name]} ({revision})"
 
 
-def _check_notation(name: str) -> str:
+def _check_notation(name: str, generic: bool = False) -> str:
+    """One of the three notations; a writeup for any depth may also be in UFLDL's."""
+    if generic:
+        return notation.check_generic_notation(name)
+    if name in notation.GENERIC_NOTATIONS and name not in notation.NOTATIONS:
+        raise SpecError(f"the {name} notation is written for a network of any depth only")
     return notation.check_notation(name)
 
 

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from symbp.errors import SpecError
-from symbp.latex import tex_layout
+from symbp.latex import markdown_layout, tex_layout
 
 MARKDOWN_STYLES = ("github", "jupyter")
 
@@ -106,6 +106,8 @@ def _math_rows(rows: list[tuple[str, str, str]], tex: bool) -> list[str]:
             parts = tex_layout.break_row(left, right, indent=lead)
             broken += [(a, b, "") for a, b in parts[:-1]] + [(*parts[-1], reason)]
         rows = broken
+    else:  # and for GitHub's Markdown column; a reason too long beside its row goes below
+        rows = markdown_layout.fit(rows, lambda r: "\\text{" + _reason_text(r, _no_braces) + "}")
     for left, right, reason in rows:
         line = f"{left} &{right}"
         if reason:

@@ -19,10 +19,11 @@ import sys
 from pathlib import Path
 
 from symbp.derive.concrete import derive
+from symbp.errors import SpecError
 from symbp.files import check_outputs
 from symbp.latex import writeup, writeup_generic
 from symbp.model import Network
-from symbp.notation import NOTATIONS
+from symbp.notation import GENERIC_NOTATIONS, NOTATIONS
 
 FORMATS = writeup.FORMATS
 
@@ -31,7 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--notation``, ``--hadamard``, ``-o/--output-file`` and ``--force`` for the writeups."""
     group = parser.add_argument_group("writeup (--format markdown or latex)")
     group.add_argument(
-        "--notation", default="wikipedia", choices=NOTATIONS, help="whose symbols to write in"
+        "--notation",
+        default="wikipedia",
+        choices=GENERIC_NOTATIONS,
+        help="whose symbols to write in (ufldl: with --generic only)",
     )
     group.add_argument(
         "--hadamard",
@@ -78,6 +82,7 @@ def document(args: argparse.Namespace, net: Network) -> writeup.Document:
     svg_name = None
     if args.output_file:
         svg_name = Path(args.output_file).with_suffix(".svg").name
+    _check_sized(args)
     if getattr(args, "generic", False):
         der = writeup_generic.for_network(net)
     else:
@@ -90,6 +95,14 @@ def document(args: argparse.Namespace, net: Network) -> writeup.Document:
         command=command_line(args, net),
         svg_name=svg_name,
     )
+
+
+def _check_sized(args: argparse.Namespace) -> None:
+    """UFLDL's notation is written for a network of any depth only (``--generic``)."""
+    if args.notation not in NOTATIONS and not getattr(args, "generic", False):
+        raise SpecError(
+            f"--notation {args.notation} writes only a network of any depth (--generic)"
+        )
 
 
 def run(args: argparse.Namespace, net: Network) -> int:
@@ -119,6 +132,7 @@ def run_layered(args: argparse.Namespace, net) -> int:
     """A ``--net`` network's writeup (:mod:`symbp.latex.writeup_layers`), to a file or stdout."""
     from symbp.latex.writeup_layers import layer_document
 
+    _check_sized(args)
     svg_name = None
     if args.output_file:  # every file it will write, checked before the derivation
         picture = Path(args.output_file).with_suffix(".svg")

@@ -109,10 +109,10 @@ def setting(
         f"the elementwise product is written ${_elementwise(notation_name, hadamard)}$.",
         bias_rule,
     ]
+    # every layer by its own activation (the hidden layers' may differ)
     labels = [(str(notation.layer_label(k, notation_name)), net.activation(k)) for k in
               range(1, net.L + 1)]  # fmt: skip
-    hidden = net.activation(1) if net.L > 1 else net.activation(net.L)
-    item = activation_item(notation_name, hidden, net.activation(net.L), labels)
+    item = activation_item(notation_name, labels[0][1], labels[-1][1], labels)
     if item:
         items.append(item)
     if any(value.has(sympy.Heaviside) for value in der.deltas.values()):

@@ -16,15 +16,10 @@ from symbp.activations import ACTIVATIONS, Activation, get_activation
 from symbp.derive import matrix as mx
 from symbp.derive.cost import cost_comparison
 from symbp.derive.generic import GenericDerivation, derive_generic
-from symbp.latex import picture
+from symbp.latex import picture, writeup_mixed
 from symbp.latex.printer import GenericPrinter, print_node, style_for
-from symbp.latex.printer_sources import (
-    PrintedEquation,
-    bias_unit_counted_in,
-    deviations,
-    equations,
-)
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Picture, Table, Text
+from symbp.latex.writeup_source import source_equations
 from symbp.latex.writeup_steps import activation_names, step_rows
 from symbp.latex.writeup_symbols import symbol_items
 from symbp.losses import get_loss
@@ -69,6 +64,16 @@ ANY_ACTIVATION = (
     "update_b",
 )
 """The results that name the activation only as f and f' (true for a custom activation)."""
+_UPDATE = (
+    "accumulate over the m examples",
+    "the mean gradient (with L2)",
+    "the mean gradient (with L2) off the bias column",
+    "the bias column: not regularised",
+    "the mean bias gradient",
+    "the gradient-descent update",
+    "the gradient-descent update of the biases",
+)
+"""The rows of the update section: with m examples, D^l (the gradient of J) defined first."""
 NIELSEN_NUMBER = {"delta_L": "BP1", "delta_recursion": "BP2", "grad_b": "BP3", "grad_W": "BP4"}
 _RELATIONS = (" := ", " \\equiv ", " = ")
 
@@ -85,7 +90,14 @@ def split_equation(latex: str) -> tuple[str, str]:
 
 
 def printed(gder: GenericDerivation, name: str, notation_name: str, hadamard: str) -> str:
-    """One matrix-form result, printed as the notation's source writes it."""
+    """One matrix-form result, printed as the notation's source writes it (where the hidden
+    layers' activations differ and the notation names them: at the first hidden layer)."""
+    style = _wikipedia_style(notation_name, hadamard)
+    if writeup_mixed.per_layer(gder, name, notation_name):
+        lhs, rhs, _ = writeup_mixed.layer_rows(
+            gder, name, notation_name, style, "", _derived_for(gder)
+        )[0]
+        return f"{lhs} {rhs}"
     return print_node(
         gder.equations[name],
         notation_name,
@@ -97,8 +109,9 @@ def printed(gder: GenericDerivation, name: str, notation_name: str, hadamard: st
 def for_network(net: Network) -> GenericDerivation:
     """The generic derivation with the activations, loss and options of a concrete network.
 
-    Hidden layers are taken to share the first hidden layer's activation (the generic
-    derivation has one hidden activation); for one weight layer it is the output's. A custom
+    The generic derivation has one hidden activation, the first hidden layer's (for one
+    weight layer, the output's); where the hidden layers' activations differ, each one is
+    kept on ``layers`` so that the writeup names each layer's by its own. A custom
     activation (not in the registry) is stood in for by the sigmoid, and only the results that
     hold for every activation are kept (:data:`ANY_ACTIVATION`).
     """
@@ -112,6 +125,9 @@ def for_network(net: Network) -> GenericDerivation:
         names = ("sigmoid", "sigmoid" if output.elementwise else output.name)
     args = (*names, net.loss.name, net.bias, net.examples > 1, bool(net.l2))
     gder = _generic(*args)
+    layers = tuple(net.activation(k) for k in range(1, net.L))
+    if len({a.latex for a in layers}) > 1:
+        gder = replace(gder, layers=layers)
     if known:
         return gder
     kept = {k: v for k, v in gder.equations.items() if k in ANY_ACTIVATION}
@@ -131,6 +147,12 @@ def _generic(
     return derive_generic(hidden, output, loss, bias, examples, l2)
 
 
+def _derived_for(gder: GenericDerivation) -> writeup_mixed.DerivedFor:
+    """The generic derivation of another hidden activation, with ``gder``'s other options."""
+    output, loss = gder.spec[1], gder.spec[2].name
+    return lambda act: _generic(act, output, loss, gder.bias, gder.examples, gder.l2)
+
+
 def matrix_rows(
     gder: GenericDerivation, notation_name: str, hadamard: str = "circ"
 ) -> list[tuple[str, str, str]]:
@@ -142,6 +164,13 @@ def matrix_rows(
         if name == "mean_grad" and "mean_grad_bias" in gder.entries:
             rows += _bias_column_rows(gder, notation_name, style, names)
             continue
+        if notation_name == "nielsen" and name in NIELSEN_NUMBER:
+            what = f"{NIELSEN_NUMBER[name]}: {what[4:]}"
+        if writeup_mixed.per_layer(gder, name, notation_name):  # each layer by its own
+            rows += writeup_mixed.layer_rows(
+                gder, name, notation_name, style, what, _derived_for(gder)
+            )
+            continue
         if name not in gder.equations:
             continue
         node = gder.equations[name]
@@ -149,8 +178,6 @@ def matrix_rows(
             rows += _forward_rows(node, notation_name, style, names, what)
             continue
         lhs, rhs = split_equation(print_node(node, notation_name, style, **names))
-        if notation_name == "nielsen" and name in NIELSEN_NUMBER:
-            what = f"{NIELSEN_NUMBER[name]}: {what[4:]}"
         rows.append((lhs, rhs, what))
     return rows
 
@@ -196,9 +223,11 @@ def matrix_form(
     gder: GenericDerivation, notation_name: str, hadamard: str, number: int = 8
 ) -> list[Block]:
     """The section stating every result for whole layers, as the source writes it."""
+    depth = GenericPrinter(style_for(notation_name, _wikipedia_style(notation_name, hadamard)))
     text = (
-        "The same results for whole layers, derived for any depth $L$ by the generic derivation "
-        "(index form differentiated by SymPy, then recognised as matrix operations):"
+        f"The same results for whole layers, derived for any depth ${depth.label('a', mx.DEPTH)}$ "
+        "by the generic derivation (index form differentiated by SymPy, then recognised as "
+        "matrix operations):"
     )
     rows = matrix_rows(gder, notation_name, hadamard)
     return [Heading(2, f"{number}. The matrix form"), Text(text), Math(rows)]
@@ -206,61 +235,6 @@ def matrix_form(
 
 def _wikipedia_style(notation_name: str, hadamard: str) -> str | None:
     return hadamard if notation_name == "wikipedia" else None
-
-
-def source_equations(
-    gder: GenericDerivation, notation_name: str, hadamard: str, number: int = 4
-) -> list[Block]:
-    """The source's own chain of equations, each printed from the derivation and labelled as
-    in seed_equations.md, with every deliberate difference from the source noted."""
-    style = _wikipedia_style(notation_name, hadamard)
-    printed = equations(gder, notation_name, hadamard=style)
-    source = next(e for e in printed if e.from_source).source_ref.rsplit(",", 1)[0]
-    text = f"Every equation below is printed from symbp's derivation; labels as in {source}."
-    blocks: list[Block] = [
-        Heading(2, f"{number}. The derivation as the source writes it"),
-        Text(text),
-        Math([("", e.latex, e.label + _condition(gder, e.label)) for e in printed]),
-    ]
-    blocks += [Text(t) for t in _source_prose(gder, notation_name, printed)]
-    notes = [
-        f"{d.label}: the source has ${d.reference}$ where symbp writes ${d.symbp}$. {d.note}"
-        for d in deviations(notation_name, style)
-    ]
-    if notes:
-        blocks += [Text("Where symbp deliberately differs from the source:"), Items(notes)]
-    return blocks
-
-
-def _condition(gder: GenericDerivation, label: str) -> str:
-    """Where the notes' D rows hold (they say it in prose beside the math: "If j != 0")."""
-    if "mean_grad_bias" not in gder.entries:
-        return ""
-    return {"2B.9a": ", if $j \\neq 0$", "2B.9b": ", if $j = 0$ (the bias)"}.get(label, "")
-
-
-def _source_prose(
-    gder: GenericDerivation, notation_name: str, printed: list[PrintedEquation]
-) -> list[str]:
-    """What a reader needs to read the source's equations against this network."""
-    out = []
-    if notation_name == "ng" and gder.bias == "unit":
-        forward = gder.equations["forward_z"]
-        explicit = print_node(forward, "ng", shift=False)
-        counted = print_node(bias_unit_counted_in(forward), "ng", shift=False)
-        out.append(
-            f"The lecture notes' $a^{{(l)}}$ includes the bias unit $a_0^{{(l)}} = 1$, so their "
-            f"${counted}$ (2B.1) is the forward step ${explicit}$, the bias unit stacked on "
-            "top of the layer's activations as the post writes it."
-        )
-    ours = sorted({e.source_ref for e in printed if not e.from_source})
-    if ours:
-        out.append(
-            "The rows labelled 'this network' are not the source's: "
-            + "; ".join(r.removeprefix("symbp, for this network: ") for r in ours)
-            + ", so symbp prints what holds here instead."
-        )
-    return out
 
 
 def _spec(gder: GenericDerivation):
@@ -275,16 +249,21 @@ def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) 
     style = _wikipedia_style(notation_name, hadamard)
     forward_z = print_node(gder.equations["forward_z"], notation_name, style)
     hidden, output, loss = _spec(gder)
+    printer = GenericPrinter(style_for(notation_name, style))
+    depth, first = printer.label("a", mx.DEPTH), 0 if notation_name == "wikipedia" else 1
+    n = "s" if notation_name in ("ng", "ufldl") else "n"  # the letter of a layer's width
     text = (
-        f"A network of any depth $L$ with layer widths $n_0, \\ldots, n_L$, hidden activation "
-        f"{hidden.name} (${hidden.latex}$), output activation {output.name} (${output.latex}$) "
-        f"and the {loss.name.replace('_', ' ')} loss ${loss.latex}$."
+        f"A network of any depth ${depth}$ (layer {first} the input, layer ${depth}$ the output) "
+        f"with ${n}_{{{first}}}, \\ldots, {n}_{{{depth}}}$ units in its layers, hidden "
+        f"activation {hidden.name} (${hidden.latex}$), output activation {output.name} "
+        f"(${output.latex}$) and the {loss.name.replace('_', ' ')} loss ${loss.latex}$."
     )
-    columns = "(n_{l-1} + 1)" if gder.bias == "unit" else "n_{l-1}"
+    columns = f"({n}_{{l-1}} + 1)" if gder.bias == "unit" else f"{n}_{{l-1}}"
+    row, column = printer.names[mx.ROW], printer.names[mx.COL]
     items = [
-        f"The forward pass of layer $l$ is ${forward_z}$: the weights into a layer of $n_l$ units "
-        f"form an $n_l \\times {columns}$ matrix whose row $j$ is the unit it feeds and whose "
-        "column $k$ is the unit it reads.",
+        f"The forward pass of layer $l$ is ${forward_z}$: the weights into a layer of ${n}_l$ "
+        f"units form an ${n}_l \\times {columns}$ matrix whose row ${row}$ is the unit it feeds "
+        f"and whose column ${column}$ is the unit it reads.",
         "Vectors are columns; the transpose goes on the weight matrix in the backward pass and "
         "on the activation in the weight gradient, which has the shape of the weights.",
     ]
@@ -299,6 +278,12 @@ def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) 
             "The cost is the mean over $m$ examples" + (" plus the L2 term." if gder.l2 else ".")
         )
     items += symbol_items(gder, notation_name, hadamard)
+    if notation_name == "ufldl":
+        items.append(
+            "As in the UFLDL tutorial, $f$ is the activation and $f'$ its derivative, "
+            f"$h_{{W,b}}(x) = a^{{({depth})}}$ is the network's output and "
+            "$J(W,b;x,y)$ the cost of one example $(x, y)$, written $C$ in the steps below."
+        )
     return [Heading(2, "1. The setting"), Text(text), Items(items)]
 
 
@@ -390,8 +375,7 @@ def generic_blocks(
         notation_name,
         h,
     )
-    update = [r for r in rows if r[2].startswith("the gradient-descent update")]
-    blocks += [Heading(2, "7. The update"), Math(update)]
+    blocks += [Heading(2, "7. The update"), Math([r for r in rows if r[2] in _UPDATE])]
     blocks += matrix_form(gder, notation_name, hadamard, number=8)
     blocks += source_equations(gder, notation_name, hadamard, number=9)
     blocks += [Heading(2, "10. Assumptions used"), Items(assumption_items(gder))]

@@ -71,8 +71,8 @@ class IndexPrinter(TextbookMulMixin, LatexPrinter):
             return self._entry("W", args[0], args[1:])
         if name in ("y", "x"):
             return self._entry(name, None, args)
-        if name == "n":  # a layer's width: n_l (Ng: s_l)
-            letter = "s" if self.entries.style.notation == "ng" else "n"
+        if name == "n":  # a layer's width: n_l (Ng and UFLDL: s_l)
+            letter = "s" if self.entries.style.notation in ("ng", "ufldl") else "n"
             return f"{letter}_{{{self.entries.label('a', args[0])}}}"
         if name == "dC":
             return f"\\frac{{\\partial {self.cost}}}{{\\partial {self._entry('a', *_split(args))}}}"
