@@ -35,3 +35,10 @@ OVERFULL = re.compile(r"Overfull \\hbox \(([\d.]+)pt too wide\)[^\n]*")
 def overfull(log: str, points: float = 1.0) -> list[str]:
     """The overfull hboxes wider than ``points`` that a pdflatex log reports."""
     return [m.group(0) for m in OVERFULL.finditer(log) if float(m.group(1)) > points]
+
+
+def unbroken(markdown: str) -> str:
+    """A writeup's Markdown with the row breaks that fit it to the column undone (a long sum
+    continues on a new row as ``\\\\ &\\quad {}+ ...``): what a step's printed side looked like
+    before the layout, for tests that look for it verbatim."""
+    return re.sub(r" \\\\\n &\\quad \{\}", " ", markdown)

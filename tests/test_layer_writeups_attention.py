@@ -27,7 +27,7 @@ from symbp.layers.pool import MeanPool
 from symbp.layers.reshape import Last
 from symbp.layers.spec import parse_net
 from symbp.model import layered_network
-from tests.latex_tools import needs_pdflatex, overfull, pdflatex
+from tests.latex_tools import needs_pdflatex, overfull, pdflatex, unbroken
 
 T_, D_ = 4, 3  # d_k = 2 (3 in a residual, where d_k = d): every size differs
 torch.manual_seed(0)
@@ -248,7 +248,9 @@ def test_markdown_prints_every_step(shape: str, spec: str, written, notation: st
     for position, layer in enumerate(net.layers, start=1):
         if layer.spec() not in written:
             continue
-        section = text.split(f"### Layer {position}: `{layer.spec()}`")[1].split("### ")[0]
+        section = (
+            unbroken(text).split(f"### Layer {position}: `{layer.spec()}`")[1].split("### ")[0]
+        )
         assert "no index-form writeup yet" not in section
         if layer.kind == "residual":
             assert "paths: the identity" in section

@@ -33,7 +33,7 @@ from symbp.latex.writeup_norm import NormPrinter
 from symbp.layers.dense import Dense
 from symbp.layers.spec import parse_net
 from symbp.model import layered_network
-from tests.latex_tools import needs_pdflatex, overfull, pdflatex
+from tests.latex_tools import needs_pdflatex, overfull, pdflatex, unbroken
 from tests.test_layer_writeups_attention import _backward, _Numeric, _spans
 
 T_, D_, N_ = 4, 3, 2
@@ -112,7 +112,9 @@ def test_markdown_prints_every_step(shape: str, spec: str, written) -> None:
     for position, layer in enumerate(net.layers, start=1):
         if layer.spec() not in written:
             continue
-        section = text.split(f"### Layer {position}: `{layer.spec()}`")[1].split("### ")[0]
+        section = (
+            unbroken(text).split(f"### Layer {position}: `{layer.spec()}`")[1].split("### ")[0]
+        )
         printer = MultiPrinter(position, "wikipedia")
         for step in multi_form_of(layer, net.shapes[position - 1]).steps:
             assert printer.doprint(step.rhs) in section, (step.quantity, step.rule)

@@ -26,7 +26,7 @@ from symbp.latex.writeup_layers import render_layers
 from symbp.latex.writeup_lstm import LstmPrinter
 from symbp.layers.lstm import Lstm
 from symbp.model import layered_network
-from tests.latex_tools import needs_pdflatex, overfull, pdflatex
+from tests.latex_tools import needs_pdflatex, overfull, pdflatex, unbroken
 
 T_, D_, N_ = 4, 2, 3
 GATES = "ifgo"
@@ -218,7 +218,7 @@ def test_a_wrong_step_is_refused() -> None:
 def test_markdown_prints_every_step_and_the_carousel() -> None:
     net = layered_network("4x2", "lstm(2) last dense(2,softmax)", "cce")
     text = render_layers(net, "wikipedia", "markdown")
-    section = text.split("### Layer 1: `lstm(2)`")[1].split("### ")[0]
+    section = unbroken(text).split("### Layer 1: `lstm(2)`")[1].split("### ")[0]
     assert "no index-form writeup yet" not in section
     printer = LstmPrinter(1, "wikipedia")
     form = ll.lstm_form()

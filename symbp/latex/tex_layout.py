@@ -85,7 +85,12 @@ def _rows_of(body: str) -> list[list[str]]:
 
 
 def _top_split(text: str, sep: str) -> list[str]:
-    """``text`` split at ``sep`` outside braces and nested environments."""
+    """``text`` split at ``sep`` outside braces, square brackets (an Iverson bracket
+    ``[i = t]`` is never cut) and nested environments.
+
+    >>> _top_split("a = [i = t] b = c", " = ")
+    ['a', '[i = t] b', 'c']
+    """
     out, depth, last, i = [], 0, 0, 0
     while i < len(text):
         if text.startswith(("\\begin{", "\\left"), i):
@@ -100,7 +105,7 @@ def _top_split(text: str, sep: str) -> list[str]:
         if text[i] == "\\":
             i += 2
             continue
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        depth += {"{": 1, "}": -1, "[": 1, "]": -1}.get(text[i], 0)
         i += 1
     return out + [text[last:]]
 
