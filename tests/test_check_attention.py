@@ -195,3 +195,57 @@ def test_a_sum_over_the_wrong_axis_is_named():
     (v,) = check_text(tex, layered_network(*NET, "cce"), "wikipedia").steps
     assert v.verdict == "invalid"
     assert v.hint.startswith("the sum over i runs over the d_k columns, but i indexes the T")
+
+
+RESIDUAL = ("3x2", "residual(attention(2)) meanpool dense(2,softmax)")
+_DX = r"\frac{\partial C}{\partial X_{ib}}"
+_DA = r"\frac{\partial C}{\partial A_{ib}}"
+_PATHS = [r"\frac{\partial C}{\partial Q_{ia}} (W_q)_{ab}",
+          r"\frac{\partial C}{\partial K_{ia}} (W_k)_{ab}",
+          r"\frac{\partial C}{\partial V_{ia}} (W_v)_{ab}"]  # fmt: skip
+
+
+def _dx(identity: bool, paths=_PATHS) -> str:
+    total = rf"\sum_{{a}} \left({' + '.join(paths)}\right)"
+    return f"$${_DX} = {_DA + ' + ' if identity else ''}{total}$$"
+
+
+@pytest.mark.parametrize(
+    "tex, verdict, hint",
+    [
+        (_dx(True), "valid", None),
+        (_dx(False), "invalid", "the identity path is missing"),
+        (_dx(True, [_PATHS[0], _PATHS[2]]), "invalid", "the path through K is missing"),
+        (r"$$dX = dA + dQ W_q + dK W_k + dV W_v$$", "valid", None),  # matrix form
+        (r"$$dX = dQ W_q + dK W_k + dV W_v$$", "invalid", "the identity path is missing"),
+        (r"$$\frac{\partial C}{\partial V_{jk}} = \sum_{i=1}^{T} P_{ij} "
+         r"\frac{\partial C}{\partial A_{ik}}$$", "valid", None),  # the inner layer's, as before
+    ],
+)  # fmt: skip
+def test_residual_attention_is_checked_with_its_identity_path(tex, verdict, hint):
+    (v,) = check_text(tex, layered_network(*RESIDUAL, "cce"), "wikipedia").steps
+    assert v.verdict == verdict, (v.verdict, v.method, v.hint)
+    assert (hint is None and v.hint is None) or hint in (v.hint or ""), v.hint
+    if verdict == "invalid":
+        assert v.counterexample["instance"].endswith("(residual)")
+
+
+def test_the_truth_sizes_follow_the_network():
+    """d = d_k = 3: the step with sqrt(3) written out is true of this network (proved at its
+    own sizes), and refuted on the default sizes (d_k = 2 and 4) of a d_k = 2 network."""
+    tex = (r"$$\frac{\partial C}{\partial Q_{ik}} = \frac{1}{\sqrt{3}} \sum_{j} "
+           r"\frac{\partial C}{\partial S_{ij}} K_{jk}$$")  # fmt: skip
+    own = layered_network("4x3", "attention(3) meanpool dense(2,softmax)", "cce")
+    (v,) = check_text(tex, own, "wikipedia").steps
+    assert v.verdict == "valid" and "T=3, d=3, d_k=3 and T=2, d=3, d_k=3" in v.method
+    (v,) = check_text(tex, layered_network(*NET, "cce"), "wikipedia").steps
+    assert v.verdict == "invalid"
+
+
+def test_wide_networks_keep_the_default_sizes():
+    from symbp.check.attention import SIZES, attention_checker
+
+    wide = layered_network("4x8", "attention(6) meanpool dense(2,softmax)", "cce")
+    assert attention_checker(wide).sizes == SIZES
+    plain = layered_network("3x2", "meanpool dense(2,softmax)", "cce")
+    assert attention_checker(plain) is None

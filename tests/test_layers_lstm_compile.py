@@ -209,15 +209,6 @@ def test_each_windowed_operation_equals_the_whole_sequence_call(name) -> None:
         np.testing.assert_allclose(part[:, int(at)], whole[:, t], rtol=0, atol=1e-14)
 
 
-def test_a_one_step_sequence_is_refused_in_one_line(capsys) -> None:
-    from symbp.cli import main
-
-    argv = ["compile", "--input", "1x3", "--net", "lstm(2) last dense(2,softmax)", "--loss", "cce"]
-    assert main(argv) != 0
-    err = capsys.readouterr().err
-    assert "1-step sequence" in err and err.count("\n") == 1 and "Traceback" not in err
-
-
 def test_cli_compiles_an_lstm_and_will_not_overwrite(tmp_path, capsys) -> None:
     from symbp.cli import main
 

@@ -9,7 +9,10 @@ Students derive attention's backward pass one quantity at a time, in index form:
     dC/dX_ib  = sum_a (dC/dQ_ia (W_q)_ab + dC/dK_ia (W_k)_ab + dC/dV_ia (W_v)_ab)
 
 The truth is derived, not typed (:mod:`symbp.check.attention_graph`): the layer's own forward
-equations at T=3, d=2, d_k=2 and at T=2, d=3, d_k=4 are a graph of defined quantities, and
+equations at T=3, d=2, d_k=2 and at T=2, d=3, d_k=4 (or, for a network whose attention has
+d <= 4 and d_k <= 4, at T=3 and T=2 with the network's own d and d_k; ``residual(attention(d))``
+is checked on the residual layer's equations, so dC/dX has the identity path) are a graph of
+defined quantities, and
 each gradient is the chain rule over the quantities that read it. Both sides of a step are
 built over that graph for every value of its free indices and proved equal exactly modulo the
 layer's definitions (:class:`symbp.derive.algebraic.DefinitionsProver`, sqrt(d_k) reduced by
@@ -32,6 +35,7 @@ index names; indices count from 1 unless a sum starts at 0.
 from __future__ import annotations
 
 import itertools
+from functools import partial
 
 import sympy
 
@@ -46,17 +50,23 @@ from symbp.check.tokens import Unreadable
 from symbp.check.verdict import Verdict
 
 SIZES = ((3, 2, 2), (2, 3, 4))  # (T, d, d_k): T != d_k in both, d != d_k in the second
+RESIDUAL_SIZES = ((3, 2, 2), (2, 3, 3))  # a residual's d_k is its d
+STEPS = (3, 2)  # T of the network's own sizes: one of them differs from d_k whatever it is
+MAX_WIDTH = 4  # the largest d and d_k of a network checked at its own sizes
 MAX_SPAN = 16
 MAX_TERMS = 20_000
-_SHOWN_SIZES = " and ".join(f"T={T}, d={d}, d_k={k}" for T, d, k in SIZES)
 
 
-def valid_method(proved: bool) -> str:
+def shown_sizes(sizes=SIZES) -> str:
+    return " and ".join(f"T={T}, d={d}, d_k={k}" for T, d, k in sizes)
+
+
+def valid_method(proved: bool, sizes=SIZES) -> str:
     """How a valid step was judged: proved exactly, or only agreed at points."""
     if proved:
         return ("proved exactly modulo the layer's definitions (the softmax's Jacobian in the "
-                f"weights P), for every entry at {_SHOWN_SIZES}")  # fmt: skip
-    return f"agreed at 2 points of each size ({_SHOWN_SIZES}; not a proof)"
+                f"weights P), for every entry at {shown_sizes(sizes)}")  # fmt: skip
+    return f"agreed at 2 points of each size ({shown_sizes(sizes)}; not a proof)"
 
 
 class _Build:
@@ -153,10 +163,14 @@ class _Build:
 
 
 class AttentionChecker:
-    """The staged checker of an attention layer's backward pass (sizes: :data:`SIZES`)."""
+    """The staged checker of an attention layer's backward pass at ``sizes`` ((T, d, d_k)
+    triples; :data:`SIZES` by default), of ``residual(attention(d))`` where ``residual``."""
 
-    def __init__(self) -> None:
-        self.graphs = [Graph(*size) for size in SIZES]
+    def __init__(self, sizes=None, residual: bool = False) -> None:
+        self.sizes = tuple(sizes or (RESIDUAL_SIZES if residual else SIZES))
+        self.residual = residual
+        self.graphs = [Graph(*size, residual=residual) for size in self.sizes]
+        self.method = partial(valid_method, sizes=self.sizes)
 
     def check(self, step: Step) -> Verdict:
         try:
@@ -164,7 +178,7 @@ class AttentionChecker:
                 return Verdict(step.source, step.line, "unreadable", "only '=' steps are checked")
             matrix = _matrix_form(step)
             if matrix is not None:
-                return judge_matrix(step, matrix, self.graphs, valid_method)
+                return judge_matrix(step, matrix, self.graphs, self.method)
             return self._judge(step, [read(step.left.text), read(step.right.text)])
         except Unreadable as why:
             return Verdict(
@@ -178,6 +192,8 @@ class AttentionChecker:
     def _judge(self, step: Step, trees: list[tuple]) -> Verdict:
         ranges = bindings(trees[0])
         bindings(trees[1], out=ranges)
+        if self.residual:  # d_k is d: an index over both is over one axis
+            ranges = {key: _one_width(kinds) for key, kinds in ranges.items()}
         on_left = {n for where, n in bindings(trees[0]) if where == "free"}
         free = sorted(n for where, n in ranges if where == "free")
         base = 0 if any(zero_based(t) for t in trees) else 1
@@ -197,7 +213,7 @@ class AttentionChecker:
         if hint:  # ill-typed, yet equal at these sizes: still wrong in general
             return Verdict(step.source, step.line, "invalid", "", None, hint)
         proved = all(self._proved(g, trees, base, ranges, free) for g in self.graphs)
-        return Verdict(step.source, step.line, "valid", valid_method(proved))
+        return Verdict(step.source, step.line, "valid", self.method(proved))
 
     @staticmethod
     def _proved(graph: Graph, trees, base, ranges, free) -> bool:
@@ -259,9 +275,42 @@ def _refuted(step: Step, graph: Graph, at: dict, left, right, hint, seed: int) -
     return Verdict(step.source, step.line, "invalid", "", example, hint)
 
 
+def _one_width(kinds: dict) -> dict:
+    """An index's axes with d_k read as d (a residual's widths are one)."""
+    return {k: w for k, w in kinds.items() if k != "dk"} if "d" in kinds else kinds
+
+
+def _is_attention(layer) -> bool:
+    return layer.kind == "attention" or (
+        layer.kind == "residual" and getattr(layer.inner, "kind", None) == "attention"
+    )
+
+
 def attention_layer(net):
-    """The first attention layer of a layered network, or None."""
-    return next((layer for layer in net.layers if layer.kind == "attention"), None)
+    """The first attention layer of a layered network, top level or the inner layer of
+    ``residual(attention(d))`` (that residual returned), or None."""
+    return next((layer for layer in net.layers if _is_attention(layer)), None)
 
 
-__all__ = ["AttentionChecker", "attention_layer"]
+def attention_checker(net) -> AttentionChecker | None:
+    """The checker of ``net``'s first attention layer (or residual(attention)), at T = 3 and 2
+    with the network's own d and d_k where both are at most :data:`MAX_WIDTH`, else at the
+    default sizes; None when the network has none.
+
+    >>> from symbp.model import layered_network
+    >>> net = layered_network("5x3", "residual(attention(3)) meanpool dense(2,softmax)", "cce")
+    >>> attention_checker(net).sizes, attention_checker(net).residual
+    (((3, 3, 3), (2, 3, 3)), True)
+    """
+    position = next((n for n, layer in enumerate(net.layers) if _is_attention(layer)), None)
+    if position is None:
+        return None
+    layer, d = net.layers[position], net.shapes[position][-1]
+    residual = layer.kind == "residual"
+    d_k = (layer.inner if residual else layer).d_k
+    if max(d, d_k) > MAX_WIDTH:
+        return AttentionChecker(residual=residual)
+    return AttentionChecker(tuple((T, d, d_k) for T in STEPS), residual)
+
+
+__all__ = ["AttentionChecker", "attention_checker", "attention_layer"]

@@ -34,6 +34,7 @@ from symbp.derive.algebraic import DefinitionsProver
 from symbp.derive.softmax_rows import row_uses, softmax_rows_of
 from symbp.layers.attention import Attention
 from symbp.layers.base import Equations, LayerData
+from symbp.layers.residual import Residual
 
 ROLES = {"X": "x", "Q": "q", "K": "k", "V": "v", "S": "s", "P": "p", "A": "a"}
 WEIGHTS = {"Wq": "q", "Wk": "k", "Wv": "v"}  # each weight and the projection it makes
@@ -52,15 +53,21 @@ def bounded_power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
 
 class Graph:
     """One attention layer on a T x d sequence with width d_k: its quantities, their derived
-    gradients, and the exact prover modulo its definitions."""
+    gradients, and the exact prover modulo its definitions.
 
-    def __init__(self, T: int, d: int, d_k: int) -> None:
-        self.T, self.d, self.d_k = T, d, d_k
+    ``residual``: the equations of ``residual(attention(d_k))`` (d_k = d) instead: A is then the
+    residual's output X + P V (dC/dA given there), the attention's own output P V is F, and the
+    chain rule gives dC/dX its identity path (the term X of A = X + F) besides Q, K and V."""
+
+    def __init__(self, T: int, d: int, d_k: int, residual: bool = False) -> None:
+        self.T, self.d, self.d_k, self.residual = T, d, d_k, residual
         eq = Equations()
         x = eq.inputs("x", (T, d))
-        data = LayerData(position=1, layer=Attention(d_k), input_shape=x.shape)
-        Attention(d_k).equations(eq, data, x)
-        self.arrays = {name: data.arrays[role] for name, role in ROLES.items()}
+        layer = Residual(Attention(d_k)) if residual else Attention(d_k)
+        data = LayerData(position=1, layer=layer, input_shape=x.shape)
+        layer.equations(eq, data, x)  # a SpecError where d_k != d for a residual
+        roles = ROLES | ({"F": "f"} if residual else {})
+        self.arrays = {name: data.arrays[role] for name, role in roles.items()}
         self.arrays |= {name: data.parameters[f"{name}1"] for name in WEIGHTS}
         self.shape = {name: array.shape for name, array in self.arrays.items()}
         self.definitions = eq.definitions
@@ -109,7 +116,7 @@ class Graph:
         terms = []
         for c, local in self.readers.get(u, []):
             reader = self.role[c]
-            if mistake == "paths" and reader not in keep:
+            if mistake == "paths" and reader not in keep:  # A: a residual's identity path
                 continue
             grad = self.grads[c]
             if mistake in ("diagonal", "diagonal_of") and reader == "P":
@@ -180,7 +187,7 @@ class Graph:
         first = [self.arrays["X"][0, 0], self.arrays["X"][0, 1], *(self.arrays[w][0, 0]
                  for w in WEIGHTS), self.dA[0, 0]]  # fmt: skip
         shown = {_named(s): str(point[s]) for s in first}
-        size = f"T={self.T}, d={self.d}, d_k={self.d_k}"
+        size = f"T={self.T}, d={self.d}, d_k={self.d_k}" + (" (residual)" if self.residual else "")
         return {**where, "left": f"{numbers[0]:.6g}", "right": f"{numbers[1]:.6g}",
                 "values": shown, "instance": size}  # fmt: skip
 

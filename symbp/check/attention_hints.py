@@ -34,6 +34,8 @@ MISTAKES: dict[str, list[tuple[str, str]]] = {
     "X": [],  # the paths through Q, K and V: see _paths
 }  # fmt: skip
 _SIGN = "sign error"
+_IDENTITY = ("the identity path is missing: a residual's output is A = X + attention(X), so "
+             "dC/dX gets dC/dA itself besides the paths through Q, K and V")  # fmt: skip
 
 
 def _paths() -> list[tuple[tuple[str, ...], str]]:
@@ -54,8 +56,11 @@ def _candidates(graph: Graph, role: str):
     for mistake, why in MISTAKES.get(role, []):
         yield why, lambda u, m=mistake: graph.mistaken(u, m)
     if role == "X":
+        identity = ("A",) if graph.residual else ()  # kept in the paths' hints; its own below
         for kept, why in _paths():
-            yield why, lambda u, k=kept: graph.mistaken(u, "paths", k)
+            yield why, lambda u, k=(*kept, *identity): graph.mistaken(u, "paths", k)
+        if graph.residual:
+            yield _IDENTITY, lambda u: graph.mistaken(u, "paths", ("Q", "K", "V"))
     yield _SIGN, lambda u: -graph.grads[u] if u in graph.grads else -u
 
 

@@ -60,6 +60,12 @@ def _ones(rows: str, cols: str, graph: Graph) -> Side:
     return Side(value, (rows, cols))
 
 
+def _axes(name: str, graph: Graph) -> tuple[str, str]:
+    """A matrix's axes; a residual's d_k is its d, so its d_k axes are d."""
+    axes = AXES[name]
+    return tuple("d" if graph.residual and k == "dk" else k for k in axes) if axes else axes
+
+
 def _grads(name: str, graph: Graph) -> np.ndarray:
     if name == "A":
         return graph.dA
@@ -81,9 +87,9 @@ def _evaluate(tree: tuple, graph: Graph) -> Side:
     if kind == "size":
         return Side(sympy.Integer({"T": graph.T, "d": graph.d, "dk": graph.d_k}[tree[1]]), None)
     if kind == "mat":
-        return Side(graph.arrays[tree[1]], AXES[tree[1]])
+        return Side(graph.arrays[tree[1]], _axes(tree[1], graph))
     if kind == "grad":
-        return Side(_grads(tree[1], graph), AXES[tree[1]])
+        return Side(_grads(tree[1], graph), _axes(tree[1], graph))
     if kind == "ones":
         return Side(None, ("?", "1"))
     if kind == "T":

@@ -20,7 +20,7 @@ import itertools
 
 import sympy
 
-from symbp.check.attention import AttentionChecker, attention_layer
+from symbp.check.attention import attention_checker
 from symbp.check.index_reader import arithmetic, read_index_side
 from symbp.check.layered_gap import counterexample, exists_at, gap_of
 from symbp.check.layered_mistakes import mistakes
@@ -380,8 +380,9 @@ def check_layered(steps: list[Step], net, notation: str) -> list[Verdict]:
     layers = layers_of(net, notation)
     norm = norm_layer(net)
     staged = [(f"a staged {norm.kind} step", StagedChecker(norm).check)] if norm else []
-    if attention_layer(net) is not None:
-        staged.append(("an attention step", AttentionChecker().check))
+    attention = attention_checker(net)  # attention(d_k) or residual(attention(d))
+    if attention is not None:
+        staged.append(("an attention step", attention.check))
     heads: dict[int, Step] = {}
     verdicts = []
     for step in steps:

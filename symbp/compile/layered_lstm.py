@@ -107,8 +107,6 @@ def _stable(activation: str, z: str) -> str:
 def forward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
     """z_t, the gates, c_t, tanh(c_t) and h_t for t = 0 .. T-1."""
     prev, n = pr.name("X", p), pr.net.layers[p - 1].units
-    if pr.net.shapes[p - 1][0] < 2:  # recognised with no recurrence, its zeros matched loosely
-        raise CompileError(f"layer {p} lstm: a 1-step sequence is not compiled (use T >= 2)")
     z, c, s, h = (pr.step(p, q) for q in ("z", "c", "s", "a"))
     lines = [f"# lstm: {z.text} {c.text} Each statement a proved operation, step by step."]
     for value in VALUES:

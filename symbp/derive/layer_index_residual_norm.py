@@ -26,6 +26,7 @@ import sympy
 
 from symbp.derive import norm_proof as npf
 from symbp.derive import norm_steps as ns
+from symbp.derive.algebraic import DefinitionsProver
 from symbp.layers.base import Equations, LayerData
 from symbp.layers.norm import LayerNorm
 from symbp.layers.residual import Residual
@@ -33,7 +34,7 @@ from symbp.layers.residual import Residual
 KIND = "residual(layernorm)"
 A = sympy.IndexedBase("a", real=True)  # the residual's output
 i, j = ns.i, ns.j
-ORDER = ("y", *ns._ORDER)
+ORDER = ("y", *ns.ORDER)
 """The quantities derived: dC/dy first (the loss reaches y only through a), then the layer
 norm's, each after those it reads."""
 
@@ -43,7 +44,7 @@ def is_residual_norm(layer) -> bool:
 
 
 def _definitions() -> ns.NormForm:
-    gamma, beta, defs = ns._definitions("layernorm")
+    gamma, beta, defs = ns.definitions("layernorm")
     defs = [*defs, (A[i], ns.x[i] + ns.y[i])]
     return ns.NormForm(KIND, ns.SIZES["layernorm"], gamma, beta, defs)
 
@@ -74,8 +75,8 @@ def derive_residual_norm() -> ns.NormForm:
     form = _definitions()
     form.steps = _y_steps(form)
     known: dict[str, sympy.Expr] = {}
-    for quantity in ns._ORDER:
-        steps = ns._derive_one(form, quantity, known)
+    for quantity in ns.ORDER:
+        steps = ns.derive_one(form, quantity, known)
         form.steps += _identity_apart(steps) if quantity == "x" else steps
         known[quantity] = form.steps[-1].rhs
     return form
@@ -83,6 +84,8 @@ def derive_residual_norm() -> ns.NormForm:
 
 class Instance(npf.Instance):
     """The residual layer's own equations on m features; dC/da given as symbols."""
+
+    OUTPUT = A
 
     def __init__(self, m: int) -> None:  # noqa: D107 (the base class's fields, another layer)
         layer = Residual(LayerNorm())
@@ -98,22 +101,9 @@ class Instance(npf.Instance):
         self.arrays = {ns.x: flat["x"], ns.x_hat: flat["xhat"], ns.y: flat["f"], A: flat["a"]}
         self.scalars = {ns.mu: flat["mu"][0], ns.var: flat["var"][0], ns.sigma: flat["sigma"][0]}
         self.dy = [sympy.Symbol(f"da[{n}]", real=True) for n in range(m)]
-        self.grads = self._chain_rule()
-        self._points: dict[int, dict[sympy.Symbol, sympy.Expr]] = {}
-        self.prover = npf.DefinitionsProver(self.definitions, {s for s, _ in self.definitions})
-
-    def _chain_rule(self) -> dict[sympy.Symbol, sympy.Expr]:
-        """dC/du for every quantity, from dC/da (the output) down, sympy.diff for each local."""
-        grads: dict[sympy.Symbol, sympy.Expr] = dict(zip(self.arrays[A], self.dy, strict=True))
-        readers: dict[sympy.Symbol, list] = {}
-        for c, value in self.definitions:
-            for u in value.free_symbols:
-                readers.setdefault(u, []).append((c, value))
-        order = [*self.arrays[ns.x], *self.gammas, *self.betas, *(c for c, _ in self.definitions)]
-        for u in reversed(order):
-            if u not in grads:
-                grads[u] = sympy.Add(*[grads[c] * sympy.diff(v, u) for c, v in readers.get(u, [])])
-        return grads
+        self.grads = self.chain_rule()
+        self.point_cache: dict[int, dict[sympy.Symbol, sympy.Expr]] = {}
+        self.prover = DefinitionsProver(self.definitions, {s for s, _ in self.definitions})
 
 
 @cache

@@ -42,7 +42,13 @@ TOLERANCE = 1e-10
 
 
 class Instance:
-    """One norm layer's own forward equations on m values, and its chain-rule gradients."""
+    """One norm layer's own forward equations on m values, and its chain-rule gradients.
+
+    ``OUTPUT``: the array whose gradient dC/d(output) is given as symbols (``dy``), where
+    :meth:`chain_rule` starts; a layer built around a norm (``residual(layernorm)``) sets
+    its own. ``point_cache``: the points :meth:`point` computed, by seed."""
+
+    OUTPUT: sympy.IndexedBase = Y
 
     def __init__(self, kind: str, m: int) -> None:
         layer = BatchNorm() if kind == "batchnorm" else LayerNorm()
@@ -58,13 +64,15 @@ class Instance:
         self.arrays = {X: flat["x"], XHAT: flat["xhat"], Y: flat["a"]}
         self.scalars = {mu: flat["mu"][0], var: flat["var"][0], sigma: flat["sigma"][0]}
         self.dy = [sympy.Symbol(f"dy[{n}]", real=True) for n in range(m)]
-        self.grads = self._chain_rule()
-        self._points: dict[int, dict[sympy.Symbol, sympy.Expr]] = {}
+        self.grads = self.chain_rule()
+        self.point_cache: dict[int, dict[sympy.Symbol, sympy.Expr]] = {}
         internal = {s for s, _ in self.definitions}
         self.prover = DefinitionsProver(self.definitions, internal)
 
-    def _chain_rule(self) -> dict[sympy.Symbol, sympy.Expr]:
-        grads: dict[sympy.Symbol, sympy.Expr] = dict(zip(self.arrays[Y], self.dy, strict=True))
+    def chain_rule(self) -> dict[sympy.Symbol, sympy.Expr]:
+        """dC/du for every quantity, from dC/d(OUTPUT) down, sympy.diff for each local."""
+        output = self.arrays[self.OUTPUT]
+        grads: dict[sympy.Symbol, sympy.Expr] = dict(zip(output, self.dy, strict=True))
         readers: dict[sympy.Symbol, list] = {}
         for c, value in self.definitions:
             for u in value.free_symbols:
@@ -109,14 +117,14 @@ class Instance:
     def point(self, seed: int) -> dict[sympy.Symbol, float]:
         """Random normal values of x, gamma, beta and dC/dy, and every defined quantity's value
         computed from them by its definition (so the point satisfies the forward equations)."""
-        if seed in self._points:
-            return self._points[seed]
+        if seed in self.point_cache:
+            return self.point_cache[seed]
         rng = random.Random(seed)
         inputs = [*self.arrays[X], *self.gammas, *self.betas, *self.dy]
         values = {s: sympy.Float(rng.gauss(0.0, 1.0), 30) for s in inputs}
         for s, value in self.definitions:
             values[s] = value.xreplace(values).evalf(30)
-        self._points[seed] = values
+        self.point_cache[seed] = values
         return values
 
     def exact(self, left: sympy.Expr, right: sympy.Expr) -> bool:

@@ -106,7 +106,7 @@ class NormForm:
         raise KeyError(u)
 
 
-def _definitions(kind: str) -> tuple[sympy.Expr, sympy.Expr, list]:
+def definitions(kind: str) -> tuple[sympy.Expr, sympy.Expr, list]:
     """The layer's forward equations in index form (entry i; sums over k)."""
     m = SIZES[kind]
     per_feature = kind == "layernorm"
@@ -243,7 +243,7 @@ def collect(expr: sympy.Expr) -> sympy.Expr:
     return sympy.factor_terms(sympy.together(expr))
 
 
-_ORDER = ("x_hat", "sigma", "var", "mu", "x", "gamma", "beta")
+ORDER = ("x_hat", "sigma", "var", "mu", "x", "gamma", "beta")
 """The quantities derived, each after those it reads."""
 
 
@@ -260,7 +260,7 @@ _REWRITES = (
 )
 
 
-def _derive_one(form: NormForm, quantity: str, known: dict) -> list[NormStep]:
+def derive_one(form: NormForm, quantity: str, known: dict) -> list[NormStep]:
     """The steps of one quantity, each row applied to the row before (unchanged rows dropped)."""
     lhs = Grad(_target(form, quantity))
     rows: list[NormStep] = []
@@ -285,11 +285,11 @@ def _derive_one(form: NormForm, quantity: str, known: dict) -> list[NormStep]:
 
 def derive_norm(kind: str) -> NormForm:
     """The derived (unproved) steps of a norm kind: see the module docstring."""
-    gamma, beta, defs = _definitions(kind)
+    gamma, beta, defs = definitions(kind)
     form = NormForm(kind, SIZES[kind], gamma, beta, defs)
     known: dict[str, sympy.Expr] = {}
-    for quantity in _ORDER:
-        form.steps += _derive_one(form, quantity, known)
+    for quantity in ORDER:
+        form.steps += derive_one(form, quantity, known)
         known[quantity] = form.steps[-1].rhs
     return form
 
@@ -306,4 +306,15 @@ def norm_form(kind: str) -> NormForm:
     return replace(_FORMS[kind])
 
 
-__all__ = ["Grad", "NormForm", "NormStep", "Partial", "SIZES", "derive_norm", "norm_form"]
+__all__ = [
+    "ORDER",
+    "SIZES",
+    "Grad",
+    "NormForm",
+    "NormStep",
+    "Partial",
+    "definitions",
+    "derive_norm",
+    "derive_one",
+    "norm_form",
+]

@@ -55,6 +55,7 @@ from symbp.derive import arrayops
 from symbp.derive.algebraic import DefinitionsProver
 from symbp.derive.layered import LayeredDerivation, grad_symbol
 from symbp.derive.layered_poly import Poly, atom, from_sympy
+from symbp.derive.recognise_shapes import Probe, fits, probe_operands
 from symbp.derive.softmax_rows import SOFTMAX, softmax_rows_of
 from symbp.errors import SymbpError
 from symbp.layers.base import LayerData
@@ -117,7 +118,7 @@ def _operands(der: LayeredDerivation, data: LayerData) -> dict[str, np.ndarray]:
     out["A"] = batch(data.arrays["a"])
     out["DA"] = batch(np.vectorize(grad_symbol, otypes=[object])(data.arrays["a"]))
     for key, array in data.parameters.items():
-        out[key[: -len(str(data.position))]] = array
+        out[_role(key, data.position)] = array
     return out
 
 
@@ -178,7 +179,10 @@ class _Prover:
         return form.size
 
 
-def _match(name, derived, candidates, prover, position, text_of, batch=True) -> ArrayStep:
+def _match(name, derived, candidates, prover, position, text_of, batch=True, probe=None):
+    """The first candidate (or sum of two) equal to ``derived`` entry by entry whose result,
+    on ``probe``'s real-shape operands, has the quantity's real shape
+    (:mod:`symbp.derive.recognise_shapes`)."""
     if batch and not _BATCHED[0]:
         derived = derived[None]  # batch quantities: the instance is one example (m = 1)
     derived = prover.expanded(derived)
@@ -188,7 +192,7 @@ def _match(name, derived, candidates, prover, position, text_of, batch=True) -> 
             if form is None:
                 continue
             proved = prover.equal(form, derived)
-            if proved:
+            if proved and fits(combo, probe):
                 ops = tuple(c[0].__name__ for c in combo)
                 operands = tuple(tuple(r for _, r in c[1]) for c in combo)
                 static = tuple(sorted({r for c in combo for k, r in c[1] if k == "static"}))
@@ -255,8 +259,10 @@ def recognise(der: LayeredDerivation) -> list[ArrayStep]:
             continue
         forward_target = "z" if "z" in data.arrays else "a"
         target = np.vectorize(definitions.get, otypes=[object])(data.arrays[forward_target])
+        real = _real(der, data, ops, static)
         fw = _candidates(arrayops.FORWARD, polys, static)
-        steps.append(_match(forward_target, target, fw, prover, p, _first_line))
+        steps.append(_match(forward_target, target, fw, prover, p, _first_line,
+                            probe=real.get(forward_target.upper())))  # fmt: skip
         bw = _candidates(arrayops.BACKWARD, polys, static)
         if "z" in data.arrays:
             z = data.arrays["z"]
@@ -270,14 +276,38 @@ def recognise(der: LayeredDerivation) -> list[ArrayStep]:
                 if data.arrays["x"].shape != z.shape:
                     del names[X]
                 steps.append(_elementwise(der, data, der.part(p, z), names, p, "dz"))
-        steps.append(_match("dx", der.part(p, data.arrays["x"]), bw, prover, p, _first_line))
+        steps.append(_match("dx", der.part(p, data.arrays["x"]), bw, prover, p, _first_line,
+                            probe=real.get("X")))  # fmt: skip
         if data.layer.kind == "rnn":
-            steps.append(_match("dh", der.part(p, data.arrays["a"]), bw, prover, p, _first_line))
+            steps.append(_match("dh", der.part(p, data.arrays["a"]), bw, prover, p, _first_line,
+                                probe=real.get("A")))  # fmt: skip
         for key in data.parameters:
             derived = der.gradients[key]
-            steps.append(_match(f"d{key}", derived, bw, prover, p, _first_line, batch=False))
+            steps.append(_match(f"d{key}", derived, bw, prover, p, _first_line, batch=False,
+                                probe=real.get(_role(key, p))))  # fmt: skip
     der.array_form = steps
     return steps
+
+
+def _role(key: str, position: int) -> str:
+    """A parameter's operand role: its key without the layer's position (``W2`` -> ``W``)."""
+    return key[: -len(str(position))]
+
+
+def _real(der: LayeredDerivation, data: LayerData, ops: dict, static: dict) -> dict:
+    """Role -> the :class:`Probe` of a quantity of that role's real shape (in ``der.network``,
+    the network asked for): the input, the output, z where a = f(z) elementwise, and the
+    parameters; an lstm adds its own (:mod:`symbp.derive.recognise_lstm`)."""
+    net, p = der.network, data.position
+    real = {"X": net.shapes[p - 1], "A": net.shapes[p], "DA": net.shapes[p]}
+    act = data.layer.activation()
+    if "z" in data.arrays and act is not None and act.elementwise:
+        real |= {"Z": net.shapes[p], "DZ": net.shapes[p]}
+    params = {_role(key, p): net.parameter_shapes[key] for key in data.parameters}
+    real |= params
+    probe = Probe(probe_operands(ops, real, set(params)), static, ())
+    lead = ops["X"].shape[:1]
+    return {r: probe.at(shape if r in params else (*lead, *shape)) for r, shape in real.items()}
 
 
 def _candidates(functions, operands, static) -> list:
@@ -329,12 +359,14 @@ def _with_intermediates(der, data, polys, static, definitions) -> list[ArrayStep
     eps)); the chain rule's gradients through them collapsed into the layer's output delta, then
     proved modulo the intermediates' definitions (:mod:`symbp.derive.algebraic`)."""
     p, roles = data.position, _intermediates(data)
+    real = _real(der, data, _operands(der, data), static)
     steps = []
     forward = _candidates(arrayops.FORWARD, polys, static)
     for role in [*roles, "a"]:
         target = np.vectorize(definitions.get, otypes=[object])(data.arrays[role])
         try:
-            steps.append(_match(role, target, forward, _Prover(), p, _first_line))
+            probe = real.get("A") if role == "a" else None
+            steps.append(_match(role, target, forward, _Prover(), p, _first_line, probe=probe))
         except RecognitionError:
             softmax = _softmax_step(data, role, definitions)
             if softmax is not None:
@@ -356,8 +388,9 @@ def _with_intermediates(der, data, polys, static, definitions) -> list[ArrayStep
     prover = DefinitionsProver(der.forward.definitions, inside)
     backward = _candidates(arrayops.BACKWARD, polys, static)
     derived = collapse(der.part(p, data.arrays["x"]))
-    steps.append(_match("dx", derived, backward, prover, p, _first_line))
+    steps.append(_match("dx", derived, backward, prover, p, _first_line, probe=real.get("X")))
     for key in data.parameters:
         derived = collapse(der.gradients[key])
-        steps.append(_match(f"d{key}", derived, backward, prover, p, _first_line, batch=False))
+        steps.append(_match(f"d{key}", derived, backward, prover, p, _first_line, batch=False,
+                            probe=real.get(_role(key, p))))  # fmt: skip
     return steps

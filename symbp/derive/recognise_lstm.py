@@ -31,6 +31,7 @@ import sympy
 from symbp.derive import arrayops, arrayops_lstm
 from symbp.derive import recognise as rc
 from symbp.derive.layered import LayeredDerivation, grad_symbol
+from symbp.derive.recognise_shapes import Probe, probe_operands
 from symbp.layers.base import LayerData
 from symbp.layers.lstm import GATES
 
@@ -39,6 +40,21 @@ BACKWARD_ORDER = ("dh", "ds", "do", "dc", "di", "df", "dg", "dz")
 
 _ROLE_OF = {"dh": "a", "ds": "s", "do": "o", "dc": "c", "di": "i", "df": "f", "dg": "g",
             "dz": "z"}  # fmt: skip
+
+
+def _real(der: LayeredDerivation, data: LayerData, polys: dict) -> dict[str, Probe]:
+    """Role -> the :class:`Probe` of a quantity of that role's real shape (the network asked
+    for, ``der.network``): x is T x d, z and dC/dz T x 4n, every other sequence T x n."""
+    p = data.position
+    (steps, _), (_, n) = der.network.shapes[p - 1], der.network.shapes[p]
+    params = {key[: -len(str(p))]: der.network.parameter_shapes[key] for key in data.parameters}
+    real = {role: (steps, n) for role in polys if role not in params}
+    real |= {"X": der.network.shapes[p - 1], "Z": (steps, 4 * n), "DZ": (steps, 4 * n)}
+    probe = Probe(probe_operands(polys, real | params, set(params)), {}, ())
+    lead = polys["X"].shape[:1]
+    return {r: probe.at((*lead, *shape)) for r, shape in real.items()} | {
+        r: probe.at(shape) for r, shape in params.items()
+    }
 
 
 def recognise_lstm(der: LayeredDerivation, data: LayerData, polys: dict) -> list[rc.ArrayStep]:
@@ -53,15 +69,19 @@ def recognise_lstm(der: LayeredDerivation, data: LayerData, polys: dict) -> list
         polys[f"{gate.upper()}G"] = polys[gate.upper()]
     definitions = dict(der.forward.definitions)
     target = lambda role: np.vectorize(definitions.get, otypes=[object])(data.arrays[role])  # noqa: E731
-    prover = rc._Prover()
-    forward = rc._candidates(arrayops.FORWARD + arrayops_lstm.FORWARD, polys, {})
-    steps = [rc._match("z", target("z"), forward, prover, p, rc._first_line)]
+    prover, real = rc._Prover(), _real(der, data, polys)
+    # the recurrence first: at T = 1 the plain affine form equals z too, but only the recurrent
+    # one is what the time loops run (and what z is at every T)
+    ops = dict.fromkeys((arrayops.recurrent_affine, *arrayops.FORWARD, *arrayops_lstm.FORWARD))
+    forward = rc._candidates(tuple(ops), polys, {})
+    steps = [rc._match("z", target("z"), forward, prover, p, rc._first_line, probe=real["Z"])]
     z = sympy.Symbol("Z", real=True)
     for k, (name, _) in enumerate(GATES):
         names = {z: data.arrays["z"][:, k * n : (k + 1) * n]}
         steps.append(rc._elementwise(der, data, target(name), names, p, name,
                                      f"{name} elementwise from Z[{k}n:{k + 1}n]"))  # fmt: skip
-    steps.append(rc._match("c", target("c"), forward, prover, p, rc._first_line))
+    steps.append(rc._match("c", target("c"), forward, prover, p, rc._first_line,
+                           probe=real["C"]))  # fmt: skip
     c, o, s = sympy.symbols("C O S", real=True)
     steps.append(rc._elementwise(der, data, target("s"), {c: data.arrays["c"]}, p, "s",
                                  "s elementwise from C"))  # fmt: skip
@@ -70,11 +90,13 @@ def recognise_lstm(der: LayeredDerivation, data: LayerData, polys: dict) -> list
     backward = rc._candidates(arrayops.BACKWARD + arrayops_lstm.BACKWARD, polys, {})
     for quantity in BACKWARD_ORDER:
         derived = der.part(p, data.arrays[_ROLE_OF[quantity]])
-        steps.append(rc._match(quantity, derived, backward, prover, p, rc._first_line))
+        probe = real[_ROLE_OF[quantity].upper()]
+        steps.append(rc._match(quantity, derived, backward, prover, p, rc._first_line,
+                               probe=probe))  # fmt: skip
     steps.append(rc._match("dx", der.part(p, data.arrays["x"]), backward, prover, p,
-                           rc._first_line))  # fmt: skip
+                           rc._first_line, probe=real["X"]))  # fmt: skip
     for key in data.parameters:
         derived = der.gradients[key]
         steps.append(rc._match(f"d{key}", derived, backward, prover, p, rc._first_line,
-                               batch=False))  # fmt: skip
+                               batch=False, probe=real[key[: -len(str(p))]]))  # fmt: skip
     return steps

@@ -239,7 +239,7 @@ _ARRAY_NAMES = {"x": "dx", "gamma": "dgamma{p}", "beta": "dbeta{p}"}
 """The recogniser's name (:mod:`symbp.derive.recognise`) of each gradient printed."""
 
 
-def _array_form(array_steps: list, position: int, quantity: str) -> list:
+def array_form(array_steps: list, position: int, quantity: str) -> list:
     """The array operation the recogniser proved this gradient to be over a batch (what
     compile prints), with its own description and the number of entries proved."""
     name = _ARRAY_NAMES.get(quantity, "").format(p=position)
@@ -265,8 +265,8 @@ def norm_blocks(net: LayeredNetwork, position: int, notation: str, array_steps=(
         if quantity == "x" and position == 1:
             continue  # nothing below the first layer
         blocks += _quantity(form, quantity, printer)
-        blocks += _array_form(list(array_steps), position, quantity)
+        blocks += array_form(list(array_steps), position, quantity)
     return blocks
 
 
-__all__ = ["KINDS", "NormPrinter", "is_norm", "norm_blocks"]
+__all__ = ["KINDS", "NormPrinter", "array_form", "is_norm", "norm_blocks"]

@@ -20,7 +20,7 @@ from symbp.derive import norm_steps as ns
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.writeup_blocks import Math, Text
 from symbp.latex.writeup_norm import NormPrinter
-from symbp.latex.writeup_norm import _array_form as norm_array_form  # dx, dgamma, dbeta alike
+from symbp.latex.writeup_norm import array_form as norm_array_form  # dx, dgamma, dbeta alike
 from symbp.model import LayeredNetwork
 
 _TITLES = {
