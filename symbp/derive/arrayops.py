@@ -122,25 +122,26 @@ def _keep(X, key, result):
 
 
 def _columns(X, k, stride, padding):
-    """im2col: (m, C * k**d, P), one column per output position holding its k-window of the
-    zero-padded input, and the positions' shape."""
+    """im2col: (C * k**d, m * P), one column per example and output position holding its
+    k-window of the zero-padded input, and the positions' shape."""
     found = _recall(X, ("columns", k, stride, padding))
     if found is not None:
         return found
     d = X.ndim - 2
     windows = _windows(_pad(X, padding, padding), k, stride)
-    order = (0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d))
+    order = (1, *range(2 + d, 2 + 2 * d), 0, *range(2, 2 + d))  # (C, *kernel, m, *positions)
     shape = windows.shape[2 : 2 + d]
-    columns = windows.transpose(order).reshape(X.shape[0], X.shape[1] * k**d, -1)
+    columns = windows.transpose(order).reshape(X.shape[1] * k**d, -1)
     return _keep(X, ("columns", k, stride, padding), (columns, shape))
 
 
 def correlate(X, W, b, k, stride, padding):
     """Cross-correlation of the zero-padded input with the kernel, plus one bias per channel."""
     columns, shape = _columns(X, k, stride, padding)
-    Z = (W.reshape(W.shape[0], -1) @ columns).reshape((X.shape[0], W.shape[0]) + shape)
-    Z += b.reshape((-1,) + (1,) * len(shape))
-    return Z
+    Z = W.reshape(W.shape[0], -1) @ columns  # one product over the batch: (O, m * P)
+    Z += b.reshape(-1, 1)
+    Z = Z.reshape((W.shape[0], X.shape[0]) + shape)
+    return Z.transpose((1, 0, *range(2, 2 + len(shape))))
 
 
 def full_convolution(D, W, X, k, stride, padding):
@@ -149,17 +150,18 @@ def full_convolution(D, W, X, k, stride, padding):
     columns W^T delta of every output position, each kernel tap's added back where it read."""
     d = W.ndim - 2
     shape = D.shape[2:]
-    columns = W.reshape(W.shape[0], -1).T @ D.reshape(D.shape[0], D.shape[1], -1)
-    columns = columns.reshape((D.shape[0], W.shape[1]) + (k,) * d + shape)
+    spatial = tuple(range(2, 2 + d))
+    rows = D.transpose((1, *spatial, 0)).reshape(D.shape[1], -1)  # (O, P * m): batch last
+    taps = W.transpose((0, *spatial, 1)).reshape(W.shape[0], -1)  # (O, k**d * C)
+    columns = (taps.T @ rows).reshape((k,) * d + (W.shape[1],) + shape + (D.shape[0],))
     padded = tuple(n + 2 * padding for n in X.shape[2:])
-    full = np.zeros((D.shape[0], W.shape[1]) + padded, columns.dtype)
+    full = np.zeros((W.shape[1],) + padded + (D.shape[0],), columns.dtype)  # (C, *padded, m)
     for tap in np.ndindex(*(k,) * d):  # k**d shifted additions, each over the whole batch
         ends = zip(tap, shape, strict=True)
         reach = tuple(slice(q, q + stride * (n - 1) + 1, stride) for q, n in ends)
-        full[(slice(None), slice(None)) + reach] += columns[(slice(None), slice(None)) + tap]
-    return full[
-        (slice(None), slice(None)) + tuple(slice(padding, padding + n) for n in X.shape[2:])
-    ]
+        full[(slice(None),) + reach] += columns[tap]
+    crop = tuple(slice(padding, padding + n) for n in X.shape[2:])
+    return full[(slice(None),) + crop].transpose((d + 1, 0, *range(1, d + 1)))
 
 
 def correlate_input_delta(X, D, k, stride, padding):
@@ -168,10 +170,10 @@ def correlate_input_delta(X, D, k, stride, padding):
     columns, shape = _columns(X, k, stride, padding)
     if D.shape[2:] != shape:  # only the positions delta has
         crop = tuple(slice(0, n) for n in D.shape[2:])
-        columns = columns.reshape(columns.shape[:2] + shape)[(slice(None), slice(None)) + crop]
-        columns = columns.reshape(columns.shape[:2] + (-1,))
-    G = (D.reshape(D.shape[0], D.shape[1], -1) @ columns.transpose(0, 2, 1)).sum(axis=0)
-    return G.reshape((D.shape[1], X.shape[1]) + (k,) * d)
+        columns = columns.reshape(columns.shape[:1] + (X.shape[0],) + shape)
+        columns = columns[(slice(None), slice(None)) + crop].reshape(columns.shape[0], -1)
+    rows = D.transpose((1, 0, *range(2, 2 + d))).reshape(D.shape[1], -1)  # (O, m * P)
+    return (columns @ rows.T).T.reshape((D.shape[1], X.shape[1]) + (k,) * d)
 
 
 def _blocks(X, k):
