@@ -191,25 +191,20 @@ def _unblock(values, X, k):
     """Inverse of _blocks into an array shaped like X (zeros where no window reaches)."""
     d = X.ndim - 2
     out = values.shape[3:]
-    split = values.reshape((k,) * d + values.shape[1:])
-    order = (d, d + 1) + sum(((d + 2 + i, i) for i in range(d)), ())
-    inner = split.transpose(order).reshape(X.shape[:2] + tuple(o * k for o in out))
-    if inner.shape == X.shape:  # every input in some window
-        return inner
     full = np.zeros(X.shape, values.dtype)
-    full[(slice(None), slice(None)) + tuple(slice(0, o * k) for o in out)] = inner
+    for i, tap in enumerate(np.ndindex(*(k,) * d)):  # each offset in the window, strided
+        reach = tuple(slice(q, q + o * k, k) for q, o in zip(tap, out, strict=True))
+        full[(slice(None), slice(None)) + reach] = values[i]
     return full
 
 
 def first_max_mask(blocks):
     """1 at the first maximum of each window in row-major order (PyTorch's tie rule), else 0."""
-    top = blocks.max(axis=0)
-    mask = np.empty(blocks.shape, blocks.dtype)
-    taken = np.zeros(top.shape, np.bool_)
-    for i in range(blocks.shape[0]):  # the k**d offsets of a window
-        hit = np.equal(blocks[i], top) & ~taken
-        mask[i] = hit
-        taken |= hit
+    mask = np.equal(blocks, blocks.max(axis=0))  # every maximum (True is 1)
+    taken = mask[0]
+    for i in range(1, blocks.shape[0]):  # the later offsets of a window: a tie is dropped
+        mask[i] = mask[i] & ~taken
+        taken = taken | mask[i]
     return mask
 
 
