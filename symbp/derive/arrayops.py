@@ -41,7 +41,9 @@ def _pad(X, before, after):
     """Zero padding of every spatial axis (axes 2, 3, ...)."""
     if before == 0 and after == 0:
         return X
-    return np.pad(X, [(0, 0), (0, 0)] + [(before, after)] * (X.ndim - 2))
+    padded = np.zeros(X.shape[:2] + tuple(n + before + after for n in X.shape[2:]), X.dtype)
+    padded[(slice(None), slice(None)) + tuple(slice(before, before + n) for n in X.shape[2:])] = X
+    return padded
 
 
 def _windows(X, k, stride):
@@ -178,13 +180,14 @@ def correlate_input_delta(X, D, k, stride, padding):
 
 def _blocks(X, k):
     """(k**d, m, C, *positions): the non-overlapping k-windows (trailing rows dropped), the
-    offset in the window (row-major) first."""
+    offset in the window (row-major) first; a new array (never a view of X)."""
     d = X.ndim - 2
-    out = [n // k for n in X.shape[2:]]
-    crop = X[(slice(None), slice(None)) + tuple(slice(0, o * k) for o in out)]
-    split = crop.reshape(X.shape[:2] + sum(((o, k) for o in out), ()))
-    order = tuple(3 + 2 * i for i in range(d)) + (0, 1) + tuple(2 + 2 * i for i in range(d))
-    return split.transpose(order).reshape((k**d,) + X.shape[:2] + tuple(out))
+    out = tuple(n // k for n in X.shape[2:])
+    blocks = np.empty((k**d,) + X.shape[:2] + out, X.dtype)
+    for i, tap in enumerate(np.ndindex(*(k,) * d)):  # each offset in the window, strided
+        reach = tuple(slice(q, q + o * k, k) for q, o in zip(tap, out, strict=True))
+        blocks[i] = X[(slice(None), slice(None)) + reach]
+    return blocks
 
 
 def _unblock(values, X, k):
@@ -219,7 +222,8 @@ def _window_mask(X, k, mask, blocks=None):
 def max_pool(X, k, mask=first_max_mask):
     """The maximum of each k-window: the sum of the window weighted by its first-max mask."""
     blocks = _blocks(X, k)
-    return (_window_mask(X, k, mask, blocks) * blocks).sum(axis=0)
+    blocks *= _window_mask(X, k, mask, blocks)  # a new array: weighted in place
+    return blocks.sum(axis=0)
 
 
 def scatter_to_argmax(X, D, k, mask=first_max_mask):
