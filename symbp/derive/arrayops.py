@@ -228,7 +228,12 @@ def max_pool(X, k, mask=first_max_mask):
 
 def scatter_to_argmax(X, D, k, mask=first_max_mask):
     """Each window's delta sent to its first maximum only (0 to every other input)."""
-    return _unblock(_window_mask(X, k, mask) * D[None], X, k)
+    weights = _window_mask(X, k, mask)
+    full = np.zeros(X.shape, D.dtype)  # as _unblock, each offset's weighted delta in place
+    for i, tap in enumerate(np.ndindex(*(k,) * (X.ndim - 2))):
+        reach = tuple(slice(q, q + o * k, k) for q, o in zip(tap, D.shape[2:], strict=True))
+        full[(slice(None), slice(None)) + reach] = weights[i] * D
+    return full
 
 
 def avg_pool(X, k):
