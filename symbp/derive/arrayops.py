@@ -41,7 +41,9 @@ def _pad(X, before, after):
     """Zero padding of every spatial axis (axes 2, 3, ...)."""
     if before == 0 and after == 0:
         return X
-    return np.pad(X, [(0, 0), (0, 0)] + [(before, after)] * (X.ndim - 2))
+    padded = np.zeros(X.shape[:2] + tuple(n + before + after for n in X.shape[2:]), X.dtype)
+    padded[(slice(None), slice(None)) + tuple(slice(before, before + n) for n in X.shape[2:])] = X
+    return padded
 
 
 def _windows(X, k, stride):
@@ -122,25 +124,26 @@ def _keep(X, key, result):
 
 
 def _columns(X, k, stride, padding):
-    """im2col: (m, C * k**d, P), one column per output position holding its k-window of the
-    zero-padded input, and the positions' shape."""
+    """im2col: (C * k**d, m * P), one column per example and output position holding its
+    k-window of the zero-padded input, and the positions' shape."""
     found = _recall(X, ("columns", k, stride, padding))
     if found is not None:
         return found
     d = X.ndim - 2
     windows = _windows(_pad(X, padding, padding), k, stride)
-    order = (0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d))
+    order = (1, *range(2 + d, 2 + 2 * d), 0, *range(2, 2 + d))  # (C, *kernel, m, *positions)
     shape = windows.shape[2 : 2 + d]
-    columns = windows.transpose(order).reshape(X.shape[0], X.shape[1] * k**d, -1)
+    columns = windows.transpose(order).reshape(X.shape[1] * k**d, -1)
     return _keep(X, ("columns", k, stride, padding), (columns, shape))
 
 
 def correlate(X, W, b, k, stride, padding):
     """Cross-correlation of the zero-padded input with the kernel, plus one bias per channel."""
     columns, shape = _columns(X, k, stride, padding)
-    Z = (W.reshape(W.shape[0], -1) @ columns).reshape((X.shape[0], W.shape[0]) + shape)
-    Z += b.reshape((-1,) + (1,) * len(shape))
-    return Z
+    Z = W.reshape(W.shape[0], -1) @ columns  # one product over the batch: (O, m * P)
+    Z += b.reshape(-1, 1)
+    Z = Z.reshape((W.shape[0], X.shape[0]) + shape)
+    return Z.transpose((1, 0, *range(2, 2 + len(shape))))
 
 
 def full_convolution(D, W, X, k, stride, padding):
@@ -149,17 +152,18 @@ def full_convolution(D, W, X, k, stride, padding):
     columns W^T delta of every output position, each kernel tap's added back where it read."""
     d = W.ndim - 2
     shape = D.shape[2:]
-    columns = W.reshape(W.shape[0], -1).T @ D.reshape(D.shape[0], D.shape[1], -1)
-    columns = columns.reshape((D.shape[0], W.shape[1]) + (k,) * d + shape)
+    spatial = tuple(range(2, 2 + d))
+    rows = D.transpose((1, *spatial, 0)).reshape(D.shape[1], -1)  # (O, P * m): batch last
+    taps = W.transpose((0, *spatial, 1)).reshape(W.shape[0], -1)  # (O, k**d * C)
+    columns = (taps.T @ rows).reshape((k,) * d + (W.shape[1],) + shape + (D.shape[0],))
     padded = tuple(n + 2 * padding for n in X.shape[2:])
-    full = np.zeros((D.shape[0], W.shape[1]) + padded, columns.dtype)
+    full = np.zeros((W.shape[1],) + padded + (D.shape[0],), columns.dtype)  # (C, *padded, m)
     for tap in np.ndindex(*(k,) * d):  # k**d shifted additions, each over the whole batch
         ends = zip(tap, shape, strict=True)
         reach = tuple(slice(q, q + stride * (n - 1) + 1, stride) for q, n in ends)
-        full[(slice(None), slice(None)) + reach] += columns[(slice(None), slice(None)) + tap]
-    return full[
-        (slice(None), slice(None)) + tuple(slice(padding, padding + n) for n in X.shape[2:])
-    ]
+        full[(slice(None),) + reach] += columns[tap]
+    crop = tuple(slice(padding, padding + n) for n in X.shape[2:])
+    return full[(slice(None),) + crop].transpose((d + 1, 0, *range(1, d + 1)))
 
 
 def correlate_input_delta(X, D, k, stride, padding):
@@ -168,46 +172,42 @@ def correlate_input_delta(X, D, k, stride, padding):
     columns, shape = _columns(X, k, stride, padding)
     if D.shape[2:] != shape:  # only the positions delta has
         crop = tuple(slice(0, n) for n in D.shape[2:])
-        columns = columns.reshape(columns.shape[:2] + shape)[(slice(None), slice(None)) + crop]
-        columns = columns.reshape(columns.shape[:2] + (-1,))
-    G = (D.reshape(D.shape[0], D.shape[1], -1) @ columns.transpose(0, 2, 1)).sum(axis=0)
-    return G.reshape((D.shape[1], X.shape[1]) + (k,) * d)
+        columns = columns.reshape(columns.shape[:1] + (X.shape[0],) + shape)
+        columns = columns[(slice(None), slice(None)) + crop].reshape(columns.shape[0], -1)
+    rows = D.transpose((1, 0, *range(2, 2 + d))).reshape(D.shape[1], -1)  # (O, m * P)
+    return (columns @ rows.T).T.reshape((D.shape[1], X.shape[1]) + (k,) * d)
 
 
 def _blocks(X, k):
     """(k**d, m, C, *positions): the non-overlapping k-windows (trailing rows dropped), the
-    offset in the window (row-major) first."""
+    offset in the window (row-major) first; a new array (never a view of X)."""
     d = X.ndim - 2
-    out = [n // k for n in X.shape[2:]]
-    crop = X[(slice(None), slice(None)) + tuple(slice(0, o * k) for o in out)]
-    split = crop.reshape(X.shape[:2] + sum(((o, k) for o in out), ()))
-    order = tuple(3 + 2 * i for i in range(d)) + (0, 1) + tuple(2 + 2 * i for i in range(d))
-    return split.transpose(order).reshape((k**d,) + X.shape[:2] + tuple(out))
+    out = tuple(n // k for n in X.shape[2:])
+    blocks = np.empty((k**d,) + X.shape[:2] + out, X.dtype)
+    for i, tap in enumerate(np.ndindex(*(k,) * d)):  # each offset in the window, strided
+        reach = tuple(slice(q, q + o * k, k) for q, o in zip(tap, out, strict=True))
+        blocks[i] = X[(slice(None), slice(None)) + reach]
+    return blocks
 
 
 def _unblock(values, X, k):
     """Inverse of _blocks into an array shaped like X (zeros where no window reaches)."""
     d = X.ndim - 2
     out = values.shape[3:]
-    split = values.reshape((k,) * d + values.shape[1:])
-    order = (d, d + 1) + sum(((d + 2 + i, i) for i in range(d)), ())
-    inner = split.transpose(order).reshape(X.shape[:2] + tuple(o * k for o in out))
-    if inner.shape == X.shape:  # every input in some window
-        return inner
     full = np.zeros(X.shape, values.dtype)
-    full[(slice(None), slice(None)) + tuple(slice(0, o * k) for o in out)] = inner
+    for i, tap in enumerate(np.ndindex(*(k,) * d)):  # each offset in the window, strided
+        reach = tuple(slice(q, q + o * k, k) for q, o in zip(tap, out, strict=True))
+        full[(slice(None), slice(None)) + reach] = values[i]
     return full
 
 
 def first_max_mask(blocks):
     """1 at the first maximum of each window in row-major order (PyTorch's tie rule), else 0."""
-    top = blocks.max(axis=0)
-    mask = np.empty(blocks.shape, blocks.dtype)
-    taken = np.zeros(top.shape, np.bool_)
-    for i in range(blocks.shape[0]):  # the k**d offsets of a window
-        hit = np.equal(blocks[i], top) & ~taken
-        mask[i] = hit
-        taken |= hit
+    mask = np.equal(blocks, blocks.max(axis=0))  # every maximum (True is 1)
+    taken = mask[0]
+    for i in range(1, blocks.shape[0]):  # the later offsets of a window: a tie is dropped
+        mask[i] = mask[i] & ~taken
+        taken = taken | mask[i]
     return mask
 
 
@@ -222,12 +222,18 @@ def _window_mask(X, k, mask, blocks=None):
 def max_pool(X, k, mask=first_max_mask):
     """The maximum of each k-window: the sum of the window weighted by its first-max mask."""
     blocks = _blocks(X, k)
-    return (_window_mask(X, k, mask, blocks) * blocks).sum(axis=0)
+    blocks *= _window_mask(X, k, mask, blocks)  # a new array: weighted in place
+    return blocks.sum(axis=0)
 
 
 def scatter_to_argmax(X, D, k, mask=first_max_mask):
     """Each window's delta sent to its first maximum only (0 to every other input)."""
-    return _unblock(_window_mask(X, k, mask) * D[None], X, k)
+    weights = _window_mask(X, k, mask)
+    full = np.zeros(X.shape, D.dtype)  # as _unblock, each offset's weighted delta in place
+    for i, tap in enumerate(np.ndindex(*(k,) * (X.ndim - 2))):
+        reach = tuple(slice(q, q + o * k, k) for q, o in zip(tap, D.shape[2:], strict=True))
+        full[(slice(None), slice(None)) + reach] = weights[i] * D
+    return full
 
 
 def avg_pool(X, k):
