@@ -2,10 +2,12 @@
 networks on symbp's generated sequence data sets, trained with ``symbp.train.train`` (the
 compiled NumPy trainer, plain mini-batch SGD), the test accuracy recorded after every epoch.
 
-- ``rnn``: an Elman ``rnn(16) last dense(4,softmax)`` on ``first-token`` (remember the first of
-  30 tokens); ``--steps 5 10 20 30`` runs it on shorter sequences too (``first_token(steps=T)``).
-- ``lstm``: the same with ``lstm(16)``; until symbp compiles an LSTM trainer it stops at the
-  compiler's one-line refusal, recorded as the task's one row (and exit status 1).
+- ``lstm``: ``lstm(16) last dense(4,softmax)`` on ``first-token`` at T = 15 tokens
+  (``first_token(steps=15)``: remember the first of 15), SGD lr 0.5; the compiled trainers start
+  the forget-gate biases at 1 (``symbp.compile.layered.FORGET_BIAS``).
+- ``rnn``: an Elman ``rnn(16) last dense(4,softmax)``, the same data and setup as ``lstm``.
+- ``rnn-lr0.1``: the Elman network at lr 0.1, at which it learns the short sequences (at lr 0.5
+  its gradients explode); ``--steps 10 15 20 30`` runs the first-token tasks at other lengths.
 - ``attention``: ``attention(8) meanpool dense(4,softmax)`` on ``largest-token`` (the class of
   the token with the largest value, 16 tokens).
 - ``meanpool``: the control for attention, ``meanpool dense(4,softmax)`` on ``largest-token``:
@@ -13,8 +15,7 @@ compiled NumPy trainer, plain mini-batch SGD), the test accuracy recorded after 
 
 The split, the data and the initialisation follow the seed. Run:
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/sequence_tasks.py [TASK ...] [--seeds 0 1 2]
-[--epochs N] [--steps 30] [--json PATH]``.
-"""
+[--epochs N] [--steps 15] [--json PATH]``."""
 
 from __future__ import annotations
 
@@ -36,11 +37,12 @@ from symbp.errors import SymbpError  # noqa: E402
 from symbp.model import layered_network  # noqa: E402
 from symbp.train import train  # noqa: E402
 
-_FIRST = {"data": "first-token", "lr": 0.1, "batch": 32, "epochs": 60, "target": 0.9}
+_FIRST = {"data": "first-token", "steps": 15, "lr": 0.5, "batch": 32, "epochs": 60, "target": 0.9}
 _LARGEST = {"data": "largest-token", "lr": 0.3, "batch": 32, "epochs": 30, "target": 0.9}
 
 TASKS = {
     "rnn": {**_FIRST, "net": "rnn(16) last dense(4,softmax)"},
+    "rnn-lr0.1": {**_FIRST, "lr": 0.1, "net": "rnn(16) last dense(4,softmax)"},
     "lstm": {**_FIRST, "net": "lstm(16) last dense(4,softmax)"},
     "attention": {**_LARGEST, "net": "attention(8) meanpool dense(4,softmax)"},
     "meanpool": {**_LARGEST, "net": "meanpool dense(4,softmax)"},
@@ -49,9 +51,9 @@ TASKS = {
 
 
 def _data(task: dict, seed: int, steps: int | None):
-    """The task's data set for this seed; first-token at ``steps`` tokens when given."""
-    if steps is not None and task["data"] == "first-token":
-        return first_token(seed, steps=steps)
+    """The task's data set for this seed; first-token at ``steps`` tokens (or the task's)."""
+    if task["data"] == "first-token":
+        return first_token(seed, steps=steps or task["steps"])
     return load_dataset(task["data"], seed=seed)
 
 
@@ -117,7 +119,7 @@ def main() -> int:
     parser.add_argument("tasks", nargs="*", metavar="TASK", help=f"{', '.join(TASKS)} (all)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, help="epochs for every task (default: the task's)")
-    parser.add_argument("--steps", type=int, nargs="+", default=[30], help="first-token lengths")
+    parser.add_argument("--steps", type=int, nargs="+", help="first-token lengths (the task's)")
     parser.add_argument("--json", help="write the rows (and the machine) here")
     args = parser.parse_args()
     unknown = [name for name in args.tasks if name not in TASKS]
@@ -125,7 +127,7 @@ def main() -> int:
         parser.error(f"unknown task {unknown[0]!r}; choose from {', '.join(TASKS)}")
     rows = []
     for name in args.tasks or list(TASKS):
-        lengths = args.steps if TASKS[name]["data"] == "first-token" else [None]
+        lengths = (args.steps or [None]) if TASKS[name]["data"] == "first-token" else [None]
         runs = [(steps, seed) for steps in lengths for seed in args.seeds]
         for steps, seed in runs:
             rows.append(run_one(name, seed, args.epochs, steps))

@@ -41,6 +41,27 @@ from symbp.model import LayeredNetwork
 PARAMETER_ROLES = ("W", "b", "Wx", "Wh", "gamma", "beta", "Wq", "Wk", "Wv")
 
 
+FORGET_BIAS = 1.0
+"""Every lstm layer's forget-gate bias starts at this (Gers et al. 2000; Jozefowicz et al. 2015;
+Keras's ``unit_forget_bias``): the cell keeps its state at first, so the gradient reaches early
+steps; every other bias starts at zero."""
+
+
+def forget_gate_rows(net: LayeredNetwork) -> dict[str, tuple[int, int]]:
+    """The rows of each lstm layer's bias ``b{p}`` that feed its forget gate (gates i, f, g, o
+    in PyTorch's order: rows n..2n-1), which the trainers' ``init_params`` set to FORGET_BIAS.
+
+    >>> from symbp.model import layered_network
+    >>> forget_gate_rows(layered_network("5x3", "lstm(4) last dense(2,softmax)", "cce"))
+    {'b1': (4, 8)}
+    """
+    rows = {}
+    for p, layer in enumerate(net.layers, start=1):
+        if layer.kind == "lstm":
+            rows[f"b{p}"] = (layer.units, 2 * layer.units)
+    return rows
+
+
 def compile_derivation(net: LayeredNetwork) -> LayeredDerivation:
     """Derive and recognise ``net`` on its separated instance (``net.skeleton()``: each layer
     on its own smallest input with every boundary case; why that proves the real sizes is in
@@ -277,12 +298,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 INPUT_SHAPE = {net.input_shape!r}
 OUTPUTS = {net.shapes[-1][0]}
 PARAMETER_SHAPES = {net.parameter_shapes!r}
+FORGET_GATE_ROWS = {forget_gate_rows(net)!r}
 DTYPE = np.{dtype}
 
 
 def init_params(seed=0):
-    """Glorot-normal weights (fans counted over the kernel), zero biases; a normalisation's
-    gamma ones and beta zeros, as PyTorch."""
+    """Glorot-normal weights (fans counted over the kernel), zero biases but an lstm's
+    forget-gate rows (FORGET_GATE_ROWS) at {FORGET_BIAS}; a normalisation's gamma ones and beta
+    zeros, as PyTorch."""
     rng = np.random.default_rng(seed)
     params = {{}}
     for key, shape in PARAMETER_SHAPES.items():
@@ -295,6 +318,8 @@ def init_params(seed=0):
         field = int(np.prod(shape[2:])) if len(shape) > 2 else 1
         spread = np.sqrt(2.0 / ((shape[0] + shape[1]) * field))
         params[key] = rng.normal(0.0, spread, shape).astype(DTYPE)
+    for key, (start, stop) in FORGET_GATE_ROWS.items():
+        params[key][start:stop] = {FORGET_BIAS}
     return params
 
 

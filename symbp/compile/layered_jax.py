@@ -14,6 +14,7 @@ mode only: no ``jax.jvp``). A float64 module turns on ``jax_enable_x64`` when im
 from __future__ import annotations
 
 from symbp.compile.dialects import JAX
+from symbp.compile.layered import FORGET_BIAS, forget_gate_rows
 from symbp.compile.layered_parts import init_note, layered_parts, memo_and_prelude
 from symbp.derive.layered import LayeredDerivation
 
@@ -35,12 +36,14 @@ import jax
 import jax.numpy as jnp
 {x64}
 {init_note(net)}
+FORGET_GATE_ROWS = {forget_gate_rows(net)!r}
 DTYPE = jnp.{dtype}
 
 
 def init_params(seed=0):
-    """Glorot-normal weights (fans counted over the kernel), zero biases; a normalisation's
-    gamma ones and beta zeros, as PyTorch."""
+    """Glorot-normal weights (fans counted over the kernel), zero biases but an lstm's
+    forget-gate rows (FORGET_GATE_ROWS) at {FORGET_BIAS}; a normalisation's gamma ones and beta
+    zeros, as PyTorch."""
     keys = jax.random.split(jax.random.PRNGKey(seed), len(PARAMETER_SHAPES))
     params = {{}}
     for key, (name, shape) in zip(keys, PARAMETER_SHAPES.items()):
@@ -55,6 +58,8 @@ def init_params(seed=0):
             field *= n
         spread = (2.0 / ((shape[0] + shape[1]) * field)) ** 0.5
         params[name] = jax.random.normal(key, shape, DTYPE) * spread
+    for name, (start, stop) in FORGET_GATE_ROWS.items():
+        params[name] = params[name].at[start:stop].set({FORGET_BIAS})
     return params
 
 

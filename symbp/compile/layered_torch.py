@@ -17,6 +17,7 @@ import hashlib
 
 from symbp.compile.array_module import torch_network_class
 from symbp.compile.dialects import TORCH
+from symbp.compile.layered import FORGET_BIAS, forget_gate_rows
 from symbp.compile.layered_parts import init_note, layered_parts, memo_and_prelude
 from symbp.derive.layered import LayeredDerivation
 
@@ -37,14 +38,16 @@ def layered_torch_source(der: LayeredDerivation, dtype: str = "float64") -> str:
 import torch
 
 {init_note(net)}
+FORGET_GATE_ROWS = {forget_gate_rows(net)!r}
 DTYPE = torch.{dtype}
 VALUES = {tuple(parts.values)!r}
 OP_NAME = "symbp::layered_cost_DIGEST"
 
 
 def init_params(seed=0, device="cpu"):
-    """Glorot-normal weights (fans counted over the kernel), zero biases; a normalisation's
-    gamma ones and beta zeros, as PyTorch."""
+    """Glorot-normal weights (fans counted over the kernel), zero biases but an lstm's
+    forget-gate rows (FORGET_GATE_ROWS) at {FORGET_BIAS}; a normalisation's gamma ones and beta
+    zeros, as PyTorch."""
     generator = torch.Generator().manual_seed(seed)
     params = {{}}
     for key, shape in PARAMETER_SHAPES.items():
@@ -60,6 +63,8 @@ def init_params(seed=0, device="cpu"):
         spread = (2.0 / ((shape[0] + shape[1]) * field)) ** 0.5
         weight = torch.randn(shape, generator=generator, dtype=DTYPE) * spread
         params[key] = weight.to(device)
+    for key, (start, stop) in FORGET_GATE_ROWS.items():
+        params[key][start:stop] = {FORGET_BIAS}
     return params
 
 
