@@ -15,8 +15,11 @@ the private helpers those call (:data:`HELPERS`), into its own module.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
@@ -67,3 +70,74 @@ def printed(expr: sympy.Expr) -> str:
     'np.heaviside(Z1 - 1, 0.5)'
     """
     return _NumPy().doprint(expr).replace("numpy.", "np.")
+
+
+@dataclass(frozen=True)
+class StepForm:
+    """Step t of a whole-sequence operation written with proved operations on single steps.
+
+    ``before``: statements run once before the time loop (on whole sequences); ``step``: the
+    expression of step t, in the time loop. In both, ``{P}`` is the array of the operation's
+    parameter ``P``, ``{P}T`` its time-major array (step t is ``{P}T[t]``) and ``{out}`` a
+    name of the form's own. :func:`proved_step_form` proves the form before it is printed."""
+
+    before: tuple[str, ...]
+    step: str
+    shapes: dict[str, tuple[int, ...]]  # the parameters' shapes on the proof's instance
+    out: str = ""  # the prefix of ``{out}``'s name (the layer's number follows)
+
+
+_M, _T, _D, _N, _K = 2, 3, 2, 2, 3  # batch, steps, input width, units, output width
+STEP_FORMS = {
+    "recurrent_affine": StepForm(
+        before=("{out} = affine({X}, {Wx}, {b})", "{out}T = {out}.transpose(1, 0, 2)"),
+        step="affine({H}T[t - 1], {Wh}, {out}T[t]) if t else {out}T[t]",
+        shapes={"X": (_M, _T, _D), "H": (_M, _T, _N), "Wx": (_K, _D), "Wh": (_K, _N), "b": (_K,)},
+        out="XW",
+    ),
+    "shifted_matmul": StepForm(
+        before=(),
+        step="matmul({D}T[t + 1], {W}) if t + 1 < {D}T.shape[0] else 0.0",
+        shapes={"D": (_M, _T, _K), "W": (_K, _N)},
+    ),
+}
+"""The recurrent operations a time loop runs one step at a time, not on a window: the input
+projection hoisted out of the loop (as an rnn's), then one product per step."""
+
+
+def _symbols(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    count = int(np.prod(shape))
+    return np.array(sympy.symbols(f"{name}_0:{count}", real=True), dtype=object).reshape(shape)
+
+
+@functools.cache
+def proved_step_form(name: str) -> StepForm:
+    """:data:`STEP_FORMS`' form of operation ``name``, proved: on symbol arrays of its
+    instance (3 steps; the sizes enter the operations only as shapes, as in
+    :mod:`symbp.derive.recognise`), the printed statements give, at every step, the entries of
+    the operation's whole-sequence call, as expanded polynomials. One that does not is refused.
+
+    >>> proved_step_form("shifted_matmul").step
+    'matmul({D}T[t + 1], {W}) if t + 1 < {D}T.shape[0] else 0.0'
+    """
+    form = STEP_FORMS[name]
+    arrays = {p: _symbols(p, shape) for p, shape in form.shapes.items()}
+    whole = operation(name)(**arrays)
+    names = {p: p for p in arrays} | {"out": "OUT"}
+    scope = {op.__name__: op for op in (arrayops.affine, arrayops.matmul)}
+    scope |= {"np": np} | arrays | {f"{p}T": a.transpose(1, 0, 2) for p, a in arrays.items()
+                                    if a.ndim == 3}  # fmt: skip
+    for line in form.before:
+        target, value = line.format(**names).split(" = ", 1)
+        scope[target] = eval(value, scope)  # noqa: S307 - this module's own statements
+    for t in range(_T):
+        got = eval(form.step.format(**names), scope | {"t": t})  # noqa: S307 - as above
+        if not _equal(np.broadcast_to(got, whole[:, t].shape), whole[:, t]):
+            raise CompileError(f"the step form of {name} is not its step {t}")
+    return form
+
+
+def _equal(got: np.ndarray, want: np.ndarray) -> bool:
+    """Entry by entry, the expanded difference is 0."""
+    pairs = zip(got.flat, want.flat, strict=True)
+    return all(sympy.expand(sympy.sympify(g - w)).is_zero for g, w in pairs)
