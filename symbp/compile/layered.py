@@ -127,15 +127,18 @@ def _forward_lines(pr: _Printer) -> list[str]:
         elif kind == "lstm":
             lines += layered_lstm.forward_lines(pr, p)
         elif kind == "rnn":
-            step = pr.step(p, "z")
+            step, hoisted = pr.step(p, "z"), []
+            z, n = layered_lstm.step_call(pr, step, p, hoisted), layer.units
             lines += [
-                f"# {step.text}: {pr.call(step, p)}, one time step at a time",
-                f"XW{p} = {prev} @ Wx{p}.T + b{p}",
-                f"Z{p} = np.empty(XW{p}.shape, DTYPE)",
-                f"A{p} = np.empty(XW{p}.shape, DTYPE)",
+                f"# {step.text}: {pr.call(step, p)}, one time step at a time (its step form)",
+                *hoisted,
+                f"Z{p}T = np.zeros(({prev}.shape[1], {prev}.shape[0], {n}), DTYPE)  # time first",
+                f"A{p}T = np.zeros(({prev}.shape[1], {prev}.shape[0], {n}), DTYPE)",
                 f"for t in range({prev}.shape[1]):",
-                f"    Z{p}[:, t] = XW{p}[:, t] + (A{p}[:, t - 1] @ Wh{p}.T if t else 0.0)",
-                f"    A{p}[:, t] = {_activation(layer.act, f'Z{p}[:, t]')}",
+                f"    Z{p}T[t] = {z}",
+                f"    A{p}T[t] = {_activation(layer.act, f'Z{p}T[t]')}",
+                f"Z{p} = Z{p}T.transpose(1, 0, 2)  # batch first",
+                f"A{p} = A{p}T.transpose(1, 0, 2).copy()  # contiguous (the sums after BPTT)",
             ]
         elif pr.intermediates(p):  # mu, var, sigma, x_hat, then a: each as proved
             for step in pr.intermediates(p):
@@ -210,12 +213,15 @@ def _backward_lines(pr: _Printer) -> list[str]:
             dh = pr.step(p, "dh")
             lines += [
                 f"# backpropagation through time: dC/dh_t = (from above) + {dh.text}",
-                f"DZ{p} = np.empty(Z{p}.shape, DTYPE)",
+                *(
+                    f"{n}T = {n}.transpose(1, 0, 2)  # time first"
+                    for n in (f"A{p}", f"Z{p}", f"DA{p}")
+                ),
+                f"DZ{p}T = np.zeros(Z{p}T.shape, DTYPE)",
                 f"for t in range(Z{p}.shape[1] - 1, -1, -1):",
-                f"    DH = DA{p}[:, t]",
-                f"    if t + 1 < Z{p}.shape[1]:",
-                f"        DH = DH + DZ{p}[:, t + 1] @ Wh{p}",
-                f"    DZ{p}[:, t] = DH * ({pr.factor(p, at='[:, t]')})",
+                f"    DH = DA{p}T[t] + {layered_lstm.step_call(pr, dh, p)}",
+                f"    DZ{p}T[t] = DH * ({pr.factor(p, at='T[t]')})",
+                f"DZ{p} = DZ{p}T.transpose(1, 0, 2).copy()  # batch first, contiguous",
             ]
         elif p != L and (p, "dz") in pr.steps:
             lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",

@@ -107,6 +107,20 @@ def _call(pr, step, p: int, local: frozenset = frozenset(), before: list | None 
     return " + ".join(parts)
 
 
+def step_call(pr, step, p: int, before: list | None = None) -> str:  # noqa: ANN001
+    """A recurrent step (an rnn's z or dh) by the proved step form of its one operation
+    (:data:`STEP_FORMS`), on the time-major arrays, its statements before the loop appended to
+    ``before``; a row-wise operation (a 1-step sequence's z: ``affine``, no recurrence) is
+    called on the whole sequence before the loop, and step t read from it."""
+    before = [] if before is None else before
+    if step.ops == ("affine",):
+        before += [f"XW{p} = {pr.call(step, p)}", f"XW{p}T = XW{p}.transpose(1, 0, 2)"]
+        return f"XW{p}T[t]"
+    if len(step.ops) != 1 or step.ops[0] not in STEP_FORMS:
+        raise CompileError(f"layer {p}: {step.ops} has no proved step form")
+    return _call(pr, step, p, before=before)
+
+
 def time_major(name: str) -> str:
     """The time loops' name of a sequence ``name`` (batch, time, width): the same array with
     time first, so that step t (``T[t]``) is contiguous and a window one sequence."""
