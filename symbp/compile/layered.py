@@ -131,14 +131,19 @@ def _forward_lines(pr: _Printer) -> list[str]:
             z, n = layered_lstm.step_call(pr, step, p, hoisted), layer.units
             lines += [
                 f"# {step.text}: {pr.call(step, p)}, one time step at a time (its step form)",
+                f"{prev}T = {prev}.transpose(1, 0, 2)  # time first",
                 *hoisted,
-                f"Z{p}T = np.zeros(({prev}.shape[1], {prev}.shape[0], {n}), DTYPE)  # time first",
-                f"A{p}T = np.zeros(({prev}.shape[1], {prev}.shape[0], {n}), DTYPE)",
+                *(
+                    layered_lstm.allocation(
+                        f"{v}{p}", f"{prev}.shape[0]", f"{prev}.shape[1]", str(n)
+                    )
+                    for v in "ZA"
+                ),
                 f"for t in range({prev}.shape[1]):",
                 f"    Z{p}T[t] = {z}",
                 f"    A{p}T[t] = {_activation(layer.act, f'Z{p}T[t]')}",
                 f"Z{p} = Z{p}T.transpose(1, 0, 2)  # batch first",
-                f"A{p} = A{p}T.transpose(1, 0, 2).copy()  # contiguous (the sums after BPTT)",
+                f"A{p} = A{p}T.transpose(1, 0, 2)",
             ]
         elif pr.intermediates(p):  # mu, var, sigma, x_hat, then a: each as proved
             for step in pr.intermediates(p):
@@ -217,11 +222,11 @@ def _backward_lines(pr: _Printer) -> list[str]:
                     f"{n}T = {n}.transpose(1, 0, 2)  # time first"
                     for n in (f"A{p}", f"Z{p}", f"DA{p}")
                 ),
-                f"DZ{p}T = np.zeros(Z{p}T.shape, DTYPE)",
+                layered_lstm.allocation(f"DZ{p}", *(f"Z{p}.shape[{k}]" for k in range(3))),
                 f"for t in range(Z{p}.shape[1] - 1, -1, -1):",
                 f"    DH = DA{p}T[t] + {layered_lstm.step_call(pr, dh, p)}",
                 f"    DZ{p}T[t] = DH * ({pr.factor(p, at='T[t]')})",
-                f"DZ{p} = DZ{p}T.transpose(1, 0, 2).copy()  # batch first, contiguous",
+                f"DZ{p} = DZ{p}T.transpose(1, 0, 2)  # batch first",
             ]
         elif p != L and (p, "dz") in pr.steps:
             lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",

@@ -6,11 +6,11 @@ with the operands it was proved with, run one time step at a time: the elementwi
 (:data:`symbp.derive.arrayops_lstm.STEPWISE`) on step t's slices, the others on the window of
 steps they read (:data:`WINDOWS`: t-1 and t, or t and t+1), of whose result step t is kept. The
 two recurrent products have a step form proved from their own code
-(:data:`symbp.compile.layered_ops.STEP_FORMS`): z's input projection ``affine(X, Wx, b)``
-hoisted out of the loop and ``affine(h_{t-1}, Wh, XW_t)`` per step; ``matmul(dz_{t+1}, Wh)``
-for the recurrence of dC/dh_t. In the loops a sequence is held time-major (``Z1T``: time first,
-so step t is one contiguous block; a window ``Z1T[None, back]`` is one sequence whose rows are
-the batch); after them the batch-first views are what the rest of the trainer reads.
+(:data:`symbp.compile.layered_ops.STEP_FORMS`): ``affine(h_{t-1}, Wh, affine(x_t, Wx, b))``
+for z_t, ``matmul(dz_{t+1}, Wh)`` for the recurrence of dC/dh_t. In the loops a sequence is
+read through its time-major view (``Z1T``: step t is ``Z1T[t]``, a window ``Z1T[None, back]``
+one sequence whose rows are the batch); it is stored batch first, as the rest of the trainer
+(the sums after the loops) reads it.
 The gates and tanh(c) are the registry's stable forms of the activations the layer applies, h
 the derived elementwise template o * s. dC/dh_t is what the layer above sends plus the layer's
 own part (the recurrence), as the chain rule sums them. A backward quantity that no operation
@@ -24,7 +24,7 @@ weight, bias and input gradients are the recognised whole-sequence operations, a
 >>> [line.strip() for line in forward_lines(pr, 1) if "cell_update" in line][-1]
 'C1T[t] = cell_update(FG1T[None, back], C1T[None, back], IG1T[None, back], GG1T[None, back])[0, -1]'
 >>> [line.strip() for line in forward_lines(pr, 1) if "Z1T[t] =" in line][0]
-'Z1T[t] = (affine(A1T[t - 1], Wh1, XW1T[t]) if t else XW1T[t])'
+'Z1T[t] = (affine(A1T[t - 1], Wh1, affine(XT[t], Wx1, b1)) if t else affine(XT[t], Wx1, b1))'
 >>> [line.strip() for line in backward_lines(pr, 1) if "carousel(" in line][0]
 'DC1T[t] = through_cell_tanh(DS1, S1T[t]) + carousel(DC1T[None, ahead], FG1T[None, ahead])[0, 0]'
 """
@@ -127,6 +127,13 @@ def time_major(name: str) -> str:
     return f"{name}T"
 
 
+def allocation(name: str, batch: str, steps: str, width: str) -> str:
+    """A sequence of zeros stored batch first (what the sums after the loops read fastest),
+    named by its time-major view (step t is ``T[t]``, a window ``T[None, window]``)."""
+    return (f"{time_major(name)} = np.zeros(({batch}, {steps}, {width}), DTYPE)"
+            ".transpose(1, 0, 2)")  # fmt: skip
+
+
 def _to_time_major(names: list[str]) -> list[str]:
     return [f"{time_major(n)} = {n}.transpose(1, 0, 2)  # time first" for n in names]
 
@@ -162,8 +169,7 @@ def forward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
              *_to_time_major([prev])]  # fmt: skip
     for value in VALUES:
         width = 4 * n if value == "Z" else n
-        shape = f"({prev}.shape[1], {prev}.shape[0], {width})"
-        lines.append(f"{time_major(f'{value}{p}')} = np.zeros({shape}, DTYPE)")
+        lines.append(allocation(f"{value}{p}", f"{prev}.shape[0]", f"{prev}.shape[1]", str(width)))
     hoisted: list[str] = []
     body = [*_windows([z, c]), f"{time_major(f'Z{p}')}[t] = {_call(pr, z, p, before=hoisted)}"]
     for k, (gate, act) in enumerate(GATES):
@@ -198,8 +204,8 @@ def backward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
              *_to_time_major([pr.name(r, p) for r in read] + [f"DA{p}"])]  # fmt: skip
     for q in (q for q in BACKWARD_ORDER if q in kept):
         like = f"{'Z' if q == 'dz' else 'A'}{p}"
-        shape = f"({like}.shape[1], {like}.shape[0], {like}.shape[2])"
-        lines.append(f"{time_major(f'{q.upper()}{p}')} = np.zeros({shape}, DTYPE)")
+        shape = [f"{like}.shape[{k}]" for k in range(3)]
+        lines.append(allocation(f"{q.upper()}{p}", *shape))
     body, hoisted = _windows(steps), []
     for quantity, step in zip(BACKWARD_ORDER, steps, strict=True):
         call, text = _call(pr, step, p, local, hoisted), step.text
@@ -213,5 +219,5 @@ def backward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
         *hoisted,
         f"for t in range(A{p}.shape[1] - 1, -1, -1):",
         *("    " + line for line in body),
-        f"DZ{p} = {time_major(f'DZ{p}')}.transpose(1, 0, 2).copy()  # batch first, contiguous",
+        *_from_time_major([f"DZ{p}"]),
     ]

@@ -90,10 +90,10 @@ class StepForm:
 _M, _T, _D, _N, _K = 2, 3, 2, 2, 3  # batch, steps, input width, units, output width
 STEP_FORMS = {
     "recurrent_affine": StepForm(
-        before=("{out} = affine({X}, {Wx}, {b})", "{out}T = {out}.transpose(1, 0, 2)"),
-        step="affine({H}T[t - 1], {Wh}, {out}T[t]) if t else {out}T[t]",
+        before=(),
+        step="affine({H}T[t - 1], {Wh}, affine({X}T[t], {Wx}, {b})) if t "
+        "else affine({X}T[t], {Wx}, {b})",
         shapes={"X": (_M, _T, _D), "H": (_M, _T, _N), "Wx": (_K, _D), "Wh": (_K, _N), "b": (_K,)},
-        out="XW",
     ),
     "shifted_matmul": StepForm(
         before=(),
@@ -101,8 +101,10 @@ STEP_FORMS = {
         shapes={"D": (_M, _T, _K), "W": (_K, _N)},
     ),
 }
-"""The recurrent operations a time loop runs one step at a time, not on a window: the input
-projection hoisted out of the loop (as an rnn's), then one product per step."""
+"""The recurrent operations a time loop runs one step at a time, not on a window: one product
+per step with the previous (next) step's array, and z's input projection of step t's rows
+(small products in the loop are faster here than one on the whole sequence, whose temporaries
+are megabytes)."""
 
 
 def _symbols(name: str, shape: tuple[int, ...]) -> np.ndarray:
