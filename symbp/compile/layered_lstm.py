@@ -70,23 +70,21 @@ def _name(pr, role: str, p: int) -> str:  # noqa: ANN001 - layered._Printer (no 
     return f"DH{p}" if role == "DA" else pr.name(role, p)
 
 
-def _call(pr, step, p: int, local: frozenset = frozenset(), before: list | None = None) -> str:  # noqa: ANN001, E501
+def _call(pr, step, p: int, local: frozenset = frozenset()) -> str:  # noqa: ANN001
     """``op(args) + ...`` exactly as proved (``step`` an ArrayStep), each op on step t's slices
     or on its window; the roles in ``local`` are step t's own arrays (no time axis). A
     sequence is read through its time-major array (:func:`time_major`): step t is ``[t]``, a
     window ``[None, window]`` (one sequence whose rows are the batch), step t of the result
     ``[0, at]``. A recurrent operation with a proved step form (:data:`STEP_FORMS`) is that
-    form, its statements before the loop appended to ``before``."""
+    form."""
     parts = []
     for op, roles in zip(step.ops, step.operands, strict=True):
         names = [n for n in inspect.signature(operation(op)).parameters if n != "mask"]
         if len(names) != len(roles):
             raise CompileError(f"layer {p} lstm: {op} was proved with operands {roles}")
-        if op in STEP_FORMS and before is not None:
+        if op in STEP_FORMS:
             form = proved_step_form(op)
             arrays = {n: _name(pr, r, p) for n, r in zip(names, roles, strict=True)}
-            arrays["out"] = f"{form.out}{p}"
-            before += [line.format(**arrays) for line in form.before]
             pr.used.update(("affine", "matmul"))
             parts.append(f"({form.step.format(**arrays)})")
             continue
@@ -109,16 +107,16 @@ def _call(pr, step, p: int, local: frozenset = frozenset(), before: list | None 
 
 def step_call(pr, step, p: int, before: list | None = None) -> str:  # noqa: ANN001
     """A recurrent step (an rnn's z or dh) by the proved step form of its one operation
-    (:data:`STEP_FORMS`), on the time-major arrays, its statements before the loop appended to
-    ``before``; a row-wise operation (a 1-step sequence's z: ``affine``, no recurrence) is
-    called on the whole sequence before the loop, and step t read from it."""
+    (:data:`STEP_FORMS`), on the time-major arrays; a row-wise operation (a 1-step sequence's
+    z: ``affine``, no recurrence) is called on the whole sequence before the loop (a statement
+    appended to ``before``), and step t read from it."""
     before = [] if before is None else before
     if step.ops == ("affine",):
         before += [f"XW{p} = {pr.call(step, p)}", f"XW{p}T = XW{p}.transpose(1, 0, 2)"]
         return f"XW{p}T[t]"
     if len(step.ops) != 1 or step.ops[0] not in STEP_FORMS:
         raise CompileError(f"layer {p}: {step.ops} has no proved step form")
-    return _call(pr, step, p, before=before)
+    return _call(pr, step, p)
 
 
 def time_major(name: str) -> str:
@@ -170,8 +168,7 @@ def forward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
     for value in VALUES:
         width = 4 * n if value == "Z" else n
         lines.append(allocation(f"{value}{p}", f"{prev}.shape[0]", f"{prev}.shape[1]", str(width)))
-    hoisted: list[str] = []
-    body = [*_windows([z, c]), f"{time_major(f'Z{p}')}[t] = {_call(pr, z, p, before=hoisted)}"]
+    body = [*_windows([z, c]), f"{time_major(f'Z{p}')}[t] = {_call(pr, z, p)}"]
     for k, (gate, act) in enumerate(GATES):
         code = _stable(act, f"{time_major(f'Z{p}')}[t, :, {k * n}:{(k + 1) * n}]")
         body += [f"# {gate} = {pr.step(p, gate).template} of Z[{k}n:{k + 1}n]",
@@ -184,7 +181,6 @@ def forward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
                 f"  # h = {h.template}")  # fmt: skip
     return [
         *lines,
-        *hoisted,
         f"for t in range({prev}.shape[1]):",
         *("    " + line for line in body),
         *_from_time_major([f"{value}{p}" for value in VALUES]),
@@ -206,9 +202,9 @@ def backward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
         like = f"{'Z' if q == 'dz' else 'A'}{p}"
         shape = [f"{like}.shape[{k}]" for k in range(3)]
         lines.append(allocation(f"{q.upper()}{p}", *shape))
-    body, hoisted = _windows(steps), []
+    body = _windows(steps)
     for quantity, step in zip(BACKWARD_ORDER, steps, strict=True):
-        call, text = _call(pr, step, p, local, hoisted), step.text
+        call, text = _call(pr, step, p, local), step.text
         if quantity == "dh":  # the layer above's part plus this layer's own (the recurrence)
             call, text = f"{time_major(f'DA{p}')}[t] + {call}", f"dC/dh_t = (from above) + {text}"
         target = f"{quantity.upper()}{p}"
@@ -216,7 +212,6 @@ def backward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
         body += [f"# {text}", f"{target} = {call}"]
     return [
         *lines,
-        *hoisted,
         f"for t in range(A{p}.shape[1] - 1, -1, -1):",
         *("    " + line for line in body),
         *_from_time_major([f"DZ{p}"]),

@@ -76,27 +76,22 @@ def printed(expr: sympy.Expr) -> str:
 class StepForm:
     """Step t of a whole-sequence operation written with proved operations on single steps.
 
-    ``before``: statements run once before the time loop (on whole sequences); ``step``: the
-    expression of step t, in the time loop. In both, ``{P}`` is the array of the operation's
-    parameter ``P``, ``{P}T`` its time-major array (step t is ``{P}T[t]``) and ``{out}`` a
-    name of the form's own. :func:`proved_step_form` proves the form before it is printed."""
+    ``step``: the expression of step t, in the time loop, where ``{P}`` is the array of the
+    operation's parameter ``P`` and ``{P}T`` its time-major view (step t is ``{P}T[t]``).
+    :func:`proved_step_form` proves the form before it is printed."""
 
-    before: tuple[str, ...]
     step: str
     shapes: dict[str, tuple[int, ...]]  # the parameters' shapes on the proof's instance
-    out: str = ""  # the prefix of ``{out}``'s name (the layer's number follows)
 
 
 _M, _T, _D, _N, _K = 2, 3, 2, 2, 3  # batch, steps, input width, units, output width
 STEP_FORMS = {
     "recurrent_affine": StepForm(
-        before=(),
         step="affine({H}T[t - 1], {Wh}, affine({X}T[t], {Wx}, {b})) if t "
         "else affine({X}T[t], {Wx}, {b})",
         shapes={"X": (_M, _T, _D), "H": (_M, _T, _N), "Wx": (_K, _D), "Wh": (_K, _N), "b": (_K,)},
     ),
     "shifted_matmul": StepForm(
-        before=(),
         step="matmul({D}T[t + 1], {W}) if t + 1 < {D}T.shape[0] else 0.0",
         shapes={"D": (_M, _T, _K), "W": (_K, _N)},
     ),
@@ -125,13 +120,10 @@ def proved_step_form(name: str) -> StepForm:
     form = STEP_FORMS[name]
     arrays = {p: _symbols(p, shape) for p, shape in form.shapes.items()}
     whole = operation(name)(**arrays)
-    names = {p: p for p in arrays} | {"out": "OUT"}
+    names = {p: p for p in arrays}
     scope = {op.__name__: op for op in (arrayops.affine, arrayops.matmul)}
     scope |= {"np": np} | arrays | {f"{p}T": a.transpose(1, 0, 2) for p, a in arrays.items()
                                     if a.ndim == 3}  # fmt: skip
-    for line in form.before:
-        target, value = line.format(**names).split(" = ", 1)
-        scope[target] = eval(value, scope)  # noqa: S307 - this module's own statements
     for t in range(_T):
         got = eval(form.step.format(**names), scope | {"t": t})  # noqa: S307 - as above
         if not _equal(np.broadcast_to(got, whole[:, t].shape), whole[:, t]):
