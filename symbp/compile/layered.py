@@ -27,7 +27,7 @@ import types
 
 import sympy
 
-from symbp.compile import layered_lstm
+from symbp.compile import layered_lstm, layered_ops
 from symbp.compile.layered_ops import helper_functions, operation, printed
 from symbp.compile.matrix import CompileError
 from symbp.compile.numeric import stable_form
@@ -135,7 +135,7 @@ def _forward_lines(pr: _Printer) -> list[str]:
                 *hoisted,
                 *(
                     layered_lstm.allocation(
-                        f"{v}{p}", f"{prev}.shape[0]", f"{prev}.shape[1]", str(n)
+                        f"{v}{p}", f"{prev}.shape[0]", f"{prev}.shape[1]", str(n), prev
                     )
                     for v in "ZA"
                 ),
@@ -222,7 +222,7 @@ def _backward_lines(pr: _Printer) -> list[str]:
                     f"{n}T = {n}.transpose(1, 0, 2)  # time first"
                     for n in (f"A{p}", f"Z{p}", f"DA{p}")
                 ),
-                layered_lstm.allocation(f"DZ{p}", *(f"Z{p}.shape[{k}]" for k in range(3))),
+                layered_lstm.allocation(f"DZ{p}", *(f"Z{p}.shape[{k}]" for k in range(3)), f"Z{p}"),
                 f"for t in range(Z{p}.shape[1] - 1, -1, -1):",
                 f"    DH = DA{p}T[t] + {layered_lstm.step_call(pr, dh, p)}",
                 f"    DZ{p}T[t] = DH * ({pr.factor(p, at='T[t]')})",
@@ -266,7 +266,7 @@ def layered_source(der: LayeredDerivation, dtype: str = "float64") -> str:
     net = der.network
     names = list(net.parameter_shapes)
     unpack = "\n".join(f"    {n} = params[{n!r}]" for n in names)
-    helpers = [inspect.getsource(function) for function in helper_functions()]
+    helpers = [inspect.getsource(f) for f in (*helper_functions(), *layered_ops.NUMPY_HELPERS)]
     ops = [inspect.getsource(operation(op)) for op in sorted(used)]
     pad = "\n".join
     keep = ", ".join(f"{v!r}: {v}" for v in values)

@@ -125,11 +125,12 @@ def time_major(name: str) -> str:
     return f"{name}T"
 
 
-def allocation(name: str, batch: str, steps: str, width: str) -> str:
-    """A sequence of zeros stored batch first (what the sums after the loops read fastest),
-    named by its time-major view (step t is ``T[t]``, a window ``T[None, window]``)."""
-    return (f"{time_major(name)} = np.zeros(({batch}, {steps}, {width}), DTYPE)"
-            ".transpose(1, 0, 2)")  # fmt: skip
+def allocation(name: str, batch: str, steps: str, width: str, like: str) -> str:
+    """A sequence of zeros (``_work``: kept between passes, dtype and device of ``like``)
+    stored batch first, what the sums after the loops read fastest, named by its time-major
+    view (step t is ``T[t]``, a window ``T[None, window]``)."""
+    key = time_major(name)
+    return f"{key} = _work({key!r}, ({batch}, {steps}, {width}), {like}).transpose(1, 0, 2)"
 
 
 def _to_time_major(names: list[str]) -> list[str]:
@@ -167,7 +168,8 @@ def forward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
              *_to_time_major([prev])]  # fmt: skip
     for value in VALUES:
         width = 4 * n if value == "Z" else n
-        lines.append(allocation(f"{value}{p}", f"{prev}.shape[0]", f"{prev}.shape[1]", str(width)))
+        shape = (f"{prev}.shape[0]", f"{prev}.shape[1]", str(width))
+        lines.append(allocation(f"{value}{p}", *shape, prev))
     body = [*_windows([z, c]), f"{time_major(f'Z{p}')}[t] = {_call(pr, z, p)}"]
     for k, (gate, act) in enumerate(GATES):
         code = _stable(act, f"{time_major(f'Z{p}')}[t, :, {k * n}:{(k + 1) * n}]")
@@ -201,7 +203,7 @@ def backward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
     for q in (q for q in BACKWARD_ORDER if q in kept):
         like = f"{'Z' if q == 'dz' else 'A'}{p}"
         shape = [f"{like}.shape[{k}]" for k in range(3)]
-        lines.append(allocation(f"{q.upper()}{p}", *shape))
+        lines.append(allocation(f"{q.upper()}{p}", *shape, like))
     body = _windows(steps)
     for quantity, step in zip(BACKWARD_ORDER, steps, strict=True):
         call, text = _call(pr, step, p, local), step.text
