@@ -251,3 +251,19 @@ def test_cli_compiles_an_lstm_and_will_not_overwrite(tmp_path, capsys) -> None:
     assert main([*argv, "-o", str(out)]) != 0
     err = capsys.readouterr().err
     assert "will not overwrite" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_kept_work_arrays_are_zeroed_and_reused_between_passes() -> None:
+    net = layered_network("4x3", "lstm(3) last dense(2,softmax)", "cce")
+    trainer = load_layered_trainer(compile_derivation(net))
+    kept = trainer._work("key", (2, 3), np.zeros(1))
+    kept += 1.0
+    again = trainer._work("key", (2, 3), np.zeros(1))
+    assert again is kept and not again.any()
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(5, 4, 3)), np.eye(2)[rng.integers(0, 2, 5)]
+    params = trainer.init_params(1)
+    first = trainer.gradients(params, X, Y)
+    trainer.gradients(params, rng.normal(size=(5, 4, 3)), Y)  # the kept arrays overwritten
+    second = trainer.gradients(params, X, Y)
+    assert all(np.array_equal(first[k], second[k]) for k in first)
