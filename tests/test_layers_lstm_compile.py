@@ -4,6 +4,7 @@ a step lowers the loss; finite at |z| ~ 500; float32 runs; ``symbp compile`` wri
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import warnings
 
@@ -15,7 +16,8 @@ from hypothesis import strategies as st
 from symbp.compile.backends import load_backend
 from symbp.compile.layered import compile_derivation, load_layered_trainer
 from symbp.compile.layered_lstm import WINDOWS
-from symbp.compile.layered_ops import operation
+from symbp.compile.layered_ops import STEP_FORMS, operation, proved_step_form
+from symbp.compile.matrix import CompileError
 from symbp.model import layered_network
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
@@ -207,6 +209,26 @@ def test_each_windowed_operation_equals_the_whole_sequence_call(name) -> None:
         cut = slice(max(t - 1, 0), t + 1) if window == "back" else slice(t, t + 2)
         part = function(*(a[:, cut] if a.ndim == 3 else a for a in args))
         np.testing.assert_allclose(part[:, int(at)], whole[:, t], rtol=0, atol=1e-14)
+        # as the loops call it: the time-major window, one sequence whose rows are the batch
+        major = function(*(a.transpose(1, 0, 2)[None, cut] if a.ndim == 3 else a for a in args))
+        np.testing.assert_allclose(major[0, int(at)], whole[:, t], rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(STEP_FORMS))
+def test_each_step_form_is_proved_and_a_wrong_one_refused(name, monkeypatch) -> None:
+    from symbp.compile import layered_ops
+
+    assert proved_step_form(name) is STEP_FORMS[name]
+    form = STEP_FORMS[name]
+    step = form.step.replace("t + 1]", "t]").replace("t - 1]", "t]")  # a neighbour read as t
+    wrong = dataclasses.replace(form, step=step)
+    assert wrong != form
+    monkeypatch.setitem(layered_ops.STEP_FORMS, name, wrong)
+    layered_ops.proved_step_form.cache_clear()
+    with pytest.raises(CompileError, match="step form"):
+        layered_ops.proved_step_form(name)
+    monkeypatch.undo()
+    layered_ops.proved_step_form.cache_clear()
 
 
 def test_cli_compiles_an_lstm_and_will_not_overwrite(tmp_path, capsys) -> None:
@@ -215,8 +237,24 @@ def test_cli_compiles_an_lstm_and_will_not_overwrite(tmp_path, capsys) -> None:
     out = tmp_path / "x.py"
     argv = ["compile", "--input", "5x3", "--net", "lstm(4) last dense(2,softmax)", "--loss", "cce"]
     assert main([*argv, "-o", str(out)]) == 0
-    assert "carousel(DC1[:, ahead], FG1[:, ahead])" in out.read_text()
+    assert "carousel(DC1T[None, ahead], FG1T[None, ahead])" in out.read_text()
     capsys.readouterr()
     assert main([*argv, "-o", str(out)]) != 0
     err = capsys.readouterr().err
     assert "will not overwrite" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_kept_work_arrays_are_zeroed_and_reused_between_passes() -> None:
+    net = layered_network("4x3", "lstm(3) last dense(2,softmax)", "cce")
+    trainer = load_layered_trainer(compile_derivation(net))
+    kept = trainer._work("key", (2, 3), np.zeros(1))
+    kept += 1.0
+    again = trainer._work("key", (2, 3), np.zeros(1))
+    assert again is kept and not again.any()
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(5, 4, 3)), np.eye(2)[rng.integers(0, 2, 5)]
+    params = trainer.init_params(1)
+    first = trainer.gradients(params, X, Y)
+    trainer.gradients(params, rng.normal(size=(5, 4, 3)), Y)  # the kept arrays overwritten
+    second = trainer.gradients(params, X, Y)
+    assert all(np.array_equal(first[k], second[k]) for k in first)

@@ -79,6 +79,11 @@ def _pad_widths(X, widths):
     for before, after in reversed(widths):
         flat += [before, after]
     return torch.nn.functional.pad(X, flat)
+
+
+def _work(key, shape, like):
+    """Zeros of ``shape`` (the NumPy trainer's kept work array)."""
+    return torch.zeros(shape, dtype=like.dtype, device=like.device)
 '''
     + _NDINDEX,
     "jax": '''
@@ -88,6 +93,11 @@ def sliding_window_view(X, window_shape, axis):
         starts = jnp.arange(X.shape[a] - k + 1)
         X = jnp.moveaxis(jnp.take(X, starts[:, None] + jnp.arange(k), axis=a), a + 1, -1)
     return X
+
+
+def _work(key, shape, like):
+    """Zeros of ``shape`` (the NumPy trainer's kept work array)."""
+    return jnp.zeros(shape, like.dtype)
 '''
     + _NDINDEX,
 }

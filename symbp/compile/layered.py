@@ -27,7 +27,7 @@ import types
 
 import sympy
 
-from symbp.compile import layered_lstm
+from symbp.compile import layered_lstm, layered_ops
 from symbp.compile.layered_ops import helper_functions, operation, printed
 from symbp.compile.matrix import CompileError
 from symbp.compile.numeric import stable_form
@@ -148,15 +148,23 @@ def _forward_lines(pr: _Printer) -> list[str]:
         elif kind == "lstm":
             lines += layered_lstm.forward_lines(pr, p)
         elif kind == "rnn":
-            step = pr.step(p, "z")
+            step, hoisted = pr.step(p, "z"), []
+            z, n = layered_lstm.step_call(pr, step, p, hoisted), layer.units
             lines += [
-                f"# {step.text}: {pr.call(step, p)}, one time step at a time",
-                f"XW{p} = {prev} @ Wx{p}.T + b{p}",
-                f"Z{p} = np.empty(XW{p}.shape, DTYPE)",
-                f"A{p} = np.empty(XW{p}.shape, DTYPE)",
+                f"# {step.text}: {pr.call(step, p)}, one time step at a time (its step form)",
+                f"{prev}T = {prev}.transpose(1, 0, 2)  # time first",
+                *hoisted,
+                *(
+                    layered_lstm.allocation(
+                        f"{v}{p}", f"{prev}.shape[0]", f"{prev}.shape[1]", str(n), prev
+                    )
+                    for v in "ZA"
+                ),
                 f"for t in range({prev}.shape[1]):",
-                f"    Z{p}[:, t] = XW{p}[:, t] + (A{p}[:, t - 1] @ Wh{p}.T if t else 0.0)",
-                f"    A{p}[:, t] = {_activation(layer.act, f'Z{p}[:, t]')}",
+                f"    Z{p}T[t] = {z}",
+                f"    A{p}T[t] = {_activation(layer.act, f'Z{p}T[t]')}",
+                f"Z{p} = Z{p}T.transpose(1, 0, 2)  # batch first",
+                f"A{p} = A{p}T.transpose(1, 0, 2)",
             ]
         elif pr.intermediates(p):  # mu, var, sigma, x_hat, then a: each as proved
             for step in pr.intermediates(p):
@@ -231,12 +239,15 @@ def _backward_lines(pr: _Printer) -> list[str]:
             dh = pr.step(p, "dh")
             lines += [
                 f"# backpropagation through time: dC/dh_t = (from above) + {dh.text}",
-                f"DZ{p} = np.empty(Z{p}.shape, DTYPE)",
+                *(
+                    f"{n}T = {n}.transpose(1, 0, 2)  # time first"
+                    for n in (f"A{p}", f"Z{p}", f"DA{p}")
+                ),
+                layered_lstm.allocation(f"DZ{p}", *(f"Z{p}.shape[{k}]" for k in range(3)), f"Z{p}"),
                 f"for t in range(Z{p}.shape[1] - 1, -1, -1):",
-                f"    DH = DA{p}[:, t]",
-                f"    if t + 1 < Z{p}.shape[1]:",
-                f"        DH = DH + DZ{p}[:, t + 1] @ Wh{p}",
-                f"    DZ{p}[:, t] = DH * ({pr.factor(p, at='[:, t]')})",
+                f"    DH = DA{p}T[t] + {layered_lstm.step_call(pr, dh, p)}",
+                f"    DZ{p}T[t] = DH * ({pr.factor(p, at='T[t]')})",
+                f"DZ{p} = DZ{p}T.transpose(1, 0, 2)  # batch first",
             ]
         elif p != L and (p, "dz") in pr.steps:
             lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",
@@ -276,7 +287,7 @@ def layered_source(der: LayeredDerivation, dtype: str = "float64") -> str:
     net = der.network
     names = list(net.parameter_shapes)
     unpack = "\n".join(f"    {n} = params[{n!r}]" for n in names)
-    helpers = [inspect.getsource(function) for function in helper_functions()]
+    helpers = [inspect.getsource(f) for f in (*helper_functions(), *layered_ops.NUMPY_HELPERS)]
     ops = [inspect.getsource(operation(op)) for op in sorted(used)]
     pad = "\n".join
     keep = ", ".join(f"{v!r}: {v}" for v in values)

@@ -15,8 +15,11 @@ the private helpers those call (:data:`HELPERS`), into its own module.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
@@ -67,3 +70,85 @@ def printed(expr: sympy.Expr) -> str:
     'np.heaviside(Z1 - 1, 0.5)'
     """
     return _NumPy().doprint(expr).replace("numpy.", "np.")
+
+
+@dataclass(frozen=True)
+class StepForm:
+    """Step t of a whole-sequence operation written with proved operations on single steps.
+
+    ``step``: the expression of step t, in the time loop, where ``{P}`` is the array of the
+    operation's parameter ``P`` and ``{P}T`` its time-major view (step t is ``{P}T[t]``).
+    :func:`proved_step_form` proves the form before it is printed."""
+
+    step: str
+    shapes: dict[str, tuple[int, ...]]  # the parameters' shapes on the proof's instance
+
+
+_M, _T, _D, _N, _K = 2, 3, 2, 2, 3  # batch, steps, input width, units, output width
+STEP_FORMS = {
+    "recurrent_affine": StepForm(
+        step="affine({H}T[t - 1], {Wh}, affine({X}T[t], {Wx}, {b})) if t "
+        "else affine({X}T[t], {Wx}, {b})",
+        shapes={"X": (_M, _T, _D), "H": (_M, _T, _N), "Wx": (_K, _D), "Wh": (_K, _N), "b": (_K,)},
+    ),
+    "shifted_matmul": StepForm(
+        step="matmul({D}T[t + 1], {W}) if t + 1 < {D}T.shape[0] else 0.0",
+        shapes={"D": (_M, _T, _K), "W": (_K, _N)},
+    ),
+}
+"""The recurrent operations a time loop runs one step at a time, not on a window: one product
+per step with the previous (next) step's array, and z's input projection of step t's rows
+(small products in the loop are faster here than one on the whole sequence, whose temporaries
+are megabytes)."""
+
+
+def _symbols(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    count = int(np.prod(shape))
+    return np.array(sympy.symbols(f"{name}_0:{count}", real=True), dtype=object).reshape(shape)
+
+
+@functools.cache
+def proved_step_form(name: str) -> StepForm:
+    """:data:`STEP_FORMS`' form of operation ``name``, proved: on symbol arrays of its
+    instance (3 steps; the sizes enter the operations only as shapes, as in
+    :mod:`symbp.derive.recognise`), the printed statements give, at every step, the entries of
+    the operation's whole-sequence call, as expanded polynomials. One that does not is refused.
+
+    >>> proved_step_form("shifted_matmul").step
+    'matmul({D}T[t + 1], {W}) if t + 1 < {D}T.shape[0] else 0.0'
+    """
+    form = STEP_FORMS[name]
+    arrays = {p: _symbols(p, shape) for p, shape in form.shapes.items()}
+    whole = operation(name)(**arrays)
+    names = {p: p for p in arrays}
+    scope = {op.__name__: op for op in (arrayops.affine, arrayops.matmul)}
+    scope |= {"np": np} | arrays | {f"{p}T": a.transpose(1, 0, 2) for p, a in arrays.items()
+                                    if a.ndim == 3}  # fmt: skip
+    for t in range(_T):
+        got = eval(form.step.format(**names), scope | {"t": t})  # noqa: S307 - as above
+        if not _equal(np.broadcast_to(got, whole[:, t].shape), whole[:, t]):
+            raise CompileError(f"the step form of {name} is not its step {t}")
+    return form
+
+
+def _equal(got: np.ndarray, want: np.ndarray) -> bool:
+    """Entry by entry, the expanded difference is 0."""
+    pairs = zip(got.flat, want.flat, strict=True)
+    return all(sympy.expand(sympy.sympify(g - w)).is_zero for g, w in pairs)
+
+
+def _work(key, shape, like, _kept={}):  # noqa: ANN001, ANN202, B006 - the kept arrays
+    """np.zeros(shape, like.dtype), the same array at every call with this key (zeroed again):
+    a time loop's sequences reuse memory a step has touched before instead of fresh pages,
+    whose faults cost a third of a small LSTM's step. The values a pass returns are read
+    before the next pass (torch and jax define ``_work`` as plain zeros)."""
+    found = _kept.get(key)
+    if found is None or found.shape != shape or found.dtype != like.dtype:
+        found = _kept[key] = np.zeros(shape, like.dtype)
+    else:
+        found.fill(0)
+    return found
+
+
+NUMPY_HELPERS = (_work,)
+"""Helpers only the NumPy trainer defines (array_dialect's preludes define the others')."""
