@@ -7,6 +7,8 @@ win over the header, which wins over the defaults.
 {'layers': '3,2', 'loss': 'bce', 'notation': 'ng'}
 >>> network_from_values(values).describe()
 '3-2 (sigmoid; binary_cross_entropy; bias explicit)'
+>>> network_from_values({"layers": "2,3,3,2", "hidden": "relu,leaky_relu(0.5)"}).describe()
+'2-3-3-2 (relu, leaky_relu, leaky_relu; squared_error; bias explicit)'
 >>> header_values("% symbp: --help")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -25,7 +27,7 @@ from symbp.activations import ACTIVATIONS
 from symbp.errors import SymbpError
 from symbp.layers import LAYERS
 from symbp.losses import LOSSES
-from symbp.model import LayeredNetwork, Network, layered_network, network
+from symbp.model import LayeredNetwork, Network, layered_network, network, parse_sizes
 from symbp.notation import NOTATIONS
 
 DEFAULTS: dict[str, str | None] = {
@@ -59,8 +61,14 @@ def add_network_flags(
     acts = ", ".join(ACTIVATIONS.choices())
     group = parser.add_argument_group("network")
     group.add_argument("--layers", help=f"layer sizes n0,...,nL (default {layers})")
-    group.add_argument("--hidden", help=f"hidden activation: {acts} (default sigmoid)")
-    group.add_argument("--output", help="output activation (default: as --hidden)")
+    group.add_argument(
+        "--hidden",
+        help=f"hidden activation: {acts} (default sigmoid); or one per hidden layer, "
+        "in order: relu,tanh",
+    )
+    group.add_argument(
+        "--output", help="output activation (default: as --hidden, or its last in a list)"
+    )
     group.add_argument("--loss", help=f"loss: {', '.join(LOSSES.choices())} (default mse)")
     group.add_argument("--bias", help="explicit (b^l) or unit (Ng's a_0 = 1); default explicit")
     group.add_argument("--examples", metavar="M", help="mean over m examples (default 1)")
@@ -129,7 +137,59 @@ def resolve(args: argparse.Namespace, header: Mapping[str, str] | None = None) -
                 default = getattr(args, "_layers_default", default)
             setattr(args, name, default)
     if args.output is None:
-        args.output = args.hidden
+        args.output = split_activations(args.hidden)[-1]
+
+
+def split_activations(text: str) -> list[str]:
+    """A ``--hidden`` value split at its commas, but not at one inside parentheses.
+
+    >>> split_activations("relu, leaky_relu(0.5),tanh")
+    ['relu', 'leaky_relu(0.5)', 'tanh']
+    >>> split_activations("sigmoid")
+    ['sigmoid']
+    """
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    return [*items, text[start:].strip()]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def hidden_activations(hidden: str, sizes: list[int]) -> list[str]:
+    """One activation per hidden layer of ``sizes``: ``hidden`` for them all, or its list
+    (which must have exactly one per hidden layer).
+
+    >>> hidden_activations("tanh", [2, 3, 3, 1])
+    ['tanh', 'tanh']
+    >>> hidden_activations("relu,tanh", [2, 3, 2])
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SymbpError: --hidden has 2 activations but --layers 2,3,2 has 1 hidden layer
+    """
+    items, count = split_activations(hidden), len(sizes) - 2
+    if len(items) == 1:
+        return items * count
+    if len(items) != count:
+        raise SymbpError(
+            f"--hidden has {_plural(len(items), 'activation')} but --layers "
+            f"{','.join(map(str, sizes))} has {_plural(count, 'hidden layer')}"
+        )
+    return items
+
+
+def _output_activation(output: str) -> str:
+    items = split_activations(output)
+    if len(items) != 1:
+        raise SymbpError(
+            f"--output is one activation (the output layer's), got {len(items)}: {output}"
+        )
+    return output
 
 
 def network_from_values(given: Mapping[str, object]) -> Network:
@@ -137,10 +197,12 @@ def network_from_values(given: Mapping[str, object]) -> Network:
     merged = {**DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
     if merged["layers"] is None:
         raise SymbpError("--layers is required here, e.g. --layers 2,3,2")
+    sizes = parse_sizes(str(merged["layers"]))
+    hidden = hidden_activations(str(merged["hidden"]), sizes)
+    output = merged["output"] or split_activations(str(merged["hidden"]))[-1]
     return network(
-        merged["layers"],
-        hidden=merged["hidden"],
-        output=merged["output"] or merged["hidden"],
+        sizes,
+        activations=[*hidden, _output_activation(str(output))],
         loss=merged["loss"],
         bias=merged["bias"],
         examples=values.parse_int(merged["examples"], "--examples", 1, limits.MAX_EXAMPLES),

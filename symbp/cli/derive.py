@@ -16,7 +16,7 @@ from symbp.derive.layered_text import report as layered_report
 from symbp.derive.matrix_text import text
 from symbp.derive.proof import prove
 from symbp.errors import SpecError
-from symbp.flags import check_symbolic_size
+from symbp.flags import check_symbolic_size, split_activations
 from symbp.latex import writeup_cli
 from symbp.model import LayeredNetwork
 
@@ -47,6 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     net = network_from_args(args)
+    if args.generic and len(split_activations(args.hidden)) > 1:
+        raise SpecError(
+            f"--generic derives one hidden activation for every layer; --hidden {args.hidden} "
+            "is a list (give one name, or drop --generic for the per-layer derivation)"
+        )
     if args.output_file and args.format not in writeup_cli.FORMATS:
         raise SpecError(
             f"-o writes the markdown and latex writeups; --format {args.format} prints to the "
