@@ -65,6 +65,10 @@ def matmul(D, W):
 
 def outer_sum(D, X):
     """sum over the rows (and time steps) of the outer products delta x^T: D^T X."""
+    if D.ndim == 2:
+        return D.T @ X
+    if D.ndim == 3:  # per time step (a batched product, no copy of a time-first D), summed
+        return (D.transpose(1, 2, 0) @ X.transpose(1, 0, 2)).sum(axis=0)
     axes = list(range(D.ndim - 1))
     return np.tensordot(D, X, axes=(axes, axes))
 
@@ -100,7 +104,8 @@ def shifted_matmul(D, W):
 
 def shifted_outer_sum(D, H):
     """sum over time of delta_t h_{t-1}^T (h_{-1} = 0)."""
-    return np.tensordot(D[:, 1:], H[:, :-1], axes=([0, 1], [0, 1]))
+    DT, HT = D.transpose(1, 0, 2)[1:], H.transpose(1, 0, 2)[:-1]  # time first: (T-1, m, n)
+    return DT.reshape(-1, DT.shape[-1]).T @ HT.reshape(-1, HT.shape[-1])
 
 
 _MEMO = []

@@ -24,7 +24,9 @@ def _previous(C):
 
 def cell_update(FG, C, IG, GG):
     """c_t = f_t * c_{t-1} + i_t * g_t with c_{-1} = 0 (the cell state)."""
-    return FG * _previous(C) + IG * GG
+    out = IG * GG
+    out[:, 1:] += FG[:, 1:] * C[:, :-1]  # c_{-1} = 0: the first step is i * g alone
+    return out
 
 
 def through_output_gate(DA, OG):
@@ -45,8 +47,9 @@ def through_cell_tanh(DS, S):
 def carousel(DC, FG):
     """dC/dc_{t+1} * f_{t+1} (0 at the last step): the constant error carousel, the cell
     state's gradient carried back through the forget gate alone."""
-    out = np.zeros_like(DC * FG)
-    out[:, :-1] = DC[:, 1:] * FG[:, 1:]
+    carried = DC[:, 1:] * FG[:, 1:]
+    out = np.zeros(DC.shape, carried.dtype)
+    out[:, :-1] = carried
     return out
 
 
@@ -57,7 +60,10 @@ def input_gate_grad(DC, GG):
 
 def forget_gate_grad(DC, C):
     """dC/df_t = dC/dc_t * c_{t-1} (c_{-1} = 0)."""
-    return DC * _previous(C)
+    through = DC[:, 1:] * C[:, :-1]
+    out = np.zeros(DC.shape, through.dtype)
+    out[:, 1:] = through
+    return out
 
 
 def cell_input_grad(DC, IG):
