@@ -10,6 +10,7 @@ compiled NumPy trainer, plain mini-batch SGD), the test accuracy recorded after 
   its gradients explode); ``--steps 10 15 20 30`` runs the first-token tasks at other lengths.
 - ``attention``: ``attention(8) meanpool dense(4,softmax)`` on ``largest-token`` (the class of
   the token with the largest value, 16 tokens).
+- ``attention-raw``: the same attention model fed the raw features (``standardise=False``);
 - ``meanpool``: the control for attention, ``meanpool dense(4,softmax)`` on ``largest-token``:
   the same read-out without attention sees only the class counts and the mean value.
 
@@ -46,6 +47,8 @@ TASKS = {
     "lstm": {**_FIRST, "net": "lstm(16) last dense(4,softmax)"},
     "attention": {**_LARGEST, "net": "attention(8) meanpool dense(4,softmax)"},
     "meanpool": {**_LARGEST, "net": "meanpool dense(4,softmax)"},
+    "attention-raw": {**_LARGEST, "standardise": False,
+                      "net": "attention(8) meanpool dense(4,softmax)"},  # fmt: skip
 }
 """Each task: a data set, a network, the training setup and the target test accuracy."""
 
@@ -64,12 +67,13 @@ def run_one(name: str, seed: int, epochs: int | None, steps: int | None = None) 
     shape = "x".join(map(str, data.shape))
     row = {"task": name, "data": data.name, "input": shape, "net": task["net"], "seed": seed,
            "lr": task["lr"], "batch": task["batch"], "epochs": epochs or task["epochs"],
-           "target": task["target"], "chance": 1 / len(data.classes)}  # fmt: skip
+           "target": task["target"], "chance": 1 / len(data.classes),
+           "standardise": task.get("standardise", True)}  # fmt: skip
     started = time.perf_counter()
     try:
         net = layered_network(shape, task["net"], "cce")
         result = train(net, data, epochs=row["epochs"], lr=task["lr"], batch=task["batch"],
-                       seed=seed)  # fmt: skip
+                       seed=seed, standardise=task.get("standardise", True))  # fmt: skip
     except SymbpError as error:
         return {**row, "error": str(error)}
     accuracies = [float(a) for a in result.history.test_accuracy]

@@ -183,8 +183,12 @@ def train(
     test_fraction: float = 0.25,
     progress: Callable[[int, int, float], None] | None = None,
     backend: str = "numpy",
+    standardise: bool = True,
 ) -> TrainResult:
     """Split, standardise, and train ``net`` on ``data``; losses and accuracies per epoch.
+
+    ``standardise=False`` feeds the features as they are (mean 0 and spread 1 are recorded, so
+    the result predicts on raw rows either way).
 
     ``backend`` (numpy, jax or torch) picks the compiled module that trains (symbp.runners);
     the result's parameters are NumPy arrays whatever the backend.
@@ -201,6 +205,8 @@ def train(
     runner = runner_for(net, backend, dtype)
     train_set, test_set = split(data, test_fraction, seed)
     mean, spread = _standardise(train_set.X, data.name)
+    if not standardise:
+        mean, spread = np.zeros_like(mean), np.ones_like(spread)
     as_array = runner.asarray
     X = as_array((train_set.X - mean) / spread)
     Xt = as_array((test_set.X - mean) / spread)

@@ -44,6 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="momentum in [0, 1) (0.9 if given without a value)",
     )  # fmt: skip
     parser.add_argument("--test-fraction", default="0.25", help="held-out share, in [0, 1)")
+    parser.add_argument(
+        "--no-standardise", dest="standardise", action="store_false",
+        help="feed the features as they are (default: each scaled to the training rows' mean 0 "
+        "and spread 1)",
+    )  # fmt: skip
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
     parser.add_argument(
         "--backend", default="numpy", choices=BACKENDS, help="the trainer's framework (numpy)"
@@ -99,7 +104,10 @@ def run(args: argparse.Namespace) -> int:
     check_outputs([p for p in (save, plot) if p], args.force)
     data = load_dataset(args.data, label=args.label, seed=numbers["seed"], force=args.force)
     progress = None if args.json else terminal_progress()
-    result = train(net, data, dtype=args.dtype, progress=progress, backend=args.backend, **numbers)
+    result = train(
+        net, data, dtype=args.dtype, progress=progress, backend=args.backend,
+        standardise=args.standardise, **numbers,
+    )  # fmt: skip
     report = {"data": data.name, "network": net.describe(), **result.final}
     status = 0
     if args.gradcheck:
