@@ -47,8 +47,11 @@ TASKS = {
     "lstm": {**_FIRST, "net": "lstm(16) last dense(4,softmax)"},
     "attention": {**_LARGEST, "net": "attention(8) meanpool dense(4,softmax)"},
     "meanpool": {**_LARGEST, "net": "meanpool dense(4,softmax)"},
-    "attention-raw": {**_LARGEST, "standardise": False,
-                      "net": "attention(8) meanpool dense(4,softmax)"},  # fmt: skip
+    "attention-raw": {
+        **_LARGEST,
+        "standardise": False,
+        "net": "attention(8) meanpool dense(4,softmax)",
+    },  # fmt: skip
 }
 """Each task: a data set, a network, the training setup and the target test accuracy."""
 
