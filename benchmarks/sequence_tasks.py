@@ -51,7 +51,7 @@ TASKS = {
         **_LARGEST,
         "standardise": False,
         "net": "attention(8) meanpool dense(4,softmax)",
-    },  # fmt: skip
+    },
 }
 """Each task: a data set, a network, the training setup and the target test accuracy."""
 
