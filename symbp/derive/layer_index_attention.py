@@ -28,7 +28,7 @@ import sympy
 
 from symbp.derive.layer_index import IndexStep
 from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps, local_derivative
-from symbp.derive.layer_index_multi_proof import Instance, prove_forward, prove_step
+from symbp.derive.layer_index_multi_proof import prove_form
 from symbp.layers import index as ix
 from symbp.layers.attention import Attention
 from symbp.layers.pool import MeanPool
@@ -113,22 +113,6 @@ def _sequence_stated(layer) -> Stated:
     rhs = sympy.Sum(x[t, c], (t, *seq)) / T if isinstance(layer, MeanPool) else x[T - 1, c]
     axes = {x: (seq, feat), a: (feat,), dA: (feat,)}
     return Stated(((a[c], rhs),), axes, {x: "x", a: "a"}, {a: dA}, {T: ("x", 0), D: ("x", 1)})
-
-
-def prove_form(layer, stated: Stated, steps: list[IndexStep], shape) -> MultiForm:
-    """The forward equations and every step proved on ``layer`` (a small instance of the
-    kind) on input ``shape``; StepNotProved at the first that fails."""
-    inst = Instance(layer, shape)
-    form = MultiForm(layer, stated, forward_verified_by=prove_forward(stated, inst))
-    first: dict[str, sympy.Expr] = {}
-    for s in steps:
-        first.setdefault(s.quantity, s.lhs)
-    form.steps = [
-        IndexStep(s.quantity, s.lhs, s.rhs, s.rule, s.free,
-                  prove_step(stated, s, inst, first[s.quantity]))
-        for s in steps
-    ]  # fmt: skip
-    return form
 
 
 @cache

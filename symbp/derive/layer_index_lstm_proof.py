@@ -16,11 +16,9 @@ tanh(c) written as their definitions (sigmoid(z) = 1/(1 + exp(-z))).
 
 from __future__ import annotations
 
-import sympy
-
 from symbp.derive.layer_index import IndexStep
 from symbp.derive.layer_index_multi import MultiForm, Stated
-from symbp.derive.layer_index_multi_proof import Instance, prove_forward, prove_step
+from symbp.derive.layer_index_multi_proof import Instance, prove_form
 from symbp.layers.base import Equations
 from symbp.layers.lstm import GATES
 
@@ -47,14 +45,4 @@ class LstmInstance(Instance):
 def prove_lstm(layer, stated: Stated, steps: list[IndexStep], shape) -> MultiForm:
     """The forward equations and every step proved on ``layer`` on input ``shape``;
     StepNotProved at the first that fails."""
-    inst = LstmInstance(layer, shape)
-    form = MultiForm(layer, stated, forward_verified_by=prove_forward(stated, inst))
-    first: dict[str, sympy.Expr] = {}
-    for s in steps:
-        first.setdefault(s.quantity, s.lhs)
-    form.steps = [
-        IndexStep(s.quantity, s.lhs, s.rhs, s.rule, s.free,
-                  prove_step(stated, s, inst, first[s.quantity]))
-        for s in steps
-    ]  # fmt: skip
-    return form
+    return prove_form(layer, stated, steps, shape, LstmInstance)

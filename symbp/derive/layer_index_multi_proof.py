@@ -24,7 +24,7 @@ import numpy as np
 import sympy
 
 from symbp.derive.layer_index import C, IndexStep
-from symbp.derive.layer_index_multi import Stated, registry_slopes
+from symbp.derive.layer_index_multi import MultiForm, Stated, registry_slopes
 from symbp.derive.layer_index_proof import StepNotProved, _unroll
 from symbp.layers.base import Equations, LayerData
 
@@ -157,3 +157,21 @@ def prove_forward(stated: Stated, inst: Instance) -> str:
                     f"the layer's equations at {values} on input {inst.text()}"
                 )
     return proved_on(inst)
+
+
+def prove_form(
+    layer, stated: Stated, steps: list[IndexStep], shape, instance: type = Instance
+) -> MultiForm:
+    """The forward equations and every step proved on ``layer`` (a small instance of the
+    kind, built by ``instance``) on input ``shape``; StepNotProved at the first that fails."""
+    inst = instance(layer, shape)
+    form = MultiForm(layer, stated, forward_verified_by=prove_forward(stated, inst))
+    first: dict[str, sympy.Expr] = {}
+    for s in steps:
+        first.setdefault(s.quantity, s.lhs)
+    form.steps = [
+        IndexStep(s.quantity, s.lhs, s.rhs, s.rule, s.free,
+                  prove_step(stated, s, inst, first[s.quantity]))
+        for s in steps
+    ]  # fmt: skip
+    return form

@@ -96,6 +96,21 @@ Block = Heading | Text | Items | Math | Table | Picture | Code
 _INLINE = re.compile(r"(\$[^$]+\$|`[^`]+`)")
 
 
+def array_form(array_steps, position: int, name: str, what: str = "this is") -> list:
+    """The array operation the recogniser proved quantity ``name`` of layer ``position`` to be
+    over a batch (what compile prints), as one Text block: the call, the operation's own
+    description and how many entries the proof covered (nothing when it has no such form)."""
+    step = next((s for s in array_steps if s.position == position and s.quantity == name), None)
+    if step is None or not step.ops or step.template is not None or not step.proved:
+        return []
+    calls = " + ".join(
+        f"`{op}({', '.join(r)})`" for op, r in zip(step.ops, step.operands, strict=True)
+    )
+    return [Text(f"Over a batch {what} {calls}: `{step.text.rstrip('.,')}` (the array form "
+                 f"compile prints; proved equal to the derived entries, {step.proved} of "
+                 "them, on the separated instance).")]  # fmt: skip
+
+
 def _math_rows(rows: list[tuple[str, str, str]], tex: bool) -> list[str]:
     """Aligned rows; a reason is text (LaTeX's text mode needs its ^ _ { } escaped)."""
     lines = []

@@ -25,6 +25,7 @@ from symbp.latex.writeup import Document, notice
 from symbp.latex.writeup_attention import multi_blocks
 from symbp.latex.writeup_attention import writes as writes_multi
 from symbp.latex.writeup_blocks import Heading, Items, Math, Picture, Text, latex, markdown
+from symbp.latex.writeup_blocks import array_form as blocks_array_form
 from symbp.latex.writeup_lstm import lstm_blocks, writes_lstm
 from symbp.latex.writeup_norm import is_norm, norm_blocks
 from symbp.latex.writeup_steps import step_rows
@@ -255,15 +256,7 @@ def _array_form(array_steps: list, position: int, quantity: str) -> list:
     """What the recogniser proved this quantity to be over a batch: the array operation (its
     own docstring's first line) and how many entries the proof covered."""
     name = _ARRAY_QUANTITY.get(quantity, "").format(p=position)
-    step = next((s for s in array_steps if s.position == position and s.quantity == name), None)
-    if step is None or not step.ops or step.template is not None or not step.proved:
-        return []
-    calls = " + ".join(
-        f"`{op}({', '.join(r)})`" for op, r in zip(step.ops, step.operands, strict=True)
-    )
-    return [Text(f"Over a batch this is {calls}: `{step.text.rstrip('.')}` (the array form "
-                 f"compile prints; proved equal to the derived entries, {step.proved} of "
-                 "them, on the separated instance).")]  # fmt: skip
+    return blocks_array_form(array_steps, position, name)
 
 
 def _output_delta(net: LayeredNetwork, notation: str) -> list:

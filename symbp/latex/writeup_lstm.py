@@ -21,6 +21,7 @@ from symbp.latex import layer_printer as lp
 from symbp.latex.factor_order import quantities, sympy_rank, textbook_order
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.writeup_blocks import Math, Text
+from symbp.latex.writeup_blocks import array_form as blocks_array_form
 from symbp.layers.lstm import GATES
 from symbp.model import LayeredNetwork
 
@@ -195,14 +196,6 @@ def lstm_blocks(net: LayeredNetwork, position: int, notation: str, array_steps: 
 def _array_form(array_steps: list, position: int, quantity: str) -> list:
     """The array operation the recogniser proved this quantity (or its part) to be."""
     name = _ARRAY.get(quantity, "").format(p=position)
-    step = next((s for s in array_steps if s.position == position and s.quantity == name), None)
-    if step is None or not step.ops or step.template is not None or not step.proved:
-        return []
-    calls = " + ".join(
-        f"`{op}({', '.join(r)})`" for op, r in zip(step.ops, step.operands, strict=True)
-    )
     what = {"h": "the part through the next step is", "zo": "the four pre-activations stacked "
             "(i, f, g, o) are"}.get(quantity, "this is")  # fmt: skip
-    return [Text(f"Over a batch {what} {calls}: `{step.text.rstrip('.,')}` (the array form "
-                 f"compile prints; proved equal to the derived entries, {step.proved} of "
-                 "them, on the separated instance).")]  # fmt: skip
+    return blocks_array_form(array_steps, position, name, what)

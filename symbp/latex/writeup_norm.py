@@ -19,6 +19,7 @@ from sympy.printing.latex import LatexPrinter
 from symbp.derive import norm_steps as ns
 from symbp.latex.layer_printer import LayerPrinter
 from symbp.latex.writeup_blocks import Math, Text
+from symbp.latex.writeup_blocks import array_form as blocks_array_form
 from symbp.model import LayeredNetwork
 
 KINDS = frozenset(ns.SIZES)
@@ -243,15 +244,7 @@ def array_form(array_steps: list, position: int, quantity: str) -> list:
     """The array operation the recogniser proved this gradient to be over a batch (what
     compile prints), with its own description and the number of entries proved."""
     name = _ARRAY_NAMES.get(quantity, "").format(p=position)
-    step = next((s for s in array_steps if s.position == position and s.quantity == name), None)
-    if step is None or not step.ops or step.template is not None or not step.proved:
-        return []
-    calls = " + ".join(
-        f"`{op}({', '.join(r)})`" for op, r in zip(step.ops, step.operands, strict=True)
-    )
-    return [Text(f"Over a batch this is {calls}: `{step.text.rstrip('.')}` (the array form "
-                 f"compile prints; proved equal to the derived entries, {step.proved} of "
-                 "them, on the separated instance).")]  # fmt: skip
+    return blocks_array_form(array_steps, position, name)
 
 
 def norm_blocks(net: LayeredNetwork, position: int, notation: str, array_steps=()) -> list:
