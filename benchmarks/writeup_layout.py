@@ -123,7 +123,8 @@ def block_widths(documents: dict[str, str]) -> dict[str, list[tuple[float, str, 
 
 def markdown_report(paths: list[Path]) -> int:
     """Print each document's widest display block and every block wider than the column."""
-    widths = block_widths({str(p.relative_to(ROOT)): p.read_text("utf-8") for p in paths})
+    names = {p: str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in paths}
+    widths = block_widths({names[p]: p.read_text("utf-8") for p in paths})
     widest, over, errors = (0.0, ""), 0, 0
     for name, blocks in widths.items():
         top = max(blocks, default=(0.0, "", ""))
