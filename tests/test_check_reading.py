@@ -143,3 +143,44 @@ def test_an_ellipsis_is_written_out_for_the_network():
         assert check_text(f"$${step}$$", network(sizes)).steps[0].verdict == "valid"
     wrong = step.replace(r"\cdot (f^{L})' ", "")
     assert check_text(f"$${wrong}$$", network([2, 2, 2, 2])).steps[0].verdict == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("indices", "verdict"),
+    [
+        (r"l,i,j \geq 1", "valid"),
+        (r"l,i,j \ne 0", "valid"),
+        (r"l,i,j", "invalid"),  # the bias column is not regularised in Ng's notation
+        (r"l,i,j \geq 2", "unreadable"),
+    ],
+)
+def test_a_sum_over_several_indices_from_one(indices, verdict):
+    step = (
+        r"J = \frac{1}{m} \sum_{t=1}^{m} J^{(t)} + \frac{\lambda}{2m} \sum_{" + indices + r"}"
+        r" \left(\Theta_{i,j}^{(l)}\right)^2"
+    )
+    got = check_text(f"$${step}$$", NG_UNIT, "ng").steps[0]
+    assert got.verdict == verdict, got.method
+
+
+@pytest.mark.parametrize(
+    ("rows", "verdict"),
+    [
+        (r"\Theta_{i,j}^{(l)} & \text{for}\: j \geq 1 \\0 & \text{otherwise}", "valid"),
+        (r"0 & \text{if } j = 0 \\ \Theta_{i,j}^{(l)} & \text{otherwise}", "valid"),
+        (r"0 & \text{if } j = 0 \\ \Theta_{i,j}^{(l)} & \text{if } j \geq 1", "valid"),
+        (r"\Theta_{i,j}^{(l)} & \text{for}\: j \geq 0 \\0 & \text{otherwise}", "invalid"),
+        (r"\Theta_{i,j}^{(l)} & \text{if } j = 0 \\ 0 & \text{otherwise}", "invalid"),
+        (r"\Theta_{i,j}^{(l)} & \text{if } j \geq 1", "valid"),  # 0 where no row holds
+        (r"0 & \text{otherwise} \\ \Theta_{i,j}^{(l)} & \text{if } j \geq 1", "unreadable"),
+        (r"\Theta_{i,j}^{(l)} & \text{if } j \\ 0 & \text{otherwise}", "unreadable"),
+    ],
+)
+def test_a_piecewise_value_with_a_condition_on_an_index(rows, verdict):
+    step = (
+        r"\frac{\partial R}{\partial \Theta_{i,j}^{(l)}} = \frac{\lambda \left(\begin{cases} "
+        + rows
+        + r" \end{cases}\right)}{m}"
+    )
+    got = check_text(f"$${step}$$", NG_UNIT, "ng").steps[0]
+    assert got.verdict == verdict, (got.method, got.read_as)
