@@ -184,3 +184,25 @@ def test_a_piecewise_value_with_a_condition_on_an_index(rows, verdict):
     )
     got = check_text(f"$${step}$$", NG_UNIT, "ng").steps[0]
     assert got.verdict == verdict, (got.method, got.read_as)
+
+
+@pytest.mark.parametrize(
+    ("step", "notation", "verdict"),
+    [
+        (r"\frac{\partial C}{\partial b} = \delta", "nielsen", "valid"),
+        (r"\frac{\partial C}{\partial w} = a_{\rm in} \delta_{\rm out}", "nielsen", "valid"),
+        (r"\frac{\partial C}{\partial b} = 2 \delta", "nielsen", "invalid"),
+        (r"\frac{\partial C}{\partial w} = a_{\rm out} \delta_{\rm in}", "nielsen", "invalid"),
+        (r"\frac{\partial C}{\partial w} = a_{\rm in} \delta_{\rm out} + 1", "nielsen", "invalid"),
+        (r"\frac{\partial C}{\partial b} = \delta", "wikipedia", "unreadable"),
+        (
+            r"\frac{\partial C}{\partial w^l_{jk}} = a_{\rm in} \delta_{\rm out}",
+            "nielsen",
+            "unreadable",
+        ),
+    ],
+)
+def test_nielsens_index_free_shorthands(step, notation, verdict):
+    net = network([2, 3, 2], "sigmoid", "sigmoid", "mse")
+    got = check_text(f"$${step}$$", net, notation).steps[0]
+    assert got.verdict == verdict, (got.method, got.read_as)

@@ -503,6 +503,9 @@ class _Parser:
         tok = self.take()
         kind = QUANTITY[tok.text]
         sup, sub = self.scripts()
+        ports = ([("name", "in")], [("name", "out")])
+        if kind in ("act", "delta") and not sup and [(t.kind, t.text) for t in sub or []] in ports:
+            return ("port", kind, tok.text, sub[0].text)  # Nielsen's a_in, delta_out
         if kind == "delta" and sup is None and sub is not None and len(index_list(sub)) == 2:
             i, j = index_list(sub)  # Kronecker's delta_{ij}
             return ("iverson", "=", ("index", i), ("index", j))
