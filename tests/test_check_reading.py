@@ -206,3 +206,26 @@ def test_nielsens_index_free_shorthands(step, notation, verdict):
     net = network([2, 3, 2], "sigmoid", "sigmoid", "mse")
     got = check_text(f"$${step}$$", net, notation).steps[0]
     assert got.verdict == verdict, (got.method, got.read_as)
+
+
+_D_WITH_L2 = (
+    r"D_{i,j}^{(l)} := \dfrac{1}{m}\left(\Delta_{i,j}^{(l)} + \lambda \Theta_{i,j}^{(l)}\right)"
+)
+_D_PLAIN = r"D_{i,j}^{(l)} := \dfrac{1}{m}\Delta_{i,j}^{(l)}"
+
+
+@pytest.mark.parametrize(
+    ("label", "verdicts"),
+    [
+        (r"if $j \neq 0$", ["valid", "invalid"]),
+        (r"2B.9b, if $j = 0$ (the bias)", ["invalid", "valid"]),
+    ],
+)
+def test_a_condition_in_a_label_restricts_the_step(label, verdicts):
+    md = f"```math\n\\begin{{aligned}}\n &{_D_WITH_L2} \\\\\n &\\qquad \\text{{{label}}} \\\\\n"
+    md += f" &{_D_PLAIN} \\\\\n &\\qquad \\text{{{label}}}\n\\end{{aligned}}\n```\n"
+    tag = f"\\tag*{{\\parbox[t]{{5.5cm}}{{\\raggedright\\footnotesize {label}}}}}"
+    tex = f"\\begin{{align*}}\n &{_D_WITH_L2} {tag} \\\\\n &{_D_PLAIN} {tag}\n\\end{{align*}}\n"
+    for doc in (md, tex):
+        got = [s.verdict for s in check_text(doc, NG_UNIT, "ng").steps]
+        assert got == verdicts, doc
