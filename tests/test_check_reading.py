@@ -143,3 +143,89 @@ def test_an_ellipsis_is_written_out_for_the_network():
         assert check_text(f"$${step}$$", network(sizes)).steps[0].verdict == "valid"
     wrong = step.replace(r"\cdot (f^{L})' ", "")
     assert check_text(f"$${wrong}$$", network([2, 2, 2, 2])).steps[0].verdict == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("indices", "verdict"),
+    [
+        (r"l,i,j \geq 1", "valid"),
+        (r"l,i,j \ne 0", "valid"),
+        (r"l,i,j", "invalid"),  # the bias column is not regularised in Ng's notation
+        (r"l,i,j \geq 2", "unreadable"),
+    ],
+)
+def test_a_sum_over_several_indices_from_one(indices, verdict):
+    step = (
+        r"J = \frac{1}{m} \sum_{t=1}^{m} J^{(t)} + \frac{\lambda}{2m} \sum_{" + indices + r"}"
+        r" \left(\Theta_{i,j}^{(l)}\right)^2"
+    )
+    got = check_text(f"$${step}$$", NG_UNIT, "ng").steps[0]
+    assert got.verdict == verdict, got.method
+
+
+@pytest.mark.parametrize(
+    ("rows", "verdict"),
+    [
+        (r"\Theta_{i,j}^{(l)} & \text{for}\: j \geq 1 \\0 & \text{otherwise}", "valid"),
+        (r"0 & \text{if } j = 0 \\ \Theta_{i,j}^{(l)} & \text{otherwise}", "valid"),
+        (r"0 & \text{if } j = 0 \\ \Theta_{i,j}^{(l)} & \text{if } j \geq 1", "valid"),
+        (r"\Theta_{i,j}^{(l)} & \text{for}\: j \geq 0 \\0 & \text{otherwise}", "invalid"),
+        (r"\Theta_{i,j}^{(l)} & \text{if } j = 0 \\ 0 & \text{otherwise}", "invalid"),
+        (r"\Theta_{i,j}^{(l)} & \text{if } j \geq 1", "valid"),  # 0 where no row holds
+        (r"0 & \text{otherwise} \\ \Theta_{i,j}^{(l)} & \text{if } j \geq 1", "unreadable"),
+        (r"\Theta_{i,j}^{(l)} & \text{if } j \\ 0 & \text{otherwise}", "unreadable"),
+    ],
+)
+def test_a_piecewise_value_with_a_condition_on_an_index(rows, verdict):
+    step = (
+        r"\frac{\partial R}{\partial \Theta_{i,j}^{(l)}} = \frac{\lambda \left(\begin{cases} "
+        + rows
+        + r" \end{cases}\right)}{m}"
+    )
+    got = check_text(f"$${step}$$", NG_UNIT, "ng").steps[0]
+    assert got.verdict == verdict, (got.method, got.read_as)
+
+
+@pytest.mark.parametrize(
+    ("step", "notation", "verdict"),
+    [
+        (r"\frac{\partial C}{\partial b} = \delta", "nielsen", "valid"),
+        (r"\frac{\partial C}{\partial w} = a_{\rm in} \delta_{\rm out}", "nielsen", "valid"),
+        (r"\frac{\partial C}{\partial b} = 2 \delta", "nielsen", "invalid"),
+        (r"\frac{\partial C}{\partial w} = a_{\rm out} \delta_{\rm in}", "nielsen", "invalid"),
+        (r"\frac{\partial C}{\partial w} = a_{\rm in} \delta_{\rm out} + 1", "nielsen", "invalid"),
+        (r"\frac{\partial C}{\partial b} = \delta", "wikipedia", "unreadable"),
+        (
+            r"\frac{\partial C}{\partial w^l_{jk}} = a_{\rm in} \delta_{\rm out}",
+            "nielsen",
+            "unreadable",
+        ),
+    ],
+)
+def test_nielsens_index_free_shorthands(step, notation, verdict):
+    net = network([2, 3, 2], "sigmoid", "sigmoid", "mse")
+    got = check_text(f"$${step}$$", net, notation).steps[0]
+    assert got.verdict == verdict, (got.method, got.read_as)
+
+
+_D_WITH_L2 = (
+    r"D_{i,j}^{(l)} := \dfrac{1}{m}\left(\Delta_{i,j}^{(l)} + \lambda \Theta_{i,j}^{(l)}\right)"
+)
+_D_PLAIN = r"D_{i,j}^{(l)} := \dfrac{1}{m}\Delta_{i,j}^{(l)}"
+
+
+@pytest.mark.parametrize(
+    ("label", "verdicts"),
+    [
+        (r"if $j \neq 0$", ["valid", "invalid"]),
+        (r"2B.9b, if $j = 0$ (the bias)", ["invalid", "valid"]),
+    ],
+)
+def test_a_condition_in_a_label_restricts_the_step(label, verdicts):
+    md = f"```math\n\\begin{{aligned}}\n &{_D_WITH_L2} \\\\\n &\\qquad \\text{{{label}}} \\\\\n"
+    md += f" &{_D_PLAIN} \\\\\n &\\qquad \\text{{{label}}}\n\\end{{aligned}}\n```\n"
+    tag = f"\\tag*{{\\parbox[t]{{5.5cm}}{{\\raggedright\\footnotesize {label}}}}}"
+    tex = f"\\begin{{align*}}\n &{_D_WITH_L2} {tag} \\\\\n &{_D_PLAIN} {tag}\n\\end{{align*}}\n"
+    for doc in (md, tex):
+        got = [s.verdict for s in check_text(doc, NG_UNIT, "ng").steps]
+        assert got == verdicts, doc

@@ -76,6 +76,11 @@ class Reader:
     def value(self, node: object) -> Value:
         return as_scalar(getattr(self, "_" + node[0])(node))
 
+    def _port(self, node):
+        why = f"{node[2]}_{{\\rm {node[3]}}} is Nielsen's shorthand, read only in dC/dw "
+        why += " (--notation nielsen)"
+        raise Unreadable(why)
+
     def _dots(self, node):
         raise Unreadable("an ellipsis stands for terms that are not written out", node[1])
 

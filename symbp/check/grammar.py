@@ -17,6 +17,7 @@ from __future__ import annotations
 from sympy import Rational
 
 from symbp.activations import ACTIVATIONS, get_activation
+from symbp.check.cases import read_cases
 from symbp.check.indices import index_expr, index_list, paren_groups, strip_parens
 from symbp.check.tokens import Token, Unreadable, tokenize
 
@@ -47,7 +48,33 @@ NAMED_ACTIVATIONS = {  # \\tanh -> tanh, ReLU (from \\operatorname{ReLU}) -> rel
 }
 NAMED_ACTIVATIONS["\\tanh"] = NAMED_ACTIVATIONS.pop("\\tanh", "tanh")
 ELLIPSES = ("\\cdots", "\\ldots", "\\vdots", "\\dots", "\\ddots")
-_STOP = {"+", "-", ")", "]", "}", "=", ",", "&", "\\\\", ";", "\\endmatrix", *COMPARISONS}
+_STOP = {
+    "+",
+    "-",
+    ")",
+    "]",
+    "}",
+    "=",
+    ",",
+    "&",
+    "\\\\",
+    ";",
+    "\\endmatrix",
+    *COMPARISONS,
+    "\\if",
+    "\\otherwise",
+    "\\endcases",
+}
+
+
+def _from_one(relation: str, rest: list[str]) -> bool:
+    """``\\ne 0``, ``\\geq 1``, ``> 0`` after a sum's last letter: that index starts at 1.
+
+    >>> _from_one("\\geq", ["1"]), _from_one("\\geq", ["2"])
+    (True, False)
+    """
+    bound = {"\\ne": "0", "\\neq": "0", "\\geq": "1", "\\ge": "1", ">": "0"}.get(relation)
+    return bound is not None and rest == [bound]
 
 
 class _Parser:
@@ -177,6 +204,8 @@ class _Parser:
             return self.fraction()
         if t == "\\matrix":
             return self.stack()
+        if t == "\\cases":
+            return read_cases(self)
         if t == "\\partial" and "/" in [x.text for x in self.toks[self.i :]]:
             return self.slashed_derivative()
         if t in ("\\max", "\\min"):
@@ -327,15 +356,15 @@ class _Parser:
         return ("sum", var, lo, hi, body)
 
     def multi_sum(self, lower: list[Token], start: int) -> object:
-        """``\\sum_{l,j,k} ...``: nested sums over every value; ``\\ne 0`` on the last letter
-        leaves out unit 0 (Ng's bias column)."""
+        """``\\sum_{l,j,k} ...``: nested sums over every value; ``\\ne 0`` or ``\\geq 1`` on the
+        last letter leaves out unit 0 (Ng's bias column)."""
         letters, nonzero = [], False
         for k, t in enumerate(lower):
             if t.text == ",":
                 continue
             if t.kind == "char" and t.text.isalpha() and t.text not in QUANTITY:
                 letters.append(t.text)
-            elif t.text in ("\\ne", "\\neq") and [x.text for x in lower[k + 1 :]] == ["0"]:
+            elif _from_one(t.text, [x.text for x in lower[k + 1 :]]):
                 nonzero = True
                 break
             else:
@@ -474,6 +503,9 @@ class _Parser:
         tok = self.take()
         kind = QUANTITY[tok.text]
         sup, sub = self.scripts()
+        ports = ([("name", "in")], [("name", "out")])
+        if kind in ("act", "delta") and not sup and [(t.kind, t.text) for t in sub or []] in ports:
+            return ("port", kind, tok.text, sub[0].text)  # Nielsen's a_in, delta_out
         if kind == "delta" and sup is None and sub is not None and len(index_list(sub)) == 2:
             i, j = index_list(sub)  # Kronecker's delta_{ij}
             return ("iverson", "=", ("index", i), ("index", j))

@@ -15,6 +15,9 @@ from __future__ import annotations
 _OPS = {"": " ", "cdot": " \\cdot ", "circ": " \\circ ", "/": " / "}
 
 
+_RELATION = {"!=": "\\ne", ">=": "\\geq", "<=": "\\leq"}
+
+
 def index(node: object) -> str:
     if node[0] == "n":
         return str(node[1])
@@ -95,6 +98,11 @@ class _Printer:
             low = f"_{{{var}={index(lo)}}}" if lo is not None else f"_{{{var}}}"
             high = f"^{{{self.print(hi)}}}" if hi is not None else ""
             return f"\\sum{low}{high} {self.wrap(body)}"
+        if tag == "iverson":
+            relation = _RELATION.get(node[1], node[1])
+            return f"[{self.print(node[2])} {relation} {self.print(node[3])}]"
+        if tag == "reg":
+            return "R"
         if tag == "d":
             return f"\\frac{{\\partial {self.wrap(node[1])}}}{{\\partial {self.print(node[2])}}}"
         if tag == "grad":

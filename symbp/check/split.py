@@ -78,6 +78,32 @@ _DROP = re.compile(
 _TAG = re.compile(r"\\tag\*?\s*\{")
 
 
+_LABEL_IF = re.compile(
+    r"\b(?:if|for|when)\s*\$\s*([a-zA-Z])\s*(\\neq|\\ne|\\geq|\\ge|\\leq|\\le|>|<|=)\s*(-?\d+)\s*\$"
+)
+_LABEL_ROW = re.compile(r"\s*(?:\\q?quad\s*)*\\text\{[^{}]*\}\s*")
+
+
+def _tag_condition(tag: str) -> str:
+    """A tag blanked to spaces, but for the condition it states (``2B.9a, if $j \\neq 0$``),
+    kept as ``(j \\neq 0)`` at its start so that the step before it is read under it.
+
+    >>> _tag_condition(r"\\tag*{\\parbox{5cm}{2B.9a, if $j \\neq 0$}}").split()
+    ['(j', '\\\\neq', '0)']
+    """
+    m = _LABEL_IF.search(tag)
+    kept = "" if m is None else f"({m.group(1)} {m.group(2)} {m.group(3)})"
+    return kept + " " * (len(tag) - len(kept)) if len(kept) <= len(tag) else " " * len(tag)
+
+
+def _label_row_condition(row: str) -> tuple[tuple[str, str, str], ...] | None:
+    """A row that is only a label stating a condition (``\\qquad \\text{2B.9b, if $j = 0$}``,
+    Markdown writeups put the reason on its own row): the condition of the row above."""
+    if _LABEL_ROW.fullmatch(row) is None or (m := _LABEL_IF.search(row)) is None:
+        return None
+    return ((m.group(1), _OPS.get(m.group(2), m.group(2)), m.group(3)),)
+
+
 def _blank_tags(body: str) -> str:
     """``\\tag{...}`` and ``\\tag*{...}`` (braces nested, as in a tag that holds a ``\\parbox``,
     the reasons of symbp's LaTeX writeups) replaced by spaces, so that offsets keep their lines.
@@ -94,7 +120,7 @@ def _blank_tags(body: str) -> str:
                 continue
             depth += {"{": 1, "}": -1}.get(body[end], 0)
             end += 1
-        out += [body[pos : m.start()], " " * (end - m.start())]
+        out += [body[pos : m.start()], _tag_condition(body[m.start() : end])]
         pos = end
     return "".join(out) + body[pos:]
 
@@ -246,8 +272,14 @@ def extract_steps(document: str) -> list[Step]:
     for body, body_start in displays(document):
         body = _join_continued(_DROP.sub(lambda d: " " * len(d.group(0)), _blank_tags(body)))
         previous: Side | None = None
+        row_first = len(steps)  # a label row applies to the row above it, in this display
         for row, row_start in _pieces(body, body_start, _ROW):
             row = row.replace("&", " ")
+            label = _label_row_condition(row)
+            if label is not None and len(steps) > row_first:  # the row above holds under it
+                for k in range(row_first, len(steps)):
+                    steps[k] = replace(steps[k], conditions=steps[k].conditions + label)
+                continue
             row_first = len(steps)
             for piece, piece_start in _pieces(row, row_start, _SEPARATOR):
                 sides = []

@@ -68,6 +68,8 @@ _FONTS |= {"hat", "widehat", "tilde", "bar", "overline", "mathnormal", "pmb"}
 _NAMED = {"mathrm", "operatorname", "text", "textrm", "mbox", "textit", "textbf", "textsf"}
 _PROSE = {"intertext", "hbox", "emph", "texttt", "parbox", "hspace", "vspace", "makebox"}
 _MATRICES = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "vmatrix"}
+_CASE_WORDS = {"for": "\\if", "if": "\\if", "when": "\\if", "for all": "\\if"}
+_CASE_WORDS |= {"otherwise": "\\otherwise", "else": "\\otherwise"}
 _TOKEN = re.compile(r"\\([A-Za-z]+)|\\(.)|(\d+(?:\.\d+)?)|(\.\*)|(\s+)|(.)", re.S)
 
 
@@ -106,7 +108,7 @@ def _skip_optional(text: str, i: int) -> int:
 def tokenize(text: str) -> list[Token]:
     """Split LaTeX math into tokens (see the module docstring)."""
     out: list[Token] = []
-    i = 0
+    i = cases = 0
     while i < len(text):
         m = _TOKEN.match(text, i)
         cmd, sym, num, dotstar, space, char = m.groups()
@@ -119,6 +121,8 @@ def tokenize(text: str) -> list[Token]:
                 name = name.strip()
                 if name in ("ReLU", "diag", "sech", "softplus", "LeakyReLU", "softmax"):
                     out.append(Token("name", name, pos))
+                elif cases and name in _CASE_WORDS:  # a row of \begin{cases}: "for", "otherwise"
+                    out.append(Token("char", _CASE_WORDS[name], pos))
                 else:
                     out.append(Token("prose", name, pos))  # \text{for } j \neq 0, a label
                 continue
@@ -129,6 +133,10 @@ def tokenize(text: str) -> list[Token]:
                 _, i = _braced_text(text, i)
         elif cmd in ("begin", "end"):
             env, i = _braced_text(text, i)
+            if env == "cases":
+                cases += 1 if cmd == "begin" else -1
+                out.append(Token("char", "\\cases" if cmd == "begin" else "\\endcases", pos))
+                continue
             if env.rstrip("*") not in _MATRICES:
                 raise Unreadable(f"cannot read \\{cmd}{{{env}}} inside an equation", pos)
             out.append(Token("char", "\\matrix" if cmd == "begin" else "\\endmatrix", pos))

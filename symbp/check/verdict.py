@@ -24,6 +24,7 @@ from symbp.check.parse import read_side
 from symbp.check.products import Matrix, ShapeMismatch, shape_of
 from symbp.check.proof import agree, constant_gap, numbers, prove
 from symbp.check.render import render
+from symbp.check.shorthand import written_out
 from symbp.check.split import Step
 from symbp.check.tokens import Unreadable
 from symbp.check.truth import Missing, Truth
@@ -153,6 +154,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
             trees.append(read_side(side.text, side.offset))
         except Unreadable as error:
             return _unreadable(step, str(error), error.pos, document)
+    trees = written_out(trees, notation)
     loose = _loose_letters(trees)
     if loose:
         why = f"{loose} has no layer index here (write {loose}^{{l}} or {loose}^l_j)"
