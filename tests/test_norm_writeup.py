@@ -240,3 +240,20 @@ def test_the_latex_writeup_compiles(tmp_path, form):
     shape, spec = NETS[form.kind]
     net = layered_network(shape, spec, "cce")
     pdflatex(tmp_path, render_layers(net, "nielsen", "latex"))
+
+
+@pytest.mark.parametrize("spec", ["dense(3,relu) batchnorm dense(2,softmax)",
+                                  "dense(3,tanh) layernorm dense(2,softmax)"])  # fmt: skip
+def test_symbp_check_judges_no_printed_norm_step_invalid(spec, tmp_path, capsys) -> None:
+    """The checker agrees with the writer on the norm layer's steps: a power of sigma is printed
+    as (epsilon + sigma^2)^(k/2), never as sigma^k, which a reader (and the checker) takes for a
+    power of the variance."""
+    from symbp.cli import main
+
+    text = render_layers(layered_network("3", spec, "cce"), "wikipedia", "markdown")
+    path = tmp_path / "norm.md"
+    path.write_text(text)
+    main(["check", str(path), "--input", "3", "--net", spec, "--loss", "cce"])
+    out = capsys.readouterr().out
+    assert "INVALID" not in out
+    assert "\\sigma^{3}" not in text and "\\frac{\\gamma}{\\sigma^{2}}" not in text

@@ -62,9 +62,22 @@ class NormPrinter(LatexPrinter):
         return f"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
 
     def _print_Pow(self, expr: sympy.Pow) -> str:
-        """The variance's powers in brackets: (\\sigma^{2})^{3}, never a double superscript."""
+        """The variance's powers in brackets: (\\sigma^{2})^{3}, never a double superscript.
+        A power of sigma = sqrt(var + eps) is written with its definition, (\\epsilon +
+        \\sigma^{2})^{k/2} (sigma^2 would read as the variance, which differs from it by eps).
+
+        >>> print(NormPrinter("C").doprint(ns.sigma**-3))
+        \\frac{1}{\\left(\\epsilon + \\sigma^{2}\\right)^{\\frac{3}{2}}}
+        >>> print(NormPrinter("C").doprint(2 * ns.sigma**2))
+        2 \\left(\\epsilon + \\sigma^{2}\\right)
+        """
         if expr.base == ns.var and expr.exp.is_Integer and expr.exp > 0:
             return f"\\left(\\sigma^{{2}}\\right)^{{{self._print(expr.exp)}}}"
+        if expr.base == ns.sigma and expr.exp.is_Integer and abs(expr.exp) > 1:
+            half = expr.exp / 2
+            if half == 1:  # bracketed: it stands in products and denominators
+                return f"\\left({self._print(ns.eps + ns.var)}\\right)"
+            return self._print(sympy.Pow(ns.eps + ns.var, half))
         return super()._print_Pow(expr)
 
     def _print_Add(self, expr: sympy.Add, order=None) -> str:
