@@ -1,8 +1,10 @@
 """The backward pass of ``attention(d_k)``, ``meanpool`` and ``last`` in index form, derived by
-SymPy from each layer's forward equations (:mod:`symbp.derive.layer_index_multi`), every step
-proved on a concrete instance of the layer (:mod:`symbp.derive.layer_index_multi_proof`).
+SymPy from each layer's forward equations (``index_equations`` of
+:class:`symbp.layers.attention.Attention`, ``MeanPool`` and ``Last``) with the multi-equation
+engine (:mod:`symbp.derive.layer_index_multi`), every step proved on a concrete instance of
+the layer (:mod:`symbp.derive.layer_index_multi_proof`).
 
-Attention, over a T x d input x (queries t, keys u, features c of d_k, inputs e):
+Attention states, over a T x d input x (queries t, keys u, features c of d_k, inputs e):
 
     q_{t,c} = sum_e Wq_{c,e} x_{t,e}   (k and v alike, with Wk and Wv)
     S_{t,u} = (1/sqrt(d_k)) sum_c q_{t,c} k_{u,c}
@@ -27,22 +29,39 @@ from functools import cache
 import sympy
 
 from symbp.derive.layer_index import IndexStep
-from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps, local_derivative
+from symbp.derive.layer_index_multi import (
+    MultiForm,
+    Stated,
+    gradient_steps,
+    local_derivative,
+    stated_with,
+)
 from symbp.derive.layer_index_multi_proof import prove_form
 from symbp.layers import index as ix
-from symbp.layers.attention import Attention
+from symbp.layers.attention import (  # noqa: F401 (the layer's vocabulary, for the printers)
+    DK,
+    Attention,
+    P,
+    S,
+    Wk,
+    Wq,
+    Wv,
+    c,
+    e,
+    k,
+    q,
+    t,
+    u,
+    v,
+    w,
+)
 from symbp.layers.pool import MeanPool
 from symbp.layers.reshape import Last
+from symbp.layers.residual import F
 
-_int = {"integer": True}
-t, u, c, e, w = sympy.symbols("t u c e w", **_int)  # the forward equations' indices
-i, j, l, m, n = sympy.symbols("i j l m n", **_int)  # noqa: E741 (the entries differentiated)
-T = ix.T
-D, DK = sympy.Symbol("d", integer=True, positive=True), sympy.Symbol("d_k", integer=True,
-                                                                      positive=True)  # fmt: skip
+i, j, l, m, n = sympy.symbols("i j l m n", integer=True)  # noqa: E741 (the entries differentiated)
+T, D = ix.T, ix.D
 x, a, dA = ix.x, ix.a, ix.dA
-q, k, v, S, P, F = (sympy.IndexedBase(n) for n in ("q", "k", "v", "S", "P", "f"))
-Wq, Wk, Wv = (sympy.IndexedBase(n) for n in ("Wq", "Wk", "Wv"))
 dq, dk, dv, dS, dP, dF = (sympy.IndexedBase(n) for n in ("dq", "dk", "dv", "dS", "dP", "df"))
 GRADIENTS = {a: dA, q: dq, k: dk, v: dv, S: dS, P: dP, F: dF, ix.z: ix.delta}
 """The base of dC/d(entry) of each array of the layer (the printers read it back)."""
@@ -54,29 +73,9 @@ def has_multi_form(layer) -> bool:
     return isinstance(layer, SUPPORTED)
 
 
-def attention_stated(residual: bool = False) -> Stated:
-    """attention's equations; ``residual``: its output is f and the layer's is a = x + f."""
-    seq, inp, feat = (0, T - 1), (0, D - 1), (0, DK - 1)
-    out = F if residual else a
-    project = {
-        base: sympy.Sum(weight[c, e] * x[t, e], (e, *inp))
-        for base, weight in ((q, Wq), (k, Wk), (v, Wv))
-    }
-    equations = (
-        *((base[t, c], rhs) for base, rhs in project.items()),
-        (S[t, u], sympy.Sum(q[t, c] * k[u, c], (c, *feat)) / sympy.sqrt(DK)),
-        (P[t, u], sympy.exp(S[t, u]) / sympy.Sum(sympy.exp(S[t, w]), (w, *seq))),
-        (out[t, c], sympy.Sum(P[t, u] * v[u, c], (u, *seq))),
-        *(((a[t, c], x[t, c] + F[t, c]),) if residual else ()),
-    )
-    axes = {x: (seq, inp), **{W: (feat, inp) for W in (Wq, Wk, Wv)}}
-    axes.update({base: (seq, feat) for base in (q, k, v, a, F, dq, dk, dv, dA, dF)})
-    axes.update({base: (seq, seq) for base in (S, P, dS, dP)})
-    roles = {x: "x", q: "q", k: "k", v: "v", S: "s", P: "p", a: "a", F: "f", Wq: "Wq",
-             Wk: "Wk", Wv: "Wv"}  # fmt: skip
-    sizes = {T: ("x", 0), D: ("x", 1), DK: ("q", 1)}
-    gradients = {p: g for p, g in GRADIENTS.items() if p in roles}
-    return Stated(equations, axes, roles, gradients, sizes)
+def stated_of(layer, shape: tuple[int, ...]) -> Stated:
+    """The layer's own index-form equations (``index_equations``) with their gradients."""
+    return stated_with(layer.index_equations(shape), GRADIENTS)
 
 
 def _jacobian(stated: Stated) -> list[IndexStep]:
@@ -108,20 +107,13 @@ def attention_steps(stated: Stated) -> list[IndexStep]:
     return steps + gradient_steps(stated, "input", x[i, n])
 
 
-def _sequence_stated(layer) -> Stated:
-    seq, feat = (0, T - 1), (0, D - 1)
-    rhs = sympy.Sum(x[t, c], (t, *seq)) / T if isinstance(layer, MeanPool) else x[T - 1, c]
-    axes = {x: (seq, feat), a: (feat,), dA: (feat,)}
-    return Stated(((a[c], rhs),), axes, {x: "x", a: "a"}, {a: dA}, {T: ("x", 0), D: ("x", 1)})
-
-
 @cache
 def _proved(kind: str, shape: tuple[int, ...]) -> MultiForm:
     if kind == "attention":
-        stated = attention_stated()
+        stated = stated_of(Attention(2), shape)
         return prove_form(Attention(2), stated, attention_steps(stated), shape)
     layer = MeanPool() if kind == "meanpool" else Last()
-    stated = _sequence_stated(layer)
+    stated = stated_of(layer, shape)
     return prove_form(layer, stated, gradient_steps(stated, "input", x[i, n]), shape)
 
 

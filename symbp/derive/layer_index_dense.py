@@ -1,7 +1,9 @@
 """``dense(n, act)`` on a T x d sequence in index form, as ``torch.nn.Linear`` applies it: the
 same weights at every position t, so the weight and bias gradients sum over t. Derived by SymPy
-with the multi-equation engine (:mod:`symbp.derive.layer_index_multi`) and every step proved on
-a concrete instance of the layer (:mod:`symbp.derive.layer_index_multi_proof`).
+from the layer's own index-form equations (:meth:`symbp.layers.dense.Dense.index_equations`,
+a residual's :meth:`symbp.layers.residual.Residual.index_equations`) with the multi-equation
+engine (:mod:`symbp.derive.layer_index_multi`) and every step proved on a concrete instance of
+the layer (:mod:`symbp.derive.layer_index_multi_proof`).
 
 The forward equations (positions t, units o, inputs e) are
 
@@ -26,14 +28,15 @@ import sympy
 from symbp.activations import get_activation  # noqa: F401 (the doctest's)
 from symbp.derive import layer_index_attention as la
 from symbp.derive.layer_index import IndexStep
-from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps
+from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps, stated_with
 from symbp.layers import index as ix
 from symbp.layers.dense import Dense
 from symbp.layers.residual import Residual
 
-N = sympy.Symbol("n", integer=True, positive=True)  # the layer's units
+N = ix.N  # the layer's units
 i, j = la.i, la.j  # the entry differentiated: position i, unit j (input feature k)
 k = sympy.Symbol("k", integer=True)
+GRADIENTS = {ix.z: ix.delta, ix.a: ix.dA}
 
 
 def has_sequence_form(layer, shape: tuple[int, ...]) -> bool:
@@ -42,24 +45,9 @@ def has_sequence_form(layer, shape: tuple[int, ...]) -> bool:
     return isinstance(layer, Dense) and len(shape) == 2 and act is not None and act.elementwise
 
 
-def dense_stated(act, residual: bool = False) -> Stated:
-    """The equations over a sequence; ``residual``: a = x + act(z), the units then d."""
-    t, o, e = la.t, ix.o, ix.e
-    units = la.D if residual else N
-    seq, inp, out = (0, ix.T - 1), (0, la.D - 1), (0, units - 1)
-    z, a, x, W, b = ix.z, ix.a, ix.x, ix.W, ix.b
-    act_z = act.f(z[t, o])
-    equations = (
-        (z[t, o], b[o] + sympy.Sum(W[o, e] * x[t, e], (e, *inp))),
-        (a[t, o], x[t, o] + act_z if residual else act_z),
-    )
-    axes = {x: (seq, inp), W: (out, inp), b: (out,)}
-    axes.update({base: (seq, out) for base in (z, a, ix.delta, ix.dA)})
-    roles = {x: "x", z: "z", a: "a", W: "W", b: "b"}
-    sizes = {ix.T: ("x", 0), la.D: ("x", 1)}
-    if not residual:
-        sizes[N] = ("z", 1)
-    return Stated(equations, axes, roles, {z: ix.delta, a: ix.dA}, sizes, act)
+def dense_stated(layer: Dense | Residual) -> Stated:
+    """The layer's equations over a sequence (a residual's: a = x + act(z), the units d)."""
+    return stated_with(layer.index_equations((3, 2)), GRADIENTS)
 
 
 def dense_steps(stated: Stated) -> list[IndexStep]:
@@ -72,10 +60,10 @@ def dense_steps(stated: Stated) -> list[IndexStep]:
 
 @cache
 def _proved(act, residual: bool) -> MultiForm:
-    stated = dense_stated(act, residual)
     # T = 3 positions, d = 2 inputs and (not residual) n = 4 units: a sum over the wrong
     # size fails the proof
     layer = Residual(Dense(2, act)) if residual else Dense(4, act)
+    stated = dense_stated(layer)
     return la.prove_form(layer, stated, dense_steps(stated), (3, 2))
 
 

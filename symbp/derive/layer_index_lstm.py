@@ -1,5 +1,6 @@
 """The backward pass of ``lstm(n)`` in index form: backpropagation through time for the cell
-state c and the hidden state h, derived by SymPy from the layer's forward equations
+state c and the hidden state h, derived by SymPy from the layer's own index-form forward
+equations (:meth:`symbp.layers.lstm.Lstm.index_equations`) with the multi-equation engine
 (:mod:`symbp.derive.layer_index_multi`), every step proved on a concrete instance of the layer
 (:mod:`symbp.derive.layer_index_lstm_proof`).
 
@@ -29,56 +30,37 @@ from functools import cache
 import sympy
 
 from symbp.activations import get_activation
-from symbp.derive import layer_index_attention as la
 from symbp.derive.layer_index import IndexStep
 from symbp.derive.layer_index_lstm_proof import prove_lstm
-from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps
+from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps, stated_with
 from symbp.layers import index as ix
-from symbp.layers.lstm import GATES, Lstm
+from symbp.layers.lstm import (  # noqa: F401 (the layer's vocabulary, for the printers)
+    GATE,
+    GATES,
+    PRE,
+    ROLES,
+    STATES,
+    Lstm,
+    c,
+    e,
+    k,
+    m,
+    s,
+    tau,
+)
 
-_int = {"integer": True}
-tau, k, e, m = sympy.symbols("tau k e m", **_int)  # the forward equations' indices
-t, j, l = sympy.symbols("t j l", **_int)  # noqa: E741 (the entries differentiated)
-T, D = ix.T, la.D
-N = sympy.Symbol("n", integer=True, positive=True)  # the number of units
+t, j, l = sympy.symbols("t j l", integer=True)  # noqa: E741 (the entries differentiated)
+T, D, N = ix.T, ix.D, ix.N  # steps, input features, units
 x, a, h, Wx, Wh, b = ix.x, ix.a, ix.h, ix.Wx, ix.Wh, ix.b
-GATE = {name: sympy.IndexedBase(name) for name, _ in GATES}
-"""The gates' outputs i, f, g, o."""
-PRE = {name: sympy.IndexedBase(f"z{name}") for name, _ in GATES}
-"""Each gate's pre-activation (zi, zf, zg, zo: the rows of z that the gate reads)."""
-c, s = sympy.IndexedBase("c"), sympy.IndexedBase("s")
 _SLOPE = {name: get_activation(act) for name, act in GATES}
 _TANH = get_activation("tanh")
-_STATES = (*PRE.values(), *GATE.values(), c, s)
-GRADIENTS = {**{base: sympy.IndexedBase(f"d{base}") for base in _STATES}, h: ix.dH, a: ix.dA}
+GRADIENTS = {**{base: sympy.IndexedBase(f"d{base}") for base in STATES}, h: ix.dH, a: ix.dA}
 """The base of dC/d(entry) of each array of the layer (the printers read it back)."""
-ROLES = {base: str(base) for base in (*_STATES, x, h, a, Wx, Wh, b)}
-"""Each array's role in the instance (:class:`symbp.derive.layer_index_lstm_proof.LstmInstance`)."""
 
 
 def lstm_stated() -> Stated:
-    """The layer's forward equations, per gate, with symbolic T, d and n."""
-    seq, units, inp, rows = (0, T - 1), (0, N - 1), (0, D - 1), (0, 4 * N - 1)
-    equations = []
-    for q, (name, _) in enumerate(GATES):
-        row = q * N + k
-        pre = (sympy.Sum(Wx[row, e] * x[tau, e], (e, *inp))
-               + sympy.Sum(Wh[row, m] * h[tau - 1, m], (m, *units)) + b[row])  # fmt: skip
-        equations.append((PRE[name][tau, k], pre))
-    for name, _ in GATES:
-        equations.append((GATE[name][tau, k], _SLOPE[name].f(PRE[name][tau, k])))
-    i_, f_, g_, o_ = (GATE[name][tau, k] for name, _ in GATES)
-    equations += [
-        (c[tau, k], f_ * c[tau - 1, k] + i_ * g_),
-        (s[tau, k], _TANH.f(c[tau, k])),
-        (h[tau, k], o_ * s[tau, k]),
-        (a[tau, k], h[tau, k]),
-    ]
-    axes = {x: (seq, inp), Wx: (rows, inp), Wh: (rows, units), b: (rows,)}
-    for base, grad in GRADIENTS.items():
-        axes[base] = axes[grad] = (seq, units)
-    sizes = {T: ("x", 0), D: ("x", 1), N: ("a", 1)}
-    return Stated(tuple(equations), axes, ROLES, GRADIENTS, sizes)
+    """The layer's own forward equations, per gate, with symbolic T, d and n."""
+    return stated_with(Lstm(2).index_equations((3, 3)), GRADIENTS)
 
 
 def _output_form(steps: list[IndexStep], quantity: str, gate: str) -> list[IndexStep]:

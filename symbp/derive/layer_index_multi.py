@@ -2,8 +2,9 @@
 scores, weights and output; a mean or a last step over time), derived by SymPy and proved on
 concrete instances, as :mod:`symbp.derive.layer_index` does for a layer with one equation.
 
-A layer states its forward equations in index form, in forward order (:class:`Stated`). The
-gradient of an entry theta is derived in three steps:
+A layer states its forward equations in index form, in forward order
+(``LayerKind.index_equations``, read here as a :class:`Stated` with the names of their
+gradients). The gradient of an entry theta is derived in three steps:
 
 1. the chain rule over every equation that reads theta's array: dC/dtheta =
    sum_R sum_{idx} dC/dR_{idx} dR_{idx}/dtheta (dC/dR an array of its own, ``gradient``);
@@ -17,8 +18,9 @@ Each step is then proved on a concrete instance (:mod:`symbp.derive.layer_index_
 >>> i, t = sympy.symbols("i t", integer=True)
 >>> x, a, dA = (sympy.IndexedBase(n) for n in ("x", "a", "dA"))
 >>> n = sympy.Symbol("n", integer=True, positive=True)
->>> stated = Stated(((a[t], 2 * x[t]),), {x: ((0, n - 1),), a: ((0, n - 1),)},
-...                 {x: "x", a: "a"}, {a: dA}, {n: ("x", 0)})
+>>> forward = IndexEquations(((a[t], 2 * x[t]),), {x: ((0, n - 1),), a: ((0, n - 1),)},
+...                          {x: "x", a: "a"}, {n: ("x", 0)})
+>>> stated = stated_with(forward, {a: dA})
 >>> for step in gradient_steps(stated, "input", x[i]):
 ...     print(step.rhs, "|", step.rule)
 Sum(Derivative(a[t], x[i])*dA[t], (t, 0, n - 1)) | chain rule
@@ -34,42 +36,23 @@ import sympy
 
 from symbp.derive import layer_index as li
 from symbp.derive.layer_index import IndexStep
-
-Range = tuple[sympy.Expr, sympy.Expr]
+from symbp.layers.index import IndexEquations
 
 
 @dataclass(frozen=True)
-class Stated:
-    """A layer's forward equations in index form, in forward order, and what the proof needs.
+class Stated(IndexEquations):
+    """A layer's forward equations in index form (its own :class:`IndexEquations`, from
+    ``LayerKind.index_equations``) and the base of dC/d(entry) of each array the chain rule
+    runs through (``gradients``; each has its array's axes)."""
 
-    ``axes``: each array's index ranges (an entry outside is 0); ``roles``: each array's role
-    in the layer's concrete equations (``"q"``, or a parameter's role ``"Wq"``); ``gradients``:
-    the base of dC/d(entry) of each array the chain rule runs through; ``sizes``: each size
-    symbol as (role, axis) of the instance's arrays."""
+    gradients: dict[sympy.IndexedBase, sympy.IndexedBase] = field(default_factory=dict)
 
-    equations: tuple[tuple[sympy.Indexed, sympy.Expr], ...]
-    axes: dict[sympy.IndexedBase, tuple[Range, ...]]
-    roles: dict[sympy.IndexedBase, str]
-    gradients: dict[sympy.IndexedBase, sympy.IndexedBase]
-    sizes: dict[sympy.Symbol, tuple[str, int]]
-    activation: object = None
-    """An elementwise activation in the equations: its derivative is the registry's (with
-    its kink convention, relu'(0) = 0) wherever SymPy's appears."""
 
-    def ranges_of(self, *exprs: sympy.Expr) -> dict[sympy.Symbol, Range]:
-        """The range of every bare index symbol of an array entry in ``exprs`` and in the
-        forward equations (an index has the range of the axis it indexes)."""
-        found: dict[sympy.Symbol, Range] = {}
-        every = [*exprs, *(e for pair in self.equations for e in pair)]
-        for expr in every:
-            for entry in sympy.sympify(expr).atoms(sympy.Indexed):
-                for index, span in zip(entry.indices, self.axes.get(entry.base, ()), strict=False):
-                    if isinstance(index, sympy.Symbol):
-                        found.setdefault(index, span)
-        return found
-
-    def equation_of(self, base: sympy.IndexedBase) -> tuple[sympy.Indexed, sympy.Expr]:
-        return next(pair for pair in self.equations if pair[0].base == base)
+def stated_with(forward: IndexEquations, gradients: dict) -> Stated:
+    """The layer's equations with the gradient bases of its arrays (those it has)."""
+    kept = {p: g for p, g in gradients.items() if p in forward.roles}
+    axes = {**forward.axes, **{g: forward.axes[p] for p, g in kept.items()}}
+    return Stated(forward.equations, axes, forward.roles, forward.sizes, forward.activation, kept)
 
 
 @dataclass

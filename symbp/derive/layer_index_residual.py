@@ -4,10 +4,11 @@ for attention. The input gradient has two paths, derived together by the chain r
 equation that reads x: the identity path dC/da (from the term x of a = x + f) and the path
 through the inner layer.
 
-For ``residual(dense(n, act))`` on a vector the equations are z_o = b_o + sum_e W_{o,e} x_e and
-a_o = x_o + act(z_o) (as the layer writes them); for ``residual(attention(d))`` they are
-attention's, its output written f, and a_{t,c} = x_{t,c} + f_{t,c}; ``residual(dense(d, act))``
-on a T x d sequence is :mod:`symbp.derive.layer_index_dense`'s.
+The equations are the layer's own (:meth:`symbp.layers.residual.Residual.index_equations`): for
+``residual(dense(n, act))`` on a vector z_o = b_o + sum_e W_{o,e} x_e and a_o = x_o + act(z_o)
+(as the layer writes them); for ``residual(attention(d))`` attention's, its output written f,
+and a_{t,c} = x_{t,c} + f_{t,c}; ``residual(dense(d, act))`` on a T x d sequence is
+:mod:`symbp.derive.layer_index_dense`'s.
 
 >>> from symbp.layers.spec import parse_net
 >>> form = residual_form(parse_net("residual(dense(3,tanh))")[0])
@@ -23,7 +24,7 @@ import sympy
 
 from symbp.derive import layer_index_attention as la
 from symbp.derive import layer_index_dense as ld
-from symbp.derive.layer_index_multi import MultiForm, Stated, gradient_steps
+from symbp.derive.layer_index_multi import MultiForm, gradient_steps, stated_with
 from symbp.layers import index as ix
 from symbp.layers.attention import Attention
 from symbp.layers.dense import Dense
@@ -40,35 +41,22 @@ def has_residual_form(layer, shape: tuple[int, ...]) -> bool:
     return isinstance(inner, Attention) or (isinstance(inner, Dense) and len(shape) in (1, 2))
 
 
-def _dense_stated(act) -> Stated:
-    o, e, size = ix.o, ix.e, la.D
-    units = (0, size - 1)
-    z, a, x, W, b = ix.z, ix.a, ix.x, ix.W, ix.b
-    equations = (
-        (z[o], b[o] + sympy.Sum(W[o, e] * x[e], (e, *units))),
-        (a[o], x[o] + act.f(z[o])),
-    )
-    axes = {base: (units,) for base in (x, z, a, b, ix.delta, ix.dA)}
-    axes[W] = (units, units)
-    roles = {x: "x", z: "z", a: "a", W: "W", b: "b"}
-    gradients = {z: ix.delta, a: ix.dA}
-    return Stated(equations, axes, roles, gradients, {size: ("x", 0)}, act)
-
-
 @cache
 def _dense_form(act) -> MultiForm:
-    stated = _dense_stated(act)
+    layer = Residual(Dense(3, act))
+    stated = stated_with(layer.index_equations((3,)), ld.GRADIENTS)
     steps = gradient_steps(stated, "delta", ix.z[j])
     steps += gradient_steps(stated, "W", ix.W[j, k])
     steps += gradient_steps(stated, "b", ix.b[j])
     steps += gradient_steps(stated, "input", ix.x[k])
-    return la.prove_form(Residual(Dense(3, act)), stated, steps, (3,))
+    return la.prove_form(layer, stated, steps, (3,))
 
 
 @cache
 def _attention_form() -> MultiForm:
-    stated = la.attention_stated(residual=True)
-    return la.prove_form(Residual(Attention(2)), stated, la.attention_steps(stated), (3, 2))
+    layer = Residual(Attention(2))
+    stated = la.stated_of(layer, (3, 2))
+    return la.prove_form(layer, stated, la.attention_steps(stated), (3, 2))
 
 
 def residual_form(layer: Residual, shape: tuple[int, ...] = ()) -> MultiForm:

@@ -1,5 +1,6 @@
 """``residual(layernorm)`` in index form: a_i = x_i + y_i, y the layer norm of x, derived with
-:mod:`symbp.derive.norm_steps`' machinery over the layer norm's definitions and the sum, and
+:mod:`symbp.derive.norm_steps`' machinery over the layer's own staged definitions (the layer
+norm's and the sum: :meth:`symbp.layers.residual.Residual.index_stages`), and
 every step proved as the norm layers' are (:mod:`symbp.derive.norm_proof`), on the concrete
 equations of the residual layer itself (``Residual(LayerNorm()).equations``).
 
@@ -21,18 +22,16 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cache
 
-import numpy as np
 import sympy
 
 from symbp.derive import norm_proof as npf
 from symbp.derive import norm_steps as ns
-from symbp.derive.algebraic import DefinitionsProver
-from symbp.layers.base import Equations, LayerData
 from symbp.layers.norm import LayerNorm
-from symbp.layers.residual import Residual
+from symbp.layers.residual import NORM_SUM, Residual
 
 KIND = "residual(layernorm)"
-A = sympy.IndexedBase("a", real=True)  # the residual's output
+LAYER = Residual(LayerNorm())
+A = NORM_SUM  # the residual's output
 i, j = ns.i, ns.j
 ORDER = ("y", *ns.ORDER)
 """The quantities derived: dC/dy first (the loss reaches y only through a), then the layer
@@ -44,9 +43,7 @@ def is_residual_norm(layer) -> bool:
 
 
 def _definitions() -> ns.NormForm:
-    gamma, beta, defs = ns.definitions("layernorm")
-    defs = [*defs, (A[i], ns.x[i] + ns.y[i])]
-    return ns.NormForm(KIND, ns.SIZES["layernorm"], gamma, beta, defs)
+    return ns.form_of(KIND, LAYER.index_stages())
 
 
 def _y_steps(form: ns.NormForm) -> list[ns.NormStep]:
@@ -82,55 +79,15 @@ def derive_residual_norm() -> ns.NormForm:
     return form
 
 
-class Instance(npf.Instance):
-    """The residual layer's own equations on m features; dC/da given as symbols."""
-
-    OUTPUT = A
-
-    def __init__(self, m: int) -> None:  # noqa: D107 (the base class's fields, another layer)
-        layer = Residual(LayerNorm())
-        eq = Equations()
-        x = eq.inputs("x", (m,))
-        data = LayerData(position=1, layer=layer, input_shape=x.shape)
-        layer.equations(eq, data, x)
-        flat = {r: list(np.asarray(v).reshape(-1)) for r, v in data.arrays.items()}
-        self.m, self.definitions = m, eq.definitions
-        self.defined = dict(eq.definitions)
-        self.gammas = list(np.asarray(data.parameters["gamma1"]).reshape(-1))
-        self.betas = list(np.asarray(data.parameters["beta1"]).reshape(-1))
-        self.arrays = {ns.x: flat["x"], ns.x_hat: flat["xhat"], ns.y: flat["f"], A: flat["a"]}
-        self.scalars = {ns.mu: flat["mu"][0], ns.var: flat["var"][0], ns.sigma: flat["sigma"][0]}
-        self.dy = [sympy.Symbol(f"da[{n}]", real=True) for n in range(m)]
-        self.grads = self.chain_rule()
-        self.point_cache: dict[int, dict[sympy.Symbol, sympy.Expr]] = {}
-        self.prover = DefinitionsProver(self.definitions, {s for s, _ in self.definitions})
-
-
 @cache
-def _instances() -> tuple[Instance, ...]:
-    return tuple(Instance(m) for m in npf.SIZES_PROVED)
-
-
-def _fails_at(form: ns.NormForm, inst: Instance, lhs, rhs) -> int | None:
-    """The first index value where ``lhs = rhs`` fails, exactly or numerically, or None."""
-    for at in range(inst.m) if i in (lhs.free_symbols | rhs.free_symbols) else [0]:
-        left, right = inst.concrete(lhs, form.size, at), inst.concrete(rhs, form.size, at)
-        if not inst.numeric(left, right, range(npf.POINTS)) or not inst.exact(left, right):
-            return at
-    return None
+def _instances() -> tuple[npf.Instance, ...]:
+    """The residual layer's own equations on n = 2, 3, 4 features; dC/da given as symbols."""
+    return tuple(npf.Instance(LAYER, m) for m in npf.SIZES_PROVED)
 
 
 def prove_step(form: ns.NormForm, step: ns.NormStep) -> str:
     """The step (and the identity it used) proved on n = 2, 3, 4, or ValueError where not."""
-    claims = [(step.lhs, step.rhs, "step")]
-    if step.uses is not None:
-        claims.append((*step.uses, "identity"))
-    for inst in _instances():
-        for lhs, rhs, what in claims:
-            at = _fails_at(form, inst, lhs, rhs)
-            if at is not None:
-                raise ValueError(f"{KIND}: the {what} '{step.rule}' of d/d{step.quantity} "
-                                 f"fails at n = {inst.m}, i = {at}")  # fmt: skip
+    npf.check_step(form, step, _instances())
     sizes = ", ".join(map(str, npf.SIZES_PROVED))
     return (f"exactly modulo the layer's definitions (every i, n = {sizes}; on "
             f"{KIND}'s own equations) and at {npf.POINTS} random points of each "
@@ -139,12 +96,7 @@ def prove_step(form: ns.NormForm, step: ns.NormStep) -> str:
 
 def prove_forward(form: ns.NormForm) -> str:
     """Each index-form definition equals the residual layer's own equation, entry by entry."""
-    for inst in _instances():
-        for lhs, rhs in form.definitions:
-            for at in range(inst.m) if i in lhs.free_symbols else [0]:
-                mine = inst.concrete(lhs, form.size, at)
-                if sympy.expand(inst.concrete(rhs, form.size, at) - inst.defined[mine]) != 0:
-                    raise ValueError(f"{KIND}: the index form of {lhs} is not the layer's")
+    npf.check_forward(form, _instances())
     sizes = ", ".join(map(str, npf.SIZES_PROVED))
     return f"every entry at n = {sizes} of {KIND}'s own equations, exactly"
 

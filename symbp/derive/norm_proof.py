@@ -23,18 +23,31 @@ every Partial(c, u) ``sympy.diff`` of c's concrete definition) and proved two wa
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 import sympy
 
 from symbp.derive.algebraic import DefinitionsProver
-from symbp.derive.norm_steps import Grad, NormForm, NormStep, Partial, eps, i, mu, sigma, var
+from symbp.derive.norm_steps import (
+    LAYERS,
+    Grad,
+    NormForm,
+    NormStep,
+    Partial,
+    eps,
+    i,
+    mu,
+    sigma,
+    var,
+)
 from symbp.derive.norm_steps import x as X
 from symbp.derive.norm_steps import x_hat as XHAT
 from symbp.derive.norm_steps import y as Y
-from symbp.layers.base import Equations, LayerData
-from symbp.layers.norm import EPS, BatchNorm, LayerNorm
+from symbp.layers.base import Equations, LayerData, LayerKind
+from symbp.layers.norm import EPS
+from symbp.layers.residual import NORM_SUM
 
 SIZES_PROVED = (2, 3, 4)
 POINTS = 3
@@ -44,16 +57,16 @@ TOLERANCE = 1e-10
 class Instance:
     """One norm layer's own forward equations on m values, and its chain-rule gradients.
 
-    ``OUTPUT``: the array whose gradient dC/d(output) is given as symbols (``dy``), where
-    :meth:`chain_rule` starts; a layer built around a norm (``residual(layernorm)``) sets
-    its own. ``point_cache``: the points :meth:`point` computed, by seed."""
+    ``layer``: ``batchnorm`` (m examples of one feature), ``layernorm`` (one example's m
+    features) or a layer built around a layer norm (``residual(layernorm)``: the norm's output
+    y is its inner output f, and its own output a = x + y). ``output``: the array whose
+    gradient dC/d(output) is given as symbols (``dy``), where :meth:`chain_rule` starts: the
+    layer's output (y, or the residual's a). ``point_cache``: the points :meth:`point`
+    computed, by seed."""
 
-    OUTPUT: sympy.IndexedBase = Y
-
-    def __init__(self, kind: str, m: int) -> None:
-        layer = BatchNorm() if kind == "batchnorm" else LayerNorm()
+    def __init__(self, layer: LayerKind, m: int) -> None:
         eq = Equations()
-        x = eq.inputs("x", (m, 1) if kind == "batchnorm" else (m,))
+        x = eq.inputs("x", (m, 1) if layer.batch else (m,))
         data = LayerData(position=1, layer=layer, input_shape=x.shape)
         layer.equations(eq, data, x)
         flat = {r: list(np.asarray(v).reshape(-1)) for r, v in data.arrays.items()}
@@ -61,9 +74,14 @@ class Instance:
         self.defined = dict(eq.definitions)
         self.gammas = list(np.asarray(data.parameters["gamma1"]).reshape(-1))
         self.betas = list(np.asarray(data.parameters["beta1"]).reshape(-1))
-        self.arrays = {X: flat["x"], XHAT: flat["xhat"], Y: flat["a"]}
+        self.arrays = {X: flat["x"], XHAT: flat["xhat"]}
+        if "f" in flat:  # the norm is the inner layer: its output is f, the layer's a = x + f
+            self.arrays.update({Y: flat["f"], NORM_SUM: flat["a"]})
+        else:
+            self.arrays[Y] = flat["a"]
+        self.output = NORM_SUM if "f" in flat else Y
         self.scalars = {mu: flat["mu"][0], var: flat["var"][0], sigma: flat["sigma"][0]}
-        self.dy = [sympy.Symbol(f"dy[{n}]", real=True) for n in range(m)]
+        self.dy = [sympy.Symbol(f"d{self.output}[{n}]", real=True) for n in range(m)]
         self.grads = self.chain_rule()
         self.point_cache: dict[int, dict[sympy.Symbol, sympy.Expr]] = {}
         internal = {s for s, _ in self.definitions}
@@ -71,7 +89,7 @@ class Instance:
 
     def chain_rule(self) -> dict[sympy.Symbol, sympy.Expr]:
         """dC/du for every quantity, from dC/d(OUTPUT) down, sympy.diff for each local."""
-        output = self.arrays[self.OUTPUT]
+        output = self.arrays[self.output]
         grads: dict[sympy.Symbol, sympy.Expr] = dict(zip(output, self.dy, strict=True))
         readers: dict[sympy.Symbol, list] = {}
         for c, value in self.definitions:
@@ -143,15 +161,16 @@ class Instance:
 
 def _instances(kind: str) -> list[Instance]:
     if kind not in _CACHE:
-        _CACHE[kind] = [Instance(kind, m) for m in SIZES_PROVED]
+        _CACHE[kind] = [Instance(LAYERS[kind], m) for m in SIZES_PROVED]
     return _CACHE[kind]
 
 
 _CACHE: dict[str, list[Instance]] = {}
 
 
-def _holds(form: NormForm, inst: Instance, lhs: sympy.Expr, rhs: sympy.Expr) -> int | None:
-    """The first index value at which ``lhs = rhs`` fails on the instance, or None."""
+def fails_at(form: NormForm, inst: Instance, lhs: sympy.Expr, rhs: sympy.Expr) -> int | None:
+    """The first index value at which ``lhs = rhs`` fails on the instance, exactly or
+    numerically, or None."""
     free = i in (lhs.free_symbols | rhs.free_symbols)
     for at in range(inst.m) if free else [0]:
         left = inst.concrete(lhs, form.size, at)
@@ -161,20 +180,38 @@ def _holds(form: NormForm, inst: Instance, lhs: sympy.Expr, rhs: sympy.Expr) -> 
     return None
 
 
-def prove_step(form: NormForm, step: NormStep) -> str:
-    """The proof of one step and of the identity it used (see the module docstring), or a
-    ValueError naming where it fails."""
+def check_step(form: NormForm, step: NormStep, instances: Sequence[Instance]) -> None:
+    """The step and the identity it used hold on every instance, or a ValueError naming where
+    one fails."""
     claims = [(step.lhs, step.rhs, "step")]
     if step.uses is not None:
         claims.append((*step.uses, "identity"))
-    for inst in _instances(form.kind):
+    for inst in instances:
         for lhs, rhs, what in claims:
-            at = _holds(form, inst, lhs, rhs)
+            at = fails_at(form, inst, lhs, rhs)
             if at is not None:
                 raise ValueError(
                     f"{form.kind}: the {what} '{step.rule}' of d/d{step.quantity} fails at "
                     f"{form.size} = {inst.m}, i = {at}"
                 )
+
+
+def check_forward(form: NormForm, instances: Sequence[Instance]) -> None:
+    """Each index-form definition equals the layer's own equation at every entry of every
+    instance, exactly, or a ValueError naming the first that does not."""
+    for inst in instances:
+        for lhs, rhs in form.definitions:
+            for at in range(inst.m) if i in lhs.free_symbols else [0]:
+                mine = inst.concrete(lhs, form.size, at)
+                theirs = inst.defined[mine]
+                if sympy.expand(inst.concrete(rhs, form.size, at) - theirs) != 0:
+                    raise ValueError(f"{form.kind}: the index form of {lhs} is not the layer's")
+
+
+def prove_step(form: NormForm, step: NormStep) -> str:
+    """The proof of one step and of the identity it used (see the module docstring), or a
+    ValueError naming where it fails."""
+    check_step(form, step, _instances(form.kind))
     sizes = ", ".join(map(str, SIZES_PROVED))
     return (
         "exactly modulo the definitions of the mean, the variance, sigma and the normalised "
@@ -185,13 +222,7 @@ def prove_step(form: NormForm, step: NormStep) -> str:
 
 def prove_forward(form: NormForm) -> str:
     """Each index-form definition equals the layer's own equation, entry by entry."""
-    for inst in _instances(form.kind):
-        for lhs, rhs in form.definitions:
-            for at in range(inst.m) if i in lhs.free_symbols else [0]:
-                mine = inst.concrete(lhs, form.size, at)
-                theirs = inst.defined[mine]
-                if sympy.expand(inst.concrete(rhs, form.size, at) - theirs) != 0:
-                    raise ValueError(f"{form.kind}: the index form of {lhs} is not the layer's")
+    check_forward(form, _instances(form.kind))
     sizes = ", ".join(map(str, SIZES_PROVED))
     return f"every entry at {form.size} = {sizes}, exactly"
 
@@ -203,4 +234,5 @@ def prove_form(form: NormForm) -> NormForm:
     return form
 
 
-__all__ = ["Instance", "prove_form", "prove_forward", "prove_step"]
+__all__ = ["Instance", "check_forward", "check_step", "fails_at", "prove_form", "prove_forward",
+           "prove_step"]  # fmt: skip

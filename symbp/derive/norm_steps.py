@@ -2,8 +2,9 @@
 with a symbolic size (m examples of a batch, or n features of one example), every step proved
 on concrete sizes (:mod:`symbp.derive.norm_proof`): what their writeups print.
 
-A norm layer defines quantities that read other quantities: for one feature of a batch of m
-(batch norm) or one example's n features (layer norm), with i, j, k = 0 .. m-1,
+A norm layer defines quantities that read other quantities (its own staged definitions,
+``index_stages`` in :mod:`symbp.layers.norm`): for one feature of a batch of m (batch norm) or
+one example's n features (layer norm), with i, j, k = 0 .. m-1,
 
     mu = (1/m) sum_k x_k,   var = (1/m) sum_k (x_k - mu)^2,   sigma = sqrt(var + eps),
     x_hat_i = (x_i - mu) / sigma,   y_i = gamma x_hat_i + beta
@@ -25,8 +26,9 @@ read u of dC/dc dc/du (:class:`Grad` and :class:`Partial` are those unevaluated 
    prints the compact form dx_i = (gamma / (m sigma)) (m dy_i - sum_j dy_j - x_hat_i sum_j dy_j
    x_hat_j).
 
-Nothing of a result is typed in: the definitions are the layer's forward equations (proved equal
-to :meth:`symbp.layers.norm.BatchNorm.equations` on m = 2, 3, 4), the rest is SymPy's.
+Nothing of a result is typed in: the definitions are the layer's own index-form forward equations
+(``BatchNorm.index_stages`` and ``LayerNorm.index_stages`` in :mod:`symbp.layers.norm`, proved
+equal to the layer's concrete ``equations`` on m = 2, 3, 4), the rest is SymPy's.
 
 >>> form = norm_form("batchnorm")
 >>> [s.rule for s in form.steps_for("x")][:3]
@@ -42,13 +44,12 @@ from dataclasses import dataclass, field, replace
 import sympy
 
 from symbp.derive.layer_index import _true_on_box
+from symbp.layers.index import IndexStages
+from symbp.layers.norm import SIZES, BatchNorm, LayerNorm, eps, i, k, mu, sigma, var, x, x_hat, y
 
-i, j, k = sympy.symbols("i j k", integer=True)
-mu, var, sigma, eps = sympy.symbols("mu var sigma epsilon", positive=True)
-x, x_hat, y = (sympy.IndexedBase(n, real=True) for n in ("x", "x_hat", "y"))
-SIZES = {"batchnorm": sympy.Symbol("m", integer=True, positive=True),
-         "layernorm": sympy.Symbol("n", integer=True, positive=True)}  # fmt: skip
-"""The size each kind sums over: the m examples of a batch, the n features of an example."""
+j = sympy.Symbol("j", integer=True)  # the entries of an array a chain rule sums over
+LAYERS = {"batchnorm": BatchNorm(), "layernorm": LayerNorm()}
+"""The norm kinds whose staged definitions (``index_stages``) this module differentiates."""
 
 
 class Grad(sympy.Function):
@@ -106,20 +107,10 @@ class NormForm:
         raise KeyError(u)
 
 
-def definitions(kind: str) -> tuple[sympy.Expr, sympy.Expr, list]:
-    """The layer's forward equations in index form (entry i; sums over k)."""
-    m = SIZES[kind]
-    per_feature = kind == "layernorm"
-    gamma = sympy.IndexedBase("gamma", real=True)[i] if per_feature else sympy.Symbol("gamma")
-    beta = sympy.IndexedBase("beta", real=True)[i] if per_feature else sympy.Symbol("beta")
-    defs = [
-        (mu, sympy.Sum(x[k], (k, 0, m - 1)) / m),
-        (var, sympy.Sum((x[k] - mu) ** 2, (k, 0, m - 1)) / m),
-        (sigma, sympy.sqrt(var + eps)),
-        (x_hat[i], (x[i] - mu) / sigma),
-        (y[i], gamma * x_hat[i] + beta),
-    ]
-    return gamma, beta, defs
+def form_of(kind: str, stages: IndexStages) -> NormForm:
+    """A form (no steps yet) over a layer's staged definitions (``LayerKind.index_stages``)."""
+    gamma, beta = stages.parameters
+    return NormForm(kind, stages.size, gamma, beta, list(stages.definitions))
 
 
 def _reads(expr: sympy.Expr, u: sympy.Expr) -> bool:
@@ -285,8 +276,7 @@ def derive_one(form: NormForm, quantity: str, known: dict) -> list[NormStep]:
 
 def derive_norm(kind: str) -> NormForm:
     """The derived (unproved) steps of a norm kind: see the module docstring."""
-    gamma, beta, defs = definitions(kind)
-    form = NormForm(kind, SIZES[kind], gamma, beta, defs)
+    form = form_of(kind, LAYERS[kind].index_stages())
     known: dict[str, sympy.Expr] = {}
     for quantity in ORDER:
         form.steps += derive_one(form, quantity, known)
@@ -313,8 +303,19 @@ __all__ = [
     "NormForm",
     "NormStep",
     "Partial",
-    "definitions",
+    "form_of",
     "derive_norm",
     "derive_one",
     "norm_form",
+    # the layer's index-form vocabulary (symbp.layers.norm), for the printers
+    "eps",
+    "i",
+    "j",
+    "k",
+    "mu",
+    "sigma",
+    "var",
+    "x",
+    "x_hat",
+    "y",
 ]

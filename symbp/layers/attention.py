@@ -7,8 +7,10 @@ parameters ``Wq{i}``, ``Wk{i}``, ``Wv{i}`` of shape (d_k, d) and no bias:
     p_{t,u} = exp(s_{t,u}) / sum_w exp(s_{t,w})               (softmax over the keys u)
     a_{t,c} = sum_u p_{t,u} v_{u,c}                           (output, T x d_k)
 
-Only these forward equations are stated; q, k, v, s and p are defined intermediate
-quantities of the layer, and sqrt(d_k) is SymPy's exact root. The softmax rows are declared
+Only these forward equations are stated, twice: over arrays of symbols (:meth:`Attention.equations`)
+and in index form with symbolic sizes T, d and d_k (:meth:`Attention.index_equations`, the
+scores written S and the weights P); q, k, v, s and p are defined intermediate quantities of
+the layer, and sqrt(d_k) is SymPy's exact root. The softmax rows are declared
 (:meth:`Attention.softmax_rows`) so that the chain rule takes their Jacobian in the weights
 p, as it does for a softmax output layer; the backward pass is derived
 (:mod:`symbp.derive.layered`), recognised and proved (:mod:`symbp.derive.arrayops_attention`).
@@ -26,10 +28,16 @@ import numpy as np
 import sympy
 
 from symbp.activations import get_activation
+from symbp.layers import index as ix
 from symbp.layers.base import Equations, LayerData, LayerKind, Shape
 from symbp.layers.dense import unit_sum
 
 ROLES = ("Wq", "Wk", "Wv")
+_int = {"integer": True}
+t, u, c, e, w = sympy.symbols("t u c e w", **_int)  # queries, keys, features, inputs, keys summed
+DK = sympy.Symbol("d_k", integer=True, positive=True)
+q, k, v, S, P = (sympy.IndexedBase(n) for n in ("q", "k", "v", "S", "P"))
+Wq, Wk, Wv = (sympy.IndexedBase(n) for n in ROLES)
 
 
 def _project(w: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -74,6 +82,32 @@ class Attention(LayerKind):
         mixed = [[unit_sum(list(w[t]), list(v[:, c]), None) for c in range(self.d_k)]
                  for t in range(len(x))]  # fmt: skip
         data.arrays["a"] = eq.define(p, "a", np.array(mixed, dtype=object))
+
+    def index_equations(self, shape: Shape) -> ix.IndexEquations:
+        """q, k and v (t a query, c a feature of d_k, e an input of d), the scores S, the
+        weights P (softmax over the keys u) and the output a, in forward order.
+
+        >>> Attention(2).index_equations((3, 2)).equations[3]
+        (S[t, u], Sum(k[u, c]*q[t, c], (c, 0, d_k - 1))/sqrt(d_k))
+        """
+        x, a, seq, inp, feat = ix.x, ix.a, (0, ix.T - 1), (0, ix.D - 1), (0, DK - 1)
+        project = {
+            base: sympy.Sum(weight[c, e] * x[t, e], (e, *inp))
+            for base, weight in ((q, Wq), (k, Wk), (v, Wv))
+        }
+        equations = (
+            *((base[t, c], rhs) for base, rhs in project.items()),
+            (S[t, u], sympy.Sum(q[t, c] * k[u, c], (c, *feat)) / sympy.sqrt(DK)),
+            (P[t, u], sympy.exp(S[t, u]) / sympy.Sum(sympy.exp(S[t, w]), (w, *seq))),
+            (a[t, c], sympy.Sum(P[t, u] * v[u, c], (u, *seq))),
+        )
+        axes = {x: (seq, inp), **{W: (feat, inp) for W in (Wq, Wk, Wv)}}
+        axes.update({base: (seq, feat) for base in (q, k, v, a)})
+        axes.update({base: (seq, seq) for base in (S, P)})
+        roles = {x: "x", q: "q", k: "k", v: "v", S: "s", P: "p", a: "a", Wq: "Wq", Wk: "Wk",
+                 Wv: "Wv"}  # fmt: skip
+        sizes = {ix.T: ("x", 0), ix.D: ("x", 1), DK: ("q", 1)}
+        return ix.IndexEquations(equations, axes, roles, sizes)
 
     def softmax_rows(self, data: LayerData) -> list[tuple[list, list]]:
         """(weights, scores) of each query t: p_t = softmax(s_t) over the keys."""

@@ -24,7 +24,7 @@ import sympy
 
 from symbp.activations import Activation
 from symbp.errors import SpecError
-from symbp.layers.index import IndexForward
+from symbp.layers.index import IndexEquations, IndexForward, IndexStages
 
 Shape = tuple[int, ...]
 
@@ -153,6 +153,20 @@ class LayerKind:
         """The forward equation of one output entry in index form with symbolic sizes (in the
         vocabulary of :mod:`symbp.layers.index`), or None where the kind has none yet. It
         states the same layer as :meth:`equations`; the derivation proves the two equal."""
+        return None
+
+    def index_equations(self, shape: Shape) -> IndexEquations | None:
+        """The layer's forward equations in index form with symbolic sizes, several in forward
+        order (attention's q, k, v, scores, weights and output; an LSTM's gates, cell and
+        state; a residual's inner layer and its sum), for an input of ``shape``'s rank; None
+        where the kind states one equation (:meth:`index_forward`) or none. Like that one, it
+        states the same layer as :meth:`equations`, and the derivation proves the two equal."""
+        return None
+
+    def index_stages(self) -> IndexStages | None:
+        """The layer's forward equations as staged definitions along the axis it normalises
+        (a norm's mean, variance, sigma, x_hat and output; a residual layer norm's sum), or
+        None. Proved equal to :meth:`equations` on small sizes before anything is derived."""
         return None
 
     def skeleton(self) -> LayerKind:

@@ -2,6 +2,10 @@
 On a sequence (T, n_in) it acts on each position (the last axis), as torch.nn.Linear does:
 z_{t,j} = sum_k W_{jk} x_{t,k} + b_j, the same W and b at every t.
 
+In index form the layer states the one equation of a vector's unit (:meth:`Dense.index_forward`)
+and, for a sequence (or a residual's sum), its equations z and a together
+(:meth:`Dense.index_equations`, positions t, units o of n, inputs e of d).
+
 The unit equation :func:`unit_sum` is the one :func:`symbp.model.forward` writes for today's
 MLPs too, so both paths share one definition of a dense unit.
 
@@ -84,6 +88,28 @@ class Dense(LayerKind):
         """z_o = sum_e W_{o,e} x_e + b_o (printed as z_j = sum_k W_{jk} x_k + b_j)."""
         total = sympy.Sum(ix.W[ix.o, ix.e] * ix.x[ix.e], (ix.e, 0, ix.C_IN - 1))
         return ix.window_form(ix.z[ix.o], total + ix.b[ix.o], 0, pooled=False)
+
+    def index_equations(self, shape: Shape) -> ix.IndexEquations | None:
+        """z_{t,o} = b_o + sum_e W_{o,e} x_{t,e} and a_{t,o} = act(z_{t,o}) on a T x d
+        sequence (on a vector, the same without t); None for a softmax over the units.
+
+        >>> Dense(3, get_activation("tanh")).index_equations((4, 2)).equations[1]
+        (a[t, o], tanh(z[t, o]))
+        """
+        if not self.act.elementwise:
+            return None
+        at = (ix.TIME,) if len(shape) == 2 else ()
+        z, a, x, W, b, o, e = ix.z, ix.a, ix.x, ix.W, ix.b, ix.o, ix.e
+        seq, inp, out = ((0, ix.T - 1),) if at else (), (0, ix.D - 1), (0, ix.N - 1)
+        equations = (
+            (z[(*at, o)], b[o] + sympy.Sum(W[o, e] * x[(*at, e)], (e, *inp))),
+            (a[(*at, o)], self.act.f(z[(*at, o)])),
+        )
+        axes = {x: (*seq, inp), W: (out, inp), b: (out,), z: (*seq, out), a: (*seq, out)}
+        roles = {x: "x", z: "z", a: "a", W: "W", b: "b"}
+        sizes = {ix.T: ("x", 0)} if at else {}
+        sizes.update({ix.D: ("x", len(at)), ix.N: ("z", len(at))})
+        return ix.IndexEquations(equations, axes, roles, sizes, self.act)
 
     def skeleton(self) -> Dense:
         return Dense(min(self.units, 3), self.act)

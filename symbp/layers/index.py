@@ -1,9 +1,12 @@
-"""The index-form vocabulary in which a layer kind states its forward equation with symbolic
-sizes (``LayerKind.index_forward``), next to the concrete equations it writes over arrays of
-symbols (``LayerKind.equations``). Both are the layer's own statement; nothing here knows a
-layer. :mod:`symbp.derive.layer_index` differentiates the index form with SymPy, and proves the
-index form equal to the concrete equations at every entry of small instances before it derives
-anything from it.
+"""The index-form vocabulary in which a layer kind states its forward equations with symbolic
+sizes, next to the concrete equations it writes over arrays of symbols (``LayerKind.equations``):
+one equation (``LayerKind.index_forward``, an :class:`IndexForward`: dense, conv, pool, rnn) or
+several in forward order (``LayerKind.index_equations``, an :class:`IndexEquations`: attention,
+lstm, meanpool, last, dense on a sequence, residual). Both are the layer's own statement;
+nothing here knows a layer, and nothing here is a backward pass. :mod:`symbp.derive.layer_index`
+and :mod:`symbp.derive.layer_index_multi` differentiate the index form with SymPy, and prove it
+equal to the concrete equations at every entry of small instances before they derive anything
+from it.
 
 Arrays are ``sympy.IndexedBase``; an entry outside an array's index range is 0 (zero padding).
 
@@ -41,6 +44,8 @@ STRIDE, PAD = sympy.Symbol("s", integer=True, positive=True), sympy.Symbol("P", 
 T = sympy.Symbol("T", integer=True, positive=True)  # the number of time steps
 TIME = sympy.Symbol("t", integer=True)  # an output's time step (u: the differentiated entry's)
 g, g2 = sympy.symbols("g g'", **_int)  # a hidden unit of h_{t-1} summed over / differentiated
+D = sympy.Symbol("d", integer=True, positive=True)  # a sequence's features (d of T x d)
+N = sympy.Symbol("n", integer=True, positive=True)  # a sequence layer's units
 Range = tuple[sympy.Expr, sympy.Expr]
 
 
@@ -65,6 +70,67 @@ class IndexForward:
     output: sympy.IndexedBase = a
     total: sympy.IndexedBase = dA
     delta_target: sympy.Indexed | None = None
+
+
+@dataclass(frozen=True)
+class IndexEquations:
+    """A layer's forward equations in index form, in forward order (each ``lhs = rhs`` one
+    entry of an array the layer defines), and what ties them to its concrete equations.
+
+    ``axes``: the index range of every axis of every array (an entry outside is 0); ``roles``:
+    each array's role in the layer's concrete equations (``"q"``, ``"a"``, or a parameter's
+    role ``"Wq"``); ``sizes``: each size symbol as (role, axis) of those arrays;
+    ``activation``: an elementwise activation the equations apply (its derivative is the
+    registry's, with its kink convention), or None.
+
+    >>> n = sympy.Symbol("n", integer=True, positive=True)
+    >>> eqs = IndexEquations(((a[o], 2 * x[o]),), {x: ((0, n - 1),), a: ((0, n - 1),)},
+    ...                      {x: "x", a: "a"}, {n: ("x", 0)})
+    >>> eqs.ranges_of(), eqs.equation_of(a)
+    ({o: (0, n - 1)}, (a[o], 2*x[o]))
+    """
+
+    equations: tuple[tuple[sympy.Indexed, sympy.Expr], ...]
+    axes: dict[sympy.IndexedBase, tuple[Range, ...]]
+    roles: dict[sympy.IndexedBase, str]
+    sizes: dict[sympy.Symbol, tuple[str, int]]
+    activation: object = None
+
+    def ranges_of(self, *exprs: sympy.Expr) -> dict[sympy.Symbol, Range]:
+        """The range of every bare index symbol of an array entry in ``exprs`` and in the
+        equations (an index has the range of the axis it indexes)."""
+        found: dict[sympy.Symbol, Range] = {}
+        every = [*exprs, *(e for pair in self.equations for e in pair)]
+        for expr in every:
+            for entry in sympy.sympify(expr).atoms(sympy.Indexed):
+                for index, span in zip(entry.indices, self.axes.get(entry.base, ()), strict=False):
+                    if isinstance(index, sympy.Symbol):
+                        found.setdefault(index, span)
+        return found
+
+    def equation_of(self, base: sympy.IndexedBase) -> tuple[sympy.Indexed, sympy.Expr]:
+        """The equation that defines the entries of ``base``."""
+        return next(pair for pair in self.equations if pair[0].base == base)
+
+
+@dataclass(frozen=True)
+class IndexStages:
+    """A layer's forward equations as staged definitions along one axis of ``size`` entries
+    (a norm's m examples or n features): each ``lhs = rhs`` defines a scalar (the mean mu) or
+    an entry (x_hat[i]) from the input and the quantities before it; ``parameters``: the
+    layer's parameters as they appear (an entry gamma[i], or one scalar gamma per feature)."""
+
+    size: sympy.Symbol
+    parameters: tuple[sympy.Expr, ...]
+    definitions: tuple[tuple[sympy.Expr, sympy.Expr], ...]
+
+
+def sequence_reduction(rhs: sympy.Expr) -> IndexEquations:
+    """a_c = rhs: one vector of d features read off a T x d sequence x (its mean, its last
+    step), with c a feature."""
+    seq, feat = (0, T - 1), (0, D - 1)
+    axes = {x: (seq, feat), a: (feat,)}
+    return IndexEquations(((a[c], rhs),), axes, {x: "x", a: "a"}, {T: ("x", 0), D: ("x", 1)})
 
 
 def window_form(lhs: sympy.Indexed, rhs: sympy.Expr, dims: int, pooled: bool) -> IndexForward:

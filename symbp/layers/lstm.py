@@ -12,7 +12,10 @@ h_{-1} = 0, t = 0..T-1::
 
 Parameters ``Wx{i}`` (4n, d) = torch's ``weight_ih_l0``, ``Wh{i}`` (4n, n) = ``weight_hh_l0``
 and one bias ``b{i}`` (4n,): torch adds two, ``bias_ih_l0 + bias_hh_l0``, which only ever
-appear as their sum, so b is that sum. Only these forward equations are stated here; the
+appear as their sum, so b is that sum. Only these forward equations are stated here, twice:
+over arrays of symbols (:meth:`Lstm.equations`) and in index form with symbolic T, d and n
+(:meth:`Lstm.index_equations`: each gate's pre-activation zi, zf, zg, zo its block of rows of
+z, and the output a a copy of the state h); the
 backward pass (through c and h, the cell state's constant error carousel through f) is derived
 by the chain rule (:mod:`symbp.derive.layered`) and recognised by
 :mod:`symbp.derive.recognise_lstm`.
@@ -31,11 +34,24 @@ import numpy as np
 import sympy
 
 from symbp.activations import Activation, get_activation
+from symbp.layers import index as ix
 from symbp.layers.base import Equations, LayerData, LayerKind, Shape, activate
 from symbp.layers.dense import unit_sum
 
 GATES = (("i", "sigmoid"), ("f", "sigmoid"), ("g", "tanh"), ("o", "sigmoid"))
 """The gates in PyTorch's order, each with its activation; gate k reads rows k n .. (k+1) n."""
+
+# the index-form vocabulary: step tau, unit k, input feature e, hidden unit m summed over
+tau, k, e, m = sympy.symbols("tau k e m", integer=True)
+GATE = {name: sympy.IndexedBase(name) for name, _ in GATES}
+"""The gates' outputs i, f, g, o."""
+PRE = {name: sympy.IndexedBase(f"z{name}") for name, _ in GATES}
+"""Each gate's pre-activation (zi, zf, zg, zo: the rows of z that the gate reads)."""
+c, s = sympy.IndexedBase("c"), sympy.IndexedBase("s")
+STATES = (*PRE.values(), *GATE.values(), c, s)
+"""The arrays the layer defines at every step besides its state h (and its output a = h)."""
+ROLES = {base: str(base) for base in (*STATES, ix.x, ix.h, ix.a, ix.Wx, ix.Wh, ix.b)}
+"""Each index-form array's role: the array of that name of the layer's concrete instance."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,35 @@ class Lstm(LayerKind):
             out["s"][t] = eq.define(p, "s", _act("tanh", out["c"][t]), at=(t,))
             out["a"][t] = eq.define(p, "h", o * out["s"][t], at=(t,))
         data.arrays.update(out)
+
+    def index_equations(self, shape: Shape) -> ix.IndexEquations:
+        """Each gate's pre-activation, the gates, the cell c, tanh(c) = s, the state h and the
+        output a = h, at step tau and unit k (h_{-1} = c_{-1} = 0: outside the sequence).
+
+        >>> Lstm(2).index_equations((3, 2)).equations[8]
+        (c[tau, k], c[tau - 1, k]*f[tau, k] + g[tau, k]*i[tau, k])
+        """
+        x, h, Wx, Wh, b, N = ix.x, ix.h, ix.Wx, ix.Wh, ix.b, ix.N
+        seq, units, inp, rows = (0, ix.T - 1), (0, N - 1), (0, ix.D - 1), (0, 4 * N - 1)
+        equations = []
+        for q, (name, _) in enumerate(GATES):
+            row = q * N + k
+            pre = (sympy.Sum(Wx[row, e] * x[tau, e], (e, *inp))
+                   + sympy.Sum(Wh[row, m] * h[tau - 1, m], (m, *units)) + b[row])  # fmt: skip
+            equations.append((PRE[name][tau, k], pre))
+        for name, act in GATES:
+            equations.append((GATE[name][tau, k], get_activation(act).f(PRE[name][tau, k])))
+        i_, f_, g_, o_ = (GATE[name][tau, k] for name, _ in GATES)
+        equations += [
+            (c[tau, k], f_ * c[tau - 1, k] + i_ * g_),
+            (s[tau, k], get_activation("tanh").f(c[tau, k])),
+            (h[tau, k], o_ * s[tau, k]),
+            (ix.a[tau, k], h[tau, k]),
+        ]
+        axes = {x: (seq, inp), Wx: (rows, inp), Wh: (rows, units), b: (rows,)}
+        axes.update({base: (seq, units) for base in (*STATES, h, ix.a)})
+        sizes = {ix.T: ("x", 0), ix.D: ("x", 1), N: ("a", 1)}
+        return ix.IndexEquations(tuple(equations), axes, ROLES, sizes)
 
     def activated(self, data: LayerData) -> list[tuple[Activation, np.ndarray, np.ndarray]]:
         """(activation, outputs, their arguments) of every elementwise activation the layer

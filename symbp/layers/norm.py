@@ -6,12 +6,17 @@ position of a sequence, as torch.nn.LayerNorm(n) does (training and inference al
     a_j = gamma_j x_hat_j + beta_j,
 
 with parameters ``gamma{i}`` and ``beta{i}`` of shape (n,). Only these forward equations are
-stated; mu, var, sigma and x_hat are defined intermediate quantities of the layer (kept with a
-trailing axis of 1, as ``keepdims`` would), and the backward pass, including the compact input
-gradient, is derived by the chain rule and proved (:mod:`symbp.derive.algebraic`).
+stated, twice: over arrays of symbols (``equations``) and as staged definitions in index form
+with a symbolic size (``index_stages``: the output written y, along the one axis normalised:
+one feature's m examples for batch norm, one example's n features for layer norm, with
+i, k = 0 .. m-1); mu, var, sigma and x_hat are defined intermediate quantities of the layer
+(kept with a trailing axis of 1, as ``keepdims`` would), and the backward pass, including the
+compact input gradient, is derived by the chain rule and proved (:mod:`symbp.derive.algebraic`).
 
 >>> LayerNorm().output_shape((4, 5)), LayerNorm().output_shape((3,))
 ((4, 5), (3,))
+>>> LayerNorm().index_stages().definitions[0]
+(mu, Sum(x[k], (k, 0, n - 1))/n)
 """
 
 from __future__ import annotations
@@ -23,9 +28,36 @@ import sympy
 
 from symbp.errors import SpecError
 from symbp.layers.base import Equations, LayerData, LayerKind, Shape, shape_text
+from symbp.layers.index import IndexStages
 
 EPS = sympy.Rational(1, 100000)
 """torch.nn.LayerNorm's default eps, 1e-5, as an exact number."""
+
+# the index-form vocabulary of the staged definitions (entry i; sums over k)
+i, k = sympy.symbols("i k", integer=True)
+mu, var, sigma, eps = sympy.symbols("mu var sigma epsilon", positive=True)
+x, x_hat, y = (sympy.IndexedBase(n, real=True) for n in ("x", "x_hat", "y"))
+SIZES = {"batchnorm": sympy.Symbol("m", integer=True, positive=True),
+         "layernorm": sympy.Symbol("n", integer=True, positive=True)}  # fmt: skip
+"""The size each kind normalises over: the m examples of a batch, the n features of an example."""
+
+
+def norm_stages(kind: str) -> IndexStages:
+    """mu, var, sigma, x_hat_i and y_i = gamma x_hat_i + beta over ``SIZES[kind]`` entries
+    (layer norm: gamma_i and beta_i, one per feature; batch norm: one gamma and beta for the
+    feature normalised)."""
+    m = SIZES[kind]
+    per_feature = kind == "layernorm"
+    gamma = sympy.IndexedBase("gamma", real=True)[i] if per_feature else sympy.Symbol("gamma")
+    beta = sympy.IndexedBase("beta", real=True)[i] if per_feature else sympy.Symbol("beta")
+    definitions = (
+        (mu, sympy.Sum(x[k], (k, 0, m - 1)) / m),
+        (var, sympy.Sum((x[k] - mu) ** 2, (k, 0, m - 1)) / m),
+        (sigma, sympy.sqrt(var + eps)),
+        (x_hat[i], (x[i] - mu) / sigma),
+        (y[i], gamma * x_hat[i] + beta),
+    )
+    return IndexStages(m, (gamma, beta), definitions)
 
 
 def _rows(values: list[sympy.Expr], shape: Shape) -> np.ndarray:
@@ -68,6 +100,10 @@ class LayerNorm(LayerKind):
         sigma = data.arrays["sigma"] = eq.define(p, "sigma", _rows(roots, lead))
         xhat = data.arrays["xhat"] = eq.define(p, "xhat", (x - mu) / sigma)
         data.arrays["a"] = eq.define(p, "a", xhat * gamma + beta)
+
+    def index_stages(self) -> IndexStages:
+        """The staged definitions over one example's n features (see the module docstring)."""
+        return norm_stages(self.kind)
 
     def small_input(self, shape: Shape) -> Shape:
         """3 features (2 positions of a sequence: every position is alike)."""
@@ -115,6 +151,10 @@ class BatchNorm(LayerKind):
         sigma = data.arrays["sigma"] = eq.define(p, "sigma", _rows(roots, (1, n)))
         xhat = data.arrays["xhat"] = eq.define(p, "xhat", (x - mu) / sigma)
         data.arrays["a"] = eq.define(p, "a", xhat * gamma + beta)
+
+    def index_stages(self) -> IndexStages:
+        """The staged definitions over one feature's m examples (see the module docstring)."""
+        return norm_stages(self.kind)
 
     def small_input(self, shape: Shape) -> Shape:
         return (min(shape[0], 3),)

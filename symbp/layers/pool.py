@@ -112,7 +112,7 @@ class Pool(LayerKind):
 @dataclass(frozen=True)
 class MeanPool(LayerKind):
     """``meanpool``: the mean over the time (sequence) axis, (T, n) -> (n), as ``x.mean(dim=1)``
-    on a batch in PyTorch: a_j = (1/T) sum_t x_{t,j}.
+    on a batch in PyTorch: a_j = (1/T) sum_t x_{t,j} (in index form, :meth:`index_equations`).
 
     >>> MeanPool().output_shape((5, 4))
     (4,)
@@ -133,3 +133,12 @@ class MeanPool(LayerKind):
         data.arrays["x"] = x
         means = [sympy.Add(*x[:, j]) / x.shape[0] for j in range(x.shape[1])]
         data.arrays["a"] = eq.define(data.position, "a", np.array(means, dtype=object))
+
+    def index_equations(self, shape: Shape) -> ix.IndexEquations:
+        """a_c = (1/T) sum_t x_{t,c}, c a feature of d.
+
+        >>> MeanPool().index_equations((3, 2)).equations
+        ((a[c], Sum(x[t, c], (t, 0, T - 1))/T),)
+        """
+        mean = sympy.Sum(ix.x[ix.TIME, ix.c], (ix.TIME, 0, ix.T - 1)) / ix.T
+        return ix.sequence_reduction(mean)

@@ -1,7 +1,8 @@
 """``flatten`` (C x H x W -> C*H*W, row-major as torch.flatten) and ``last`` (T x n -> h_T).
 
 Neither defines a new quantity: the output *is* (a view of) the input's symbols, so the chain
-rule passes the gradient through unchanged.
+rule passes the gradient through unchanged. ``last`` states its output in index form too
+(:meth:`Last.index_equations`: a_c = x_{T-1,c}).
 
 >>> Flatten().output_shape((2, 3, 3)), Last().output_shape((4, 5))
 ((18,), (5,))
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symbp.layers import index as ix
 from symbp.layers.base import Equations, LayerData, LayerKind, Shape
 
 
@@ -50,6 +52,14 @@ class Last(LayerKind):
     def equations(self, eq: Equations, data: LayerData, x: np.ndarray) -> None:
         data.arrays["x"] = x
         data.arrays["a"] = x[-1]
+
+    def index_equations(self, shape: Shape) -> ix.IndexEquations:
+        """a_c = x_{T-1,c}: the last step's features.
+
+        >>> Last().index_equations((3, 2)).equations
+        ((a[c], x[T - 1, c]),)
+        """
+        return ix.sequence_reduction(ix.x[ix.T - 1, ix.c])
 
     def small_input(self, shape: Shape) -> Shape:
         return (min(shape[0], 3), min(shape[1], 2))
