@@ -2,7 +2,8 @@
 sizes: what makes every printed step of their writeups a proved one.
 
 For m = 2, 3 and 4 (examples of a batch, or features of layer norm) the layer's *own* forward
-equations (:meth:`symbp.layers.norm.BatchNorm.equations`, ``LayerNorm.equations``) are written
+equations (:meth:`symbp.layers.norm.BatchNorm.equations`, ``LayerNorm.equations``, or those of
+a layer around a layer norm, ``Residual(LayerNorm()).equations``) are written
 on one feature of m examples (or one example of m features): symbols x, mu, var, sigma, x_hat
 and y, each defined by the layer. Their gradients are the chain rule over those concrete
 definitions, dC/du = sum over the quantities c that read u of dC/dc dc/du, each dc/du by
