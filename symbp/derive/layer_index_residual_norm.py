@@ -1,8 +1,8 @@
 """``residual(layernorm)`` in index form: a_i = x_i + y_i, y the layer norm of x, derived with
 :mod:`symbp.derive.norm_steps`' machinery over the layer's own staged definitions (the layer
-norm's and the sum: :meth:`symbp.layers.residual.Residual.index_stages`), and
-every step proved as the norm layers' are (:mod:`symbp.derive.norm_proof`), on the concrete
-equations of the residual layer itself (``Residual(LayerNorm()).equations``).
+norm's and the sum: :meth:`symbp.layers.residual.Residual.index_stages`), and every step
+proved as the norm layers' are (:mod:`symbp.derive.norm_proof`), on the concrete equations of
+the residual layer itself (``Residual(LayerNorm()).equations``).
 
 The loss reaches the layer norm's output y only through a, so dC/dy_i = dC/da_i (the chain
 rule over a = x + y, by ``sympy.diff``); the layer norm's steps then run as its own writeup's,
@@ -29,8 +29,8 @@ from symbp.derive import norm_steps as ns
 from symbp.layers.norm import LayerNorm
 from symbp.layers.residual import NORM_SUM, Residual
 
-KIND = "residual(layernorm)"
 LAYER = Residual(LayerNorm())
+KIND = LAYER.spec()  # "residual(layernorm)"
 A = NORM_SUM  # the residual's output
 i, j = ns.i, ns.j
 ORDER = ("y", *ns.ORDER)
