@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from symbp import notation as nt
+
 
 @dataclass(frozen=True)
 class Deviation:
@@ -24,7 +26,7 @@ class Deviation:
 
 DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
-        "wikipedia-cdot",
+        nt.WIKIPEDIA.key("cdot"),
         "1A.6",
         "(W^{l+1})^{T}\\cdots \\cdot (W^{L-1})^{T}",
         "(W^{l+1})^{T}\\cdot (f^{l+1})'\\cdots \\cdot (W^{L-1})^{T}",
@@ -33,7 +35,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "fixed; symbp derives that factor from the recursion.",
     ),
     Deviation(
-        "wikipedia-circ",
+        nt.WIKIPEDIA.key("circ"),
         "1B.2",
         "\\cdot \\ldots \\cdot",
         "\\cdot \\cdots \\cdot",
@@ -42,7 +44,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "every product.",
     ),
     Deviation(
-        "wikipedia-circ",
+        nt.WIKIPEDIA.key("circ"),
         "1B.4",
         "\\circ \\ldots \\circ",
         "\\circ \\cdots \\circ",
@@ -50,7 +52,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "other products; symbp writes the centred one in every product.",
     ),
     Deviation(
-        "ng",
+        nt.NG.name,
         "2A.12",
         "\\partial\\left(\\Theta^{(l)}\\begin{pmatrix}1\\\\ g(z^{(l)})\\end{pmatrix}\\right)",
         "\\partial\\,\\Theta^{(l)}\\begin{pmatrix}1\\\\ g(z^{(l)})\\end{pmatrix}",
@@ -59,7 +61,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "writes a differentiated product without them throughout.",
     ),
     Deviation(
-        "ng",
+        nt.NG.name,
         "2A.12",
         "\\frac{\\partial(\\Theta^{(l)}\\cdot g(z^{(l)}))}{\\partial g(z^{(l)})}",
         "\\frac{\\partial\\,\\Theta^{(l)}\\cdot g(z^{(l)})}{\\partial(g(z^{(l)}))}",
@@ -68,7 +70,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "activation, as the post does elsewhere.",
     ),
     Deviation(
-        "ng",
+        nt.NG.name,
         "2A.15",
         "(1-y)",
         "(\\vec{1}-y)",
@@ -77,14 +79,14 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "vector throughout.",
     ),
     Deviation(
-        "ng",
+        nt.NG.name,
         "2A.15",
         "\\log(1-a^{(L)})",
         "\\log(\\vec{1}-a^{(L)})",
         "The same vector of ones inside the logarithm, written with an arrow as in 2A.14.",
     ),
     Deviation(
-        "ufldl",
+        nt.UFLDL.name,
         "U1",
         "\\frac{\\partial}{\\partial z_i^{n_l}}",
         "\\frac{\\partial}{\\partial z_i^{(n_l)}}",
@@ -92,7 +94,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "parentheses everywhere else; symbp writes the parentheses throughout.",
     ),
     Deviation(
-        "ng",
+        nt.NG.name,
         "2B.7",
         "(\\Theta^{(3)})^T\\delta^{(4)}\\ .*\\ g'(z^{(3)}),\\quad "
         "\\delta^{(2)} = (\\Theta^{(2)})^T\\delta^{(3)}\\ .*",
@@ -102,7 +104,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "product that the notes' general rule has; symbp keeps them.",
     ),
     Deviation(
-        "ng",
+        nt.NG.name,
         "2B.9c",
         "\\frac \\partial {\\partial \\Theta_{ij}^{(l)}} J(\\Theta) = D_{ij}^{(l)}",
         "\\frac \\partial {\\partial \\Theta_{i,j}^{(l)}} J(\\Theta) = D_{i,j}^{(l)}",
@@ -114,5 +116,5 @@ DEVIATIONS: tuple[Deviation, ...] = (
 
 def deviations(notation: str, hadamard: str | None = None) -> list[Deviation]:
     """The documented differences for one notation (Wikipedia: per Hadamard style)."""
-    key = f"wikipedia-{hadamard or 'circ'}" if notation == "wikipedia" else notation
+    key = nt.get_notation(notation).key(hadamard)
     return [d for d in DEVIATIONS if d.notation == key]

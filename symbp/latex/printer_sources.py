@@ -29,6 +29,7 @@ from symbp.derive import matrix as mx
 from symbp.derive.diagform import hidden_delta_steps, output_delta_steps
 from symbp.derive.generic import GenericDerivation
 from symbp.derive.matrix import DEPTH, LAYER
+from symbp import notation as nt
 from symbp.errors import SpecError
 from symbp.latex.printer import GenericPrinter, Style, lhs_layer_shift, style_for
 from symbp.latex.printer_deviations import DEVIATIONS, Deviation, deviations
@@ -114,7 +115,7 @@ def _composition(inner: int) -> mx.Node:
 
 
 def _wikipedia(der: GenericDerivation, hadamard: str) -> list[PrintedEquation]:
-    style = style_for("wikipedia", hadamard)
+    style = style_for(nt.WIKIPEDIA, hadamard)
     p = _printer(style)
     ref = _WIKI_REF[hadamard]
     tag = "1A" if hadamard == "cdot" else "1B"
@@ -143,7 +144,7 @@ def _wikipedia(der: GenericDerivation, hadamard: str) -> list[PrintedEquation]:
 
 
 def _nielsen(der: GenericDerivation) -> list[PrintedEquation]:
-    style = style_for("nielsen")
+    style = style_for(nt.NIELSEN)
     p = _printer(style)
     eq, en = der.equations, der.entries
 
@@ -174,7 +175,7 @@ def _nielsen(der: GenericDerivation) -> list[PrintedEquation]:
 
 def _csdn_style() -> Style:
     return replace(
-        style_for("ng"),
+        style_for(nt.NG),
         matmul="\\cdot",
         frac="\\frac",
         delta_first=True,
@@ -269,7 +270,7 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
     """The notes' and the post's equations that hold for this network; where one of them
     assumes the sources' sigmoid with cross-entropy and this network has another activation
     or loss, the equation that holds here instead, labelled as symbp's."""
-    notes = replace(style_for("ng"), target_example="^{(t)}" if der.examples else "")
+    notes = replace(style_for(nt.NG), target_example="^{(t)}" if der.examples else "")
     eq, en = der.equations, der.entries
 
     def show(node: mx.Node, style: Style = notes) -> str:
@@ -369,7 +370,7 @@ def _ufldl_output(der: GenericDerivation) -> mx.Node | None:
 
 
 def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
-    style = style_for("ufldl")
+    style = style_for(nt.UFLDL)
     en = der.entries
 
     def show(node: mx.Node, s: Style = style) -> str:
@@ -384,7 +385,7 @@ def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
     if "grad_b" in en:
         pair.append(show(en["grad_b"]))
     out.append(("U3", ",\\qquad ".join(pair)))
-    note = replace(style, cost="C", operator_derivative=False, notation="nielsen")
+    note = replace(style, cost="C", operator_derivative=False, notation=nt.NIELSEN.name)
     update = der.equations["update_W"]
     grad_j = en.get("grad_J")
     if grad_j is not None:  # over m examples the step is D = dJ/dW (2B.9c), dJ/dw on the slide
@@ -394,12 +395,8 @@ def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
     return [PrintedEquation(label, tex, f"{_UFLDL_REF}, {label}") for label, tex in out]
 
 
-SOURCE_STYLES: tuple[tuple[str, str | None], ...] = (
-    ("wikipedia", "cdot"),
-    ("wikipedia", "circ"),
-    ("nielsen", None),
-    ("ng", None),
-    ("ufldl", None),
+SOURCE_STYLES: tuple[tuple[str, str | None], ...] = tuple(
+    (n.name, style) for n in nt.REGISTRY.values() for style in n.hadamard_styles or (None,)
 )
 """Every (notation, Hadamard style) :func:`equations` prints: the sources' own equation sets."""
 
@@ -411,14 +408,18 @@ def equations(
 
     ``hadamard`` picks Wikipedia's revision: ``"cdot"`` (the note's images) or ``"circ"``.
     """
-    if notation == "wikipedia":
-        return _wikipedia(derivation, hadamard or "circ")
+    source = nt.get_notation(notation)
+    if source.hadamard_styles:
+        return _BUILDERS[source.name](derivation, source.hadamard_style(hadamard))
     if hadamard is not None:
         raise SpecError("the Hadamard style (cdot, circ) is a choice of the wikipedia notation")
-    if notation == "nielsen":
-        return _nielsen(derivation)
-    if notation == "ng":
-        return _ng(derivation)
-    if notation == "ufldl":
-        return _ufldl(derivation)
-    raise SpecError(f"unknown notation {notation!r}; known: wikipedia, ng, nielsen, ufldl")
+    return _BUILDERS[source.name](derivation)
+
+
+_BUILDERS = {
+    nt.WIKIPEDIA.name: _wikipedia,
+    nt.NIELSEN.name: _nielsen,
+    nt.NG.name: _ng,
+    nt.UFLDL.name: _ufldl,
+}
+"""The function that prints each source's own equation set."""

@@ -19,10 +19,11 @@ from symbp.latex.printer_sources import (
     equations,
 )
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Text
+from symbp.notation import get_notation
 
 
 def _wikipedia_style(notation_name: str, hadamard: str) -> str | None:
-    return hadamard if notation_name == "wikipedia" else None
+    return get_notation(notation_name).hadamard_style(hadamard)
 
 
 def source_equations(
@@ -77,10 +78,10 @@ def _source_prose(
 ) -> list[str]:
     """What a reader needs to read the source's equations against this network."""
     out = []
-    if notation_name == "ng" and gder.bias == "unit":
+    if get_notation(notation_name).bias_column and gder.bias == "unit":
         forward = gder.equations["forward_z"]
-        explicit = print_node(forward, "ng", shift=False)
-        counted = print_node(bias_unit_counted_in(forward), "ng", shift=False)
+        explicit = print_node(forward, notation_name, shift=False)
+        counted = print_node(bias_unit_counted_in(forward), notation_name, shift=False)
         out.append(
             f"The lecture notes' $a^{{(l)}}$ includes the bias unit $a_0^{{(l)}} = 1$, so their "
             f"${counted}$ (2B.1) is the forward step ${explicit}$, the bias unit stacked on "

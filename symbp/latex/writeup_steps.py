@@ -27,6 +27,7 @@ from symbp.derive.generic_data import Assumption
 from symbp.derive.matrix import COL, ROW, SUM
 from symbp.latex.factor_order import TextbookMulMixin
 from symbp.latex.printer import GenericPrinter, lhs_layer_shift, print_node, style_for
+from symbp.notation import get_notation
 
 _KIND = {"z": "z", "a": "a", "delta": "delta", "b": "b", "y": "y", "x": "x"}
 _SPARE = tuple(sympy.symbols("r s t", integer=True))
@@ -72,7 +73,7 @@ class IndexPrinter(TextbookMulMixin, LatexPrinter):
         if name in ("y", "x"):
             return self._entry(name, None, args)
         if name == "n":  # a layer's width: n_l (Ng and UFLDL: s_l)
-            letter = "s" if self.entries.style.notation in ("ng", "ufldl") else "n"
+            letter = self.entries.style.source.width_letter
             return f"{letter}_{{{self.entries.label('a', args[0])}}}"
         if name == "dC":
             return f"\\frac{{\\partial {self.cost}}}{{\\partial {self._entry('a', *_split(args))}}}"
@@ -167,12 +168,13 @@ def step_rows(
     steps = gder.steps_for(quantity)
     if not steps:
         return []
-    wiki = hadamard if notation_name == "wikipedia" else None
+    source = get_notation(notation_name)
+    wiki = source.hadamard_style(hadamard)
     names = activation_names(gder)
-    style = replace(style_for(notation_name, wiki), **names)
+    style = replace(style_for(source, wiki), **names)
     head = _lhs_entry(steps[0].lhs)
     shift = lhs_layer_shift(head, style) if head is not None else {}
-    cost = "J" if style.cost == "J" else "C"
+    cost = source.cost_name()
     printer = IndexPrinter(GenericPrinter(style), cost)
     renaming = _renaming(steps)
     losses = {x.name: x.latex for x in gder.spec[2].assumptions} if gder.spec else {}

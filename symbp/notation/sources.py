@@ -46,7 +46,11 @@ class Notation:
     parameters keep symbp's number while units shift by ``input_layer``. ``bias_column``: the
     bias is column 0 of the weight matrix (Ng's bias unit ``a_0 = 1``), so units are counted
     from 0 where the bias is meant. ``printer``: :class:`~symbp.latex.printer_styles.Style`
-    fields of the generic printer, per Hadamard style in ``hadamard_printer``.
+    fields of the generic printer, per Hadamard style in ``hadamard_printer``. ``cost``: the
+    letter of one example's cost in the steps (UFLDL's J(W,b;x,y) is written C there);
+    ``indexed_example_cost``: the source's letter names the mean, so one example's cost is
+    indexed by its example t where a mean exists (Ng's J^{(t)}, his lectures' cost(t)).
+    ``index_letters``: the row, column and summed index of a weight entry.
     """
 
     name: str
@@ -65,9 +69,11 @@ class Notation:
     activation: tuple[str, str] = ("f", "f'")
     names_each_activation: bool = False
     sigmoid_letter: str = ""
+    notes: str = ""
+    setting_note: str = ""
     cost: str = "C"
     mean_cost: str = "J"
-    example_cost: str = ""
+    indexed_example_cost: bool = False
     width_letter: str = "n"
     output_width: str = ""
     output_layer: str = "L"
@@ -98,6 +104,11 @@ class Notation:
     def layer(self, label: int, kind: str = "act") -> int:
         """symbp's layer of a quantity the source labels ``label`` (inverse of :meth:`label`)."""
         return label - self.shift(kind)
+
+    @property
+    def activation_has_layer(self) -> bool:
+        """The activation's letter names each layer's own function (Wikipedia's f^{l})."""
+        return "{l}" in self.activation[0]
 
     @property
     def first_unit(self) -> int:
@@ -135,13 +146,17 @@ class Notation:
         return f"{self.title} ({self.revision[chosen]})" if chosen else self.title
 
     def cost_name(self, scope: str = "example", examples: bool = False) -> str:
-        """The cost's name in a scope: ``example`` (one example's cost, Ng's J^{(t)} where a
-        mean J over m examples exists too), ``mean`` (the regularised mean, J)."""
+        """The cost's name in a scope: ``mean`` (the mean over m examples with its L2 term, J),
+        ``term`` (example t's cost in that mean, C^{(t)}), ``example`` (the cost of the one
+        example the steps differentiate: C; Ng's J is the mean, so where one exists, his
+        one-example cost is J^{(t)}; ``examples``: a mean over examples exists)."""
         if scope == "mean":
             return self.mean_cost
+        if scope == "term" or scope == "example" and examples and self.indexed_example_cost:
+            return f"{self.cost}^{{(t)}}"
         if scope != "example":
             raise ValueError(f"unknown cost scope {scope!r}")
-        return self.example_cost if examples and self.example_cost else self.cost
+        return self.cost
 
     def printer_options(self, style: str | None = None) -> dict[str, object]:
         """The generic printer's :class:`Style` fields of the source (and revision)."""
@@ -188,8 +203,9 @@ NG = Notation(
     activation=("g", "g'"),
     names_each_activation=True,
     sigmoid_letter="g",
+    notes="Ng's notes",
     cost="J",
-    example_cost="J^{(t)}",
+    indexed_example_cost=True,
     width_letter="s",
     output_width="K",
     hypothesis="h_\\Theta(x)",
@@ -230,6 +246,11 @@ UFLDL = Notation(
     matrix=_frozen(W="W"),
     width_letter="s",
     index_letters=("i", "j", "k"),
+    setting_note=(
+        "As in the UFLDL tutorial, $f$ is the activation and $f'$ its derivative, "
+        "$h_{{W,b}}(x) = a^{{({depth})}}$ is the network's output and "
+        "$J(W,b;x,y)$ the cost of one example $(x, y)$, written $C$ in the steps below."
+    ),
     output_layer="n_l",
     hypothesis="h_{W,b}(x)",
     printer=_frozen(
