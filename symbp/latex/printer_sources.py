@@ -24,12 +24,12 @@ from dataclasses import dataclass, replace
 
 import sympy
 
+from symbp import notation as nt
 from symbp.derive import chains
 from symbp.derive import matrix as mx
 from symbp.derive.diagform import hidden_delta_steps, output_delta_steps
 from symbp.derive.generic import GenericDerivation
 from symbp.derive.matrix import DEPTH, LAYER
-from symbp import notation as nt
 from symbp.errors import SpecError
 from symbp.latex.printer import GenericPrinter, Style, lhs_layer_shift, style_for
 from symbp.latex.printer_deviations import DEVIATIONS, Deviation, deviations
@@ -407,13 +407,15 @@ def equations(
     """The derivation's equations as the source of ``notation`` writes them, in its order.
 
     ``hadamard`` picks Wikipedia's revision: ``"cdot"`` (the note's images) or ``"circ"``.
+    A notation with no transcribed source of its own (no builder here) has none.
     """
     source = nt.get_notation(notation)
+    builder = _BUILDERS.get(source.name)
     if source.hadamard_styles:
-        return _BUILDERS[source.name](derivation, source.hadamard_style(hadamard))
+        return builder(derivation, source.hadamard_style(hadamard)) if builder else []
     if hadamard is not None:
         raise SpecError("the Hadamard style (cdot, circ) is a choice of the wikipedia notation")
-    return _BUILDERS[source.name](derivation)
+    return builder(derivation) if builder else []
 
 
 _BUILDERS = {

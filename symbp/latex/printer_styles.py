@@ -77,7 +77,7 @@ def style_for(notation: str | nt.Notation, hadamard: str | None = None) -> Style
     '\\\\cdot'
     """
     source = nt.get_notation(notation)
-    letters = dict(zip((ROW, COL, SUM), source.index_letters))
+    letters = dict(zip((ROW, COL, SUM), source.index_letters, strict=True))
     return Style(
         source.name,
         source.hadamard_tex(hadamard),

@@ -33,6 +33,8 @@ def source_equations(
     in seed_equations.md, with every deliberate difference from the source noted."""
     style = _wikipedia_style(notation_name, hadamard)
     printed = equations(gder, notation_name, hadamard=style)
+    if not printed:  # a notation with no transcribed source equations
+        return []
     source = next(e for e in printed if e.from_source).source_ref.rsplit(",", 1)[0]
     text = f"Every equation below is printed from symbp's derivation; labels as in {source}."
     blocks: list[Block] = [

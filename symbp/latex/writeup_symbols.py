@@ -96,9 +96,9 @@ def symbol_items(
         )
     if source.diagonal_derivative:
         items.append(
-            f"${source.diagonal_derivative}(z^{{l}})$ is the square matrix with the activation's derivatives at the "
-            "$z^{l}_j$ on its diagonal and 0 elsewhere: multiplying by it is the elementwise "
-            "product with those derivatives."
+            f"${source.diagonal_derivative}(z^{{l}})$ is the square matrix with the activation's "
+            "derivatives at the $z^{l}_j$ on its diagonal and 0 elsewhere: multiplying by it "
+            "is the elementwise product with those derivatives."
         )
     if gder.spec is not None:
         item = activation_item(notation_name, gder.spec[0], gder.spec[1])

@@ -16,6 +16,7 @@ input layer 1 (Ng's ``\\Theta^{(l)}`` maps layer l to l+1): :meth:`Notation.labe
 (2, ('wikipedia', 'ng', 'nielsen'))
 """
 
+from symbp.errors import SpecError
 from symbp.notation.latex import (
     activation_tex,
     generic_layer,
@@ -49,7 +50,6 @@ from symbp.notation.sources import (
     check_notation,
     get_notation,
 )
-from symbp.errors import SpecError
 
 __all__ = [
     "DEFAULT",

@@ -21,9 +21,9 @@ symbp.errors.SpecError: unknown notation 'gauss'; known: wikipedia, ng, nielsen,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from symbp.errors import SpecError
 
