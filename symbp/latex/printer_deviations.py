@@ -15,13 +15,31 @@ from symbp import notation as nt
 class Deviation:
     """Where symbp's LaTeX deliberately differs from a source: replacing ``reference`` by
     ``symbp`` in the source's TeX gives symbp's text; ``note`` says why (for the writeups).
-    Both fragments are balanced TeX, so that a writeup can typeset them."""
+    Both fragments are balanced TeX, so that a writeup can typeset them. ``with_examples``:
+    the difference is there only where the derivation has a mean over m examples."""
 
     notation: str
     label: str
     reference: str
     symbp: str
     note: str
+    with_examples: bool = False
+
+
+def _one_example_cost() -> tuple[Deviation, ...]:
+    """The post writes J for one example's cost from 2A.9 on (its J^{(t)}, 2A.8); with m
+    examples symbp's J is the mean, as in Ng's notes (J(Theta)), so one example's is J^{(t)}."""
+    example = nt.NG.cost_name("example", examples=True)
+    first = (
+        "From 2A.9 on the post writes J for the cost of one example, the cost of example t "
+        "that 2A.8 sums; here J is the mean over the m examples (the notes' J(Theta)), so "
+        "symbp indexes the one example's cost by t throughout."
+    )
+    labels = ("2A.10", "2A.12", "2A.13", "2A.14", "2A.15")
+    return tuple(
+        Deviation(nt.NG.name, label, "J", example, first if i == 0 else "As in 2A.10.", True)
+        for i, label in enumerate(labels)
+    )
 
 
 DEVIATIONS: tuple[Deviation, ...] = (
@@ -111,10 +129,14 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "The notes write the indices i,j with a comma in Delta and D and without one in this "
         "last line; symbp writes the comma throughout.",
     ),
+    *_one_example_cost(),
 )
 
 
-def deviations(notation: str, hadamard: str | None = None) -> list[Deviation]:
-    """The documented differences for one notation (Wikipedia: per Hadamard style)."""
+def deviations(
+    notation: str, hadamard: str | None = None, examples: bool = True
+) -> list[Deviation]:
+    """The documented differences for one notation (Wikipedia: per Hadamard style); without
+    ``examples`` (no mean over m examples), those that only a mean brings are left out."""
     key = nt.get_notation(notation).key(hadamard)
-    return [d for d in DEVIATIONS if d.notation == key]
+    return [d for d in DEVIATIONS if d.notation == key and (examples or not d.with_examples)]

@@ -173,9 +173,12 @@ def _nielsen(der: GenericDerivation) -> list[PrintedEquation]:
     return [PrintedEquation(label, tex, f"{_NIELSEN_REF}, ({label})") for label, tex in out]
 
 
-def _csdn_style() -> Style:
+def _csdn_style(der: GenericDerivation) -> Style:
+    """The CSDN post's matrix forms; from 2A.9 on it writes one example's cost, J^{(t)} where
+    a mean J over m examples exists (its own letter there is J)."""
     return replace(
         style_for(nt.NG),
+        cost=nt.NG.cost_name("example", bool(der.examples)),
         matmul="\\cdot",
         frac="\\frac",
         delta_first=True,
@@ -189,10 +192,10 @@ def _csdn_style() -> Style:
     )
 
 
-def _csdn_derivation() -> Style:
+def _csdn_derivation(der: GenericDerivation) -> Style:
     """The CSDN post's step-by-step derivations: activations parenthesised in derivatives."""
     return replace(
-        _csdn_style(), hypothesis=False, paren_activation_in_partial=True, bracket_numerator=True
+        _csdn_style(der), hypothesis=False, paren_activation_in_partial=True, bracket_numerator=True
     )
 
 
@@ -299,7 +302,7 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
             out.append(("2B.9b", show(en["mean_grad_bias"]), _NG_NOTES_REF))
         operator = replace(notes, operator_derivative=True, frac="\\frac", mean_cost="J(\\Theta)")
         out.append(("2B.9c", show(en["grad_J"], operator), _NG_NOTES_REF))
-    csdn = _csdn_style()
+    csdn = _csdn_style(der)
     definition = show(en["delta_def"], csdn)
     out.append(("2A.10", f"{definition},\\qquad {show(en['grad_W'], csdn)}", _CSDN_REF))
     out.append(
@@ -315,11 +318,11 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
     steps = hidden_delta_steps(der)
     if steps:
         chain = mx.Equalities(mx.Vec("delta", LAYER - 1), tuple(steps), (1, 3, 4, 6))
-        out.append(("2A.12", show(chain, _csdn_derivation()), _CSDN_REF))
+        out.append(("2A.12", show(chain, _csdn_derivation(der)), _CSDN_REF))
     steps = output_delta_steps(der) if der.loss == "binary_cross_entropy" else []
     if steps:
         chain = mx.Equalities(mx.Vec("delta", DEPTH), tuple(steps), (1, 3, 4, 5))
-        diagonal = replace(_csdn_derivation(), plain_activation_entries=True)
+        diagonal = replace(_csdn_derivation(der), plain_activation_entries=True)
         out.append(("2A.15", show(chain, diagonal), _CSDN_REF))
     if _output_error_is_a_minus_y(der):
         out.append(("2A.16", show(eq["delta_L_simplified"], csdn), _CSDN_REF))

@@ -20,7 +20,7 @@ from symbp.latex import picture, writeup_mixed
 from symbp.latex.printer import GenericPrinter, print_node, style_for
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Picture, Table, Text
 from symbp.latex.writeup_source import source_equations
-from symbp.latex.writeup_steps import activation_names, step_rows
+from symbp.latex.writeup_steps import printer_names, step_rows
 from symbp.latex.writeup_symbols import symbol_items
 from symbp.losses import get_loss
 from symbp.model import Network, network
@@ -102,7 +102,7 @@ def printed(gder: GenericDerivation, name: str, notation_name: str, hadamard: st
         gder.equations[name],
         notation_name,
         _wikipedia_style(notation_name, hadamard),
-        **activation_names(gder),
+        **printer_names(gder, notation_name),
     )
 
 
@@ -160,7 +160,7 @@ def matrix_rows(
     rows = []
     source = get_notation(notation_name)
     style = source.hadamard_style(hadamard)
-    names = activation_names(gder)
+    names = printer_names(gder, notation_name)
     for name, what in RESULTS:
         if name == "mean_grad" and "mean_grad_bias" in gder.entries:
             rows += _bias_column_rows(gder, notation_name, style, names)
@@ -316,7 +316,8 @@ def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> 
     """The loss of one example and, with m examples, the mean with its L2 term."""
     _, _, loss = _spec(gder)
     style = style_for(notation_name, _wikipedia_style(notation_name, hadamard))
-    cost = get_notation(notation_name).cost_name()
+    source = get_notation(notation_name)
+    cost = source.cost_name("example", bool(gder.examples))  # Ng: J^{(t)}, his J is the mean
     blocks: list[Block] = [
         Heading(2, "3. The loss"),
         Math([(cost, f"= {loss.latex}", "one example; a is the output layer's activation")]),
@@ -329,10 +330,10 @@ def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> 
         if gder.bias == "unit":  # column 0 is the bias, which the L2 term leaves out
             over += " \\geq 1"
         l2 = f"\\frac{{\\lambda}}{{2m}} \\sum_{{{over}}} \\left({weight}\\right)^2"
-        mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {cost}^{{(t)}}"
+        mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {source.cost_name('term')}"
         if gder.l2:
             mean += " + " + l2
-        blocks.append(Math([("J", mean, "the mean over m examples")]))
+        blocks.append(Math([(source.cost_name("mean"), mean, "the mean over m examples")]))
         if gder.l2:
             blocks.append(
                 Text(

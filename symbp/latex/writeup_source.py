@@ -45,7 +45,7 @@ def source_equations(
     blocks += [Text(t) for t in _source_prose(gder, notation_name, printed)]
     notes = [
         f"{d.label}: the source has ${d.reference}$ where symbp writes ${d.symbp}$. {d.note}"
-        for d in deviations(notation_name, style)
+        for d in deviations(notation_name, style, bool(gder.examples))
     ]
     if notes:
         blocks += [Text("Where symbp deliberately differs from the source:"), Items(notes)]

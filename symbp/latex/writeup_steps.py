@@ -146,6 +146,24 @@ def activation_names(gder: GenericDerivation) -> dict[str, tuple[str, str]]:
     return {"activations": (gder.spec[0].latex, gder.spec[1].latex)}
 
 
+def printer_names(gder: GenericDerivation, notation_name: str) -> dict[str, object]:
+    """The Style options of a derivation's writeup: each layer's activation by its own name
+    and, where the derivation has a mean over m examples, the cost of the one example the
+    steps differentiate by the notation's name for it (Ng's J is that mean: J^{(t)}).
+
+    >>> from symbp.derive.generic import derive_generic
+    >>> gder = derive_generic(examples=True)
+    >>> printer_names(gder, "ng")["cost"], "cost" in printer_names(gder, "nielsen")
+    ('J^{(t)}', False)
+    """
+    names: dict[str, object] = dict(activation_names(gder))
+    source = get_notation(notation_name)
+    example = source.cost_name("example", bool(gder.examples))
+    if example != source.cost:  # the printer keeps its own name else (UFLDL's J(W,b;x,y))
+        names["cost"] = example
+    return names
+
+
 def _assumption_tex(
     assumption: str | Assumption, entries: GenericPrinter, shift: dict, losses: dict[str, str]
 ) -> str:
@@ -170,11 +188,11 @@ def step_rows(
         return []
     source = get_notation(notation_name)
     wiki = source.hadamard_style(hadamard)
-    names = activation_names(gder)
+    names = printer_names(gder, notation_name)
     style = replace(style_for(source, wiki), **names)
     head = _lhs_entry(steps[0].lhs)
     shift = lhs_layer_shift(head, style) if head is not None else {}
-    cost = source.cost_name()
+    cost = source.cost_name("example", bool(gder.examples))
     printer = IndexPrinter(GenericPrinter(style), cost)
     renaming = _renaming(steps)
     losses = {x.name: x.latex for x in gder.spec[2].assumptions} if gder.spec else {}
