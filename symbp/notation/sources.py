@@ -54,39 +54,39 @@ class Notation:
     """
 
     name: str
-    title: str
-    owner: str
-    hadamard: Mapping[str, str]
-    concrete: bool = True
+    title: str  # of a writeup: "Andrew Ng's notation"
+    owner: str  # possessive: "Andrew Ng's"
+    hadamard: Mapping[str, str]  # Hadamard style -> its TeX ("" where the source has one)
+    concrete: bool = True  # sized networks and the checker know it (UFLDL: generic only)
     input_layer: int = 1
     parameters_read_label: bool = False
-    parens: bool = False
-    entry_sup_first: bool = True
-    generic_sup_first: bool = False
+    parens: bool = False  # layer labels in parentheses: a^{(l)}
+    entry_sup_first: bool = True  # a concrete entry as w^{l}_{jk} (Wikipedia: w_{jk}^{l})
+    generic_sup_first: bool = False  # a generic entry as w^{l}_{jk} (Nielsen)
     bias_column: bool = False
-    weight: str = "w"
-    matrix: Mapping[str, str] = field(default_factory=_no_options)
-    activation: tuple[str, str] = ("f", "f'")
-    names_each_activation: bool = False
-    sigmoid_letter: str = ""
-    notes: str = ""
-    setting_note: str = ""
+    weight: str = "w"  # the letter of one weight (Ng: \Theta)
+    matrix: Mapping[str, str] = field(default_factory=_no_options)  # generic kind -> letter
+    activation: tuple[str, str] = ("f", "f'")  # templates, {l}: the layer label
+    names_each_activation: bool = False  # a ReLU layer is ReLU, never the sigmoid's letter
+    sigmoid_letter: str = ""  # the letter that means the sigmoid (Ng: g)
+    notes: str = ""  # where that letter is defined, for the writeup's sentence
+    setting_note: str = ""  # a sentence of the setting, {depth}: the output layer's label
     cost: str = "C"
-    mean_cost: str = "J"
+    mean_cost: str = "J"  # the mean over m examples with its L2 term
     indexed_example_cost: bool = False
-    width_letter: str = "n"
-    output_width: str = ""
-    output_layer: str = "L"
-    hypothesis: str = "g(x)"
-    examples_letter: str = "m"
-    diagonal_derivative: str = ""
-    gradient_short: bool = False
-    shorthand_gradients: bool = False
-    result_labels: Mapping[str, str] = field(default_factory=_no_options)
+    width_letter: str = "n"  # a layer's width: n_l (Ng, UFLDL: s_l)
+    output_width: str = ""  # the output layer's width where it has a name (Ng: K)
+    output_layer: str = "L"  # the output layer's label (UFLDL: n_l)
+    hypothesis: str = "g(x)"  # the network's output as a function
+    examples_letter: str = "m"  # the number of examples (Nielsen: n)
+    diagonal_derivative: str = ""  # the diagonal matrix of f'(z) (Nielsen: \Sigma')
+    gradient_short: bool = False  # \nabla_a C for the output layer's gradient (Nielsen)
+    shorthand_gradients: bool = False  # index-free dC/db = delta, dC/dw = a_in delta_out
+    result_labels: Mapping[str, str] = field(default_factory=_no_options)  # BP1-BP4
     index_letters: tuple[str, str, str] = ("j", "k", "i")
-    double_duty: frozenset[str] = frozenset()
-    revision: Mapping[str, str] = field(default_factory=_no_options)
-    shift_note: str = ""
+    double_duty: frozenset[str] = frozenset()  # styles whose product symbol is also matmul
+    revision: Mapping[str, str] = field(default_factory=_no_options)  # style -> which text
+    shift_note: str = ""  # the checker's hint about the layer numbering
     printer: Mapping[str, object] = field(default_factory=_no_options)
     hadamard_printer: Mapping[str, Mapping[str, object]] = field(default_factory=_no_options)
 
