@@ -36,8 +36,8 @@ from symbp.check.products import (
 )
 from symbp.check.tokens import Unreadable
 from symbp.check.truth import Missing, Truth, is_elementwise
+from symbp.notation import get_notation
 
-PARAMETERS = ("weight", "bias", "accum", "meangrad")
 MAX_TERMS = 10_000
 MAX_POWER = 10_000  # |exponent| of a power of a number, computed exactly
 
@@ -47,10 +47,11 @@ class Reader:
 
     def __init__(self, truth: Truth, notation: str, binding: dict[str, int]) -> None:
         self.truth, self.notation, self.binding = truth, notation, dict(binding)
+        self.source = get_notation(notation)
 
     # indices ------------------------------------------------------------------------------------
     def output_label(self) -> int:
-        return self.truth.network.L + (0 if self.notation == "wikipedia" else 1)
+        return self.source.label(self.truth.network.L)
 
     def index(self, node: object) -> int:
         tag = node[0]
@@ -67,10 +68,7 @@ class Reader:
 
     def layer(self, kind: str, label_node: object) -> int:
         """symbp's layer of a quantity written with layer label ``label_node`` in the notation."""
-        label = self.index(label_node)
-        if self.notation == "wikipedia" or self.notation == "ng" and kind in PARAMETERS:
-            return label
-        return label - 1
+        return self.source.layer(self.index(label_node), kind)
 
     # values -------------------------------------------------------------------------------------
     def value(self, node: object) -> Value:
@@ -96,7 +94,7 @@ class Reader:
     def _param(self, node):
         net = self.truth.network
         if node[1] == "n":
-            if self.notation == "nielsen":
+            if self.source.examples_letter == "n":  # Nielsen's n examples
                 return sympy.Integer(net.examples)
             return self._sym(("sym", "n"))
         return sympy.Integer(net.examples) if node[1] == "m" else net.l2
@@ -177,7 +175,7 @@ class Reader:
             return self.gradient_of_weights(kind, layer, units)
         if units:
             idx = tuple(self.index(u) for u in units)
-            if kind == "act" and idx == (0,) and self.notation == "ng":
+            if kind == "act" and idx == (0,) and self.source.bias_column:
                 return sympy.Integer(1)
             return self.truth.element(kind, layer, idx)
         if kind == "weight":
@@ -259,7 +257,7 @@ class Reader:
         _, var, lo, hi, body = node
         if hi is None:
             terms = []
-            first = 0 if self.notation == "ng" else 1  # only Ng numbers the bias unit 0
+            first = self.source.first_unit  # only Ng numbers the bias unit 0
             first = first if lo is None else self.index(lo)
             net = self.truth.network
             for value in range(first, max(*net.sizes, net.L) + 2):
@@ -303,7 +301,7 @@ class Reader:
         if any(n[0] == "dots" for _, n in trees):
             trees = expand(trees, lambda n: self.index(_layer_node(n)))
             node = ("prod", tuple(trees))
-        if self.notation == "ng" and self.truth.network.bias == "unit":
+        if self.source.bias_column and self.truth.network.bias == "unit":
             trees = _with_bias_unit(trees)
             node = ("prod", tuple(trees))
         items = [(op, self.value(n)) for op, n in trees]

@@ -19,8 +19,7 @@ from symbp.check.proof import agree, numbers
 from symbp.check.render import index, render
 from symbp.check.tokens import Unreadable
 from symbp.check.truth import Missing, Truth
-
-NG_SHIFT = " (Ng numbers the input layer 1, and \\Theta^{(l)} maps layer l to layer l+1)"
+from symbp.notation import get_notation
 
 
 def _nodes(tree: object, path: tuple = ()) -> Iterator[tuple[tuple, object]]:
@@ -67,7 +66,7 @@ def repairs(tree: object, notation: str) -> Iterator[tuple[str, object]]:
     >>> whys[0], whys[-1]
     ('a transpose too many on W^{l}', 'sign error')
     """
-    shift_note = NG_SHIFT if notation == "ng" else ""
+    shift_note = get_notation(notation).shift_note
     for path, node in _nodes(tree):
         if node[0] == "T" and node[1][0] == "q":
             yield (

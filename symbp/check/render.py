@@ -12,6 +12,8 @@ with the operator that was read (implicit, ``\\cdot`` or ``\\circ``).
 
 from __future__ import annotations
 
+from symbp.notation import DEFAULT, get_notation
+
 _OPS = {"": " ", "cdot": " \\cdot ", "circ": " \\circ ", "/": " / "}
 
 
@@ -120,6 +122,6 @@ class _Printer:
         return str(node)
 
 
-def render(node: object, notation: str = "wikipedia") -> str:
+def render(node: object, notation: str = DEFAULT) -> str:
     """LaTeX for a syntax tree of :mod:`symbp.check.grammar`; Ng's layers in parentheses."""
-    return _Printer(notation == "ng").print(node)
+    return _Printer(get_notation(notation).parens).print(node)

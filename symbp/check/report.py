@@ -24,7 +24,7 @@ from symbp.errors import SymbpError
 from symbp.files import read_bounded
 from symbp.flags import check_symbolic_size, header_values, network_from_values
 from symbp.model import Network
-from symbp.notation import check_notation
+from symbp.notation import DEFAULT, check_notation
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 _COLOURS = {"valid": "\033[32m", "invalid": "\033[31m", "unreadable": "\033[33m"}
@@ -82,7 +82,7 @@ class Report:
         return "\n".join(lines)
 
 
-def check_text(document: str, net: Network, notation: str = "wikipedia") -> Report:
+def check_text(document: str, net: Network, notation: str = DEFAULT) -> Report:
     """Check every step of a document against ``net``; raises NothingToCheck if it has none."""
     check_notation(notation)
     if len(document) > limits.MAX_DOCUMENT_BYTES:
@@ -122,7 +122,7 @@ def network_from_header(document: str) -> tuple[Network, str]:
     ('3-2 (sigmoid; binary_cross_entropy; bias explicit)', 'ng')
     """
     given = header_values(document)
-    return network_from_values(given), check_notation(given.get("notation", "wikipedia"))
+    return network_from_values(given), check_notation(given.get("notation", DEFAULT))
 
 
 def check_file(path: str, net: Network | None = None, notation: str | None = None) -> Report:

@@ -15,6 +15,8 @@ delta^l_j, a_in/delta_in as unit k of layer l-1 and a_out/delta_out as unit j of
 
 from __future__ import annotations
 
+from symbp.notation import get_notation
+
 _LAYER, _BELOW = ("i", "l"), ("-", ("i", "l"), ("n", 1))
 _J, _K = ("i", "j"), ("i", "k")
 _BARE = {
@@ -27,7 +29,9 @@ _BARE = {
 def written_out(trees: list, notation: str) -> list:
     """``trees`` with Nielsen's shorthands written out, where the step is one (else as given)."""
     left = trees[0]
-    if notation != "nielsen" or not (left[0] == "d" and left[1][0] == "cost"):
+    if not get_notation(notation).shorthand_gradients:
+        return trees
+    if not (left[0] == "d" and left[1][0] == "cost"):
         return trees
     if left[2] not in (("sym", "b"), ("sym", "w")):
         return trees

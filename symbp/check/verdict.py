@@ -59,7 +59,9 @@ class Verdict:
         }
 
 
-def instances(roles: dict[str, str], truth: Truth, notation: str = "ng") -> list[dict[str, int]]:
+def instances(
+    roles: dict[str, str], truth: Truth, notation: str = names.NG.name, from_zero: bool = False
+) -> list[dict[str, int]]:
     """Every binding of the free indices to try (those naming missing units are skipped later).
 
     >>> from symbp.model import network
@@ -67,7 +69,7 @@ def instances(roles: dict[str, str], truth: Truth, notation: str = "ng") -> list
     16
     """
     net = truth.network
-    first = 0 if notation == "ng" else 1  # only Ng's column 0 is the bias
+    first = 0 if from_zero else names.get_notation(notation).first_unit  # Ng: column 0, bias
     ranges = {"layer": range(0, net.L + 2), "unit": range(first, max(net.sizes) + 1)}
     ranges["example"] = range(1, 2)
     letters = sorted(roles)
@@ -170,7 +172,7 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
     checked, proved = 0, True
     try:
         asks_zero = any(op in ("=", "<=") and value == "0" for _, op, value in step.conditions)
-        bindings = instances(roles, truth, "ng" if asks_zero else notation)
+        bindings = instances(roles, truth, notation, from_zero=asks_zero)
     except Unreadable as error:
         return _unreadable(step, str(error))
     bindings = [b for b in bindings if _holds(step.conditions, b)]

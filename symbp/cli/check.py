@@ -11,13 +11,13 @@ from symbp.cli import add_network_flags, network_from_args
 from symbp.errors import SymbpError
 from symbp.files import read_bounded
 from symbp.flags import header_values, resolve
-from symbp.notation import NOTATIONS
+from symbp.notation import DEFAULT, NOTATIONS
 
 
 def _flags(parser: argparse.ArgumentParser) -> None:
     add_network_flags(parser)
     parser.add_argument(
-        "--notation", default=None, help=f"{', '.join(NOTATIONS)} (default wikipedia)"
+        "--notation", default=None, help=f"{', '.join(NOTATIONS)} (default {DEFAULT})"
     )
     parser.add_argument("--json", action="store_true", help="print the verdicts as JSON")
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     text = _read(args.file)
     resolve(args, header_values(text))  # flags given here win over the document's header
     net = network_from_args(args)
-    report = check_text(text, net, args.notation or "wikipedia")
+    report = check_text(text, net, args.notation or DEFAULT)
     if args.json:
         print(report.to_json())
     else:

@@ -12,7 +12,7 @@ from symbp.cli import add_network_flags, network_from_args
 from symbp.compile import DTYPES
 from symbp.compile.backends import BACKENDS, backend_source
 from symbp.files import check_outputs, write_text
-from symbp.notation import NOTATIONS
+from symbp.notation import DEFAULT, NOTATIONS
 from symbp.train import check_trainable
 
 
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--backend", default="numpy", choices=BACKENDS, help="the module's framework (numpy)"
     )
     parser.add_argument(
-        "--notation", default="wikipedia", choices=NOTATIONS, help="notation of the comments"
+        "--notation", default=DEFAULT, choices=NOTATIONS, help="notation of the comments"
     )
     parser.set_defaults(handler=run)
 

@@ -29,7 +29,7 @@ from symbp.losses import TARGETS_SUM_TO_ONE
 class ArrayLines:
     """Statements over the arrays X, Y, W<l>, b<l>, Z<l>, A<l>, D<l> of a batch of rows."""
 
-    def __init__(self, form: MatrixForm, dialect: Dialect, style: str = "wikipedia") -> None:
+    def __init__(self, form: MatrixForm, dialect: Dialect, style: str = notation.DEFAULT) -> None:
         self.form, self.dialect, self.style = form, dialect, style
         self.net = form.network
         self.saved: list[str] = []  # the forward arrays the loss and the backward pass read

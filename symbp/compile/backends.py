@@ -56,7 +56,7 @@ def backend_source(
     net: Network | LayeredNetwork | LayeredDerivation,
     backend: str = "numpy",
     dtype: str = "float64",
-    style: str = "wikipedia",
+    style: str = notation.DEFAULT,
 ) -> str:
     """The trainer module of ``net`` for ``backend`` as Python source."""
     check_backend(backend)
@@ -80,7 +80,7 @@ def load_backend(
     net: Network | LayeredNetwork | LayeredDerivation,
     backend: str = "numpy",
     dtype: str = "float64",
-    style: str = "wikipedia",
+    style: str = notation.DEFAULT,
 ) -> types.ModuleType:
     """Compile ``net`` for ``backend`` and import the result as a module object (nothing is
     written to disk); the source is checked first and runs with the sandbox builtins."""

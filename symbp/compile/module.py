@@ -46,7 +46,7 @@ def _indent(lines: list[str], depth: int = 1) -> str:
 def trainer_source(
     net: Network | LayeredNetwork | LayeredDerivation,
     dtype: str = "float64",
-    style: str = "wikipedia",
+    style: str = notation.DEFAULT,
 ) -> str:
     """The standalone trainer module for ``net`` as Python source (a layered network, or its
     derivation, is printed from the derivation's proved array form: :mod:`.layered`).
@@ -216,7 +216,7 @@ def step(params, X, Y, lr):
 def load_trainer(
     net: Network | LayeredNetwork | LayeredDerivation,
     dtype: str = "float64",
-    style: str = "wikipedia",
+    style: str = notation.DEFAULT,
 ) -> types.ModuleType:
     """Compile ``net`` and import the result as a module object (nothing is written to disk).
 

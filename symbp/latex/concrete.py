@@ -25,7 +25,6 @@ from symbp.latex.factor_order import TextbookMulMixin
 
 COST = sympy.Symbol("C")
 MEAN_COST = sympy.Symbol("J")
-_COST_NAME = {"wikipedia": "C", "ng": "J", "nielsen": "C"}
 
 
 def cost_name(notation_name: str, mean: bool = False) -> str:
@@ -35,13 +34,12 @@ def cost_name(notation_name: str, mean: bool = False) -> str:
     >>> cost_name("ng"), cost_name("ng", mean=True), cost_name("nielsen", mean=True)
     ('J', 'J^{(t)}', 'C')
     """
-    name = _COST_NAME[notation.check_notation(notation_name)]
-    return "J^{(t)}" if mean and name == "J" else name
+    return notation.get_notation(notation_name, concrete=True).cost_name("example", mean)
 
 
 def example_cost(notation_name: str) -> str:
     """The cost of example t inside a mean over examples: C^{(t)} (Ng: J^{(t)})."""
-    return _COST_NAME[notation.check_notation(notation_name)] + "^{(t)}"
+    return notation.get_notation(notation_name, concrete=True).cost_name("term")
 
 
 _ATOM_KIND = {

@@ -53,7 +53,7 @@ class LayerPrinter(LatexPrinter):
 
     def __init__(self, position: int, notation: str) -> None:
         self.position, self.notation = position, nt.check_generic_notation(notation)
-        self.cost = "J" if notation == "ng" else "C"
+        self.cost = nt.get_notation(notation).cost_name()
         sizes = {
             li.C_OUT: f"C_{{{self.label('z')}}}",
             li.C_IN: f"C_{{{self.label('x')}}}",

@@ -83,14 +83,10 @@ def concrete_layout(net: Network, notation_name: str) -> Layout:
 
 def generic_layout(notation_name: str, bias_unit: bool = False) -> Layout:
     """Layers 0 (or 1), ..., l-1, l, ..., L of a network of any depth, with w^l_{jk} labelled."""
-    notation.check_generic_notation(notation_name)
-    ufldl = notation_name == "ufldl"  # Ng's layer names, with W for his Theta
-    if ufldl:
-        notation_name = "ng"
-    ell, big_l, j, k = sympy.symbols("l L j k")
-    if ufldl:  # the tutorial's output layer is layer n_l
-        big_l = sympy.Symbol("n_l")
-    shift = notation.layer_label(0, notation_name)  # Ng and Nielsen call the input layer 1
+    source = notation.get_notation(notation_name)
+    ell, j, k = sympy.symbols("l j k")
+    big_l = sympy.Symbol(source.output_layer)  # UFLDL's output layer is layer n_l
+    shift = source.input_layer  # Ng, Nielsen and UFLDL call the input layer 1
 
     def unit(layer: sympy.Expr, index: sympy.Symbol | None) -> str:
         if index is None:
@@ -107,8 +103,6 @@ def generic_layout(notation_name: str, bias_unit: bool = False) -> Layout:
         Column(f"layer {big_l}\noutput", ["", unit(big_l, j), DOTS]),
     ]
     label = notation.latex_name("weight", (ell - shift, j, k), notation_name)
-    if ufldl:
-        label = label.replace("\\Theta", "W")
     return Layout(columns, label, (3, 1, 0), "a network of L layers")
 
 

@@ -123,10 +123,11 @@ class GenericPrinter:
         style knows it, the layer's own activation: Nielsen's sigma and Ng's g are the logistic
         function, so a layer with another activation is named by it (ReLU is never sigma or
         g); Wikipedia's f^l already names each layer's own function."""
-        if self.style.activations and self.style.notation in ("nielsen", "ng"):
+        source = self.style.source
+        if self.style.activations and source.names_each_activation:
             hidden, output = self.style.activations
             name = output if layer == DEPTH else hidden
-            if self.style.notation != "ng" or name != "\\sigma":
+            if not (source.sigmoid_letter and name == "\\sigma"):
                 return name + ("'" if derivative else "")
         return nt.activation_tex(self.style.notation, self.label("a", layer), derivative)
 
@@ -147,15 +148,16 @@ class GenericPrinter:
     def _print_Diag(self, node: mx.Diag) -> str:
         if _has_index(node.of):
             return self._diagonal_matrix(node.of)
-        if isinstance(node.of, mx.FPrime) and self.style.notation == "nielsen":
-            return f"\\Sigma'({self._fprime_argument(node.of)})"
+        diagonal = self.style.source.diagonal_derivative
+        if isinstance(node.of, mx.FPrime) and diagonal:
+            return f"{diagonal}({self._fprime_argument(node.of)})"
         return f"\\operatorname{{diag}}({self.doprint(node.of)})"
 
     def _diagonal_matrix(self, entry: mx.Node) -> str:
         """The diagonal matrix of an entry in j, written with its first and last entries."""
         layer = next(iter(mx.layers_in(entry)), None)
-        if layer == DEPTH and self.style.notation == "ng":
-            last = sympy.Symbol("K")
+        if layer == DEPTH and self.style.source.output_width:
+            last = sympy.Symbol(self.style.source.output_width)
         else:
             last = sympy.Symbol(f"s_{{{self.label('a', layer)}}}")
         saved, self.style = self.style, replace(self.style, product="")
@@ -190,7 +192,8 @@ class GenericPrinter:
 
     def _print_Grad(self, node: mx.Grad) -> str:
         wrt = node.wrt
-        if self.style.notation == "nielsen" and isinstance(wrt, mx.Vec) and wrt.kind == "a":
+        short = self.style.source.gradient_short
+        if short and isinstance(wrt, mx.Vec) and wrt.kind == "a":
             return f"\\nabla_a {self.doprint(node.cost)}"
         return f"\\nabla_{{{self.doprint(wrt)}}}{self.doprint(node.cost)}"
 
@@ -293,9 +296,8 @@ class GenericPrinter:
             body = f"\\left[{body}\\right]"
         if self.style.sum_bounds and node.width_of is not None:
             width = self.label("a", node.width_of)
-            top = (
-                "K" if node.width_of == DEPTH and self.style.notation == "ng" else f"s_{{{width}}}"
-            )
+            last = self.style.source.output_width
+            top = last if node.width_of == DEPTH and last else f"s_{{{width}}}"
             bounds = f"^{{{top}}}"
             return f"\\sum_{{{index}=1}}{bounds} {body}"
         return f"\\sum_{{{index}}} {body}"
@@ -304,12 +306,7 @@ class GenericPrinter:
         return f"\\left\\|{self.doprint(node.arg)}\\right\\|"
 
     def _print_Output(self, node: mx.Output) -> str:
-        return {
-            "wikipedia": "g(x)",
-            "ng": "h_\\Theta(x)",
-            "nielsen": "a^{L}(x)",
-            "ufldl": "h_{W,b}(x)",
-        }[self.style.notation]
+        return self.style.source.hypothesis
 
     def _print_Equalities(self, node: mx.Equalities) -> str:
         if not node.aligned:
@@ -418,6 +415,6 @@ def print_node(
     """LaTeX of one node in a notation; ``shift`` renumbers a generic equation so that its left
     side is layer l in that notation; ``options`` override :class:`Style` fields."""
     style = replace(style_for(notation, hadamard), **options)
-    if shift and notation != "wikipedia":
+    if shift and style.source.input_layer:
         node = mx.substitute(node, lhs_layer_shift(node, style))
     return GenericPrinter(style).doprint(node)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 import sympy
 
+from symbp import notation as nt
 from symbp.derive import chains
 from symbp.derive import matrix as mx
 from symbp.derive.diagform import hidden_delta_steps, output_delta_steps
@@ -114,7 +115,7 @@ def _composition(inner: int) -> mx.Node:
 
 
 def _wikipedia(der: GenericDerivation, hadamard: str) -> list[PrintedEquation]:
-    style = style_for("wikipedia", hadamard)
+    style = style_for(nt.WIKIPEDIA, hadamard)
     p = _printer(style)
     ref = _WIKI_REF[hadamard]
     tag = "1A" if hadamard == "cdot" else "1B"
@@ -143,7 +144,7 @@ def _wikipedia(der: GenericDerivation, hadamard: str) -> list[PrintedEquation]:
 
 
 def _nielsen(der: GenericDerivation) -> list[PrintedEquation]:
-    style = style_for("nielsen")
+    style = style_for(nt.NIELSEN)
     p = _printer(style)
     eq, en = der.equations, der.entries
 
@@ -172,9 +173,12 @@ def _nielsen(der: GenericDerivation) -> list[PrintedEquation]:
     return [PrintedEquation(label, tex, f"{_NIELSEN_REF}, ({label})") for label, tex in out]
 
 
-def _csdn_style() -> Style:
+def _csdn_style(der: GenericDerivation) -> Style:
+    """The CSDN post's matrix forms; from 2A.9 on it writes one example's cost, J^{(t)} where
+    a mean J over m examples exists (its own letter there is J)."""
     return replace(
-        style_for("ng"),
+        style_for(nt.NG),
+        cost=nt.NG.cost_name("example", bool(der.examples)),
         matmul="\\cdot",
         frac="\\frac",
         delta_first=True,
@@ -188,10 +192,10 @@ def _csdn_style() -> Style:
     )
 
 
-def _csdn_derivation() -> Style:
+def _csdn_derivation(der: GenericDerivation) -> Style:
     """The CSDN post's step-by-step derivations: activations parenthesised in derivatives."""
     return replace(
-        _csdn_style(), hypothesis=False, paren_activation_in_partial=True, bracket_numerator=True
+        _csdn_style(der), hypothesis=False, paren_activation_in_partial=True, bracket_numerator=True
     )
 
 
@@ -269,7 +273,7 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
     """The notes' and the post's equations that hold for this network; where one of them
     assumes the sources' sigmoid with cross-entropy and this network has another activation
     or loss, the equation that holds here instead, labelled as symbp's."""
-    notes = replace(style_for("ng"), target_example="^{(t)}" if der.examples else "")
+    notes = replace(style_for(nt.NG), target_example="^{(t)}" if der.examples else "")
     eq, en = der.equations, der.entries
 
     def show(node: mx.Node, style: Style = notes) -> str:
@@ -298,7 +302,7 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
             out.append(("2B.9b", show(en["mean_grad_bias"]), _NG_NOTES_REF))
         operator = replace(notes, operator_derivative=True, frac="\\frac", mean_cost="J(\\Theta)")
         out.append(("2B.9c", show(en["grad_J"], operator), _NG_NOTES_REF))
-    csdn = _csdn_style()
+    csdn = _csdn_style(der)
     definition = show(en["delta_def"], csdn)
     out.append(("2A.10", f"{definition},\\qquad {show(en['grad_W'], csdn)}", _CSDN_REF))
     out.append(
@@ -314,11 +318,11 @@ def _ng(der: GenericDerivation) -> list[PrintedEquation]:
     steps = hidden_delta_steps(der)
     if steps:
         chain = mx.Equalities(mx.Vec("delta", LAYER - 1), tuple(steps), (1, 3, 4, 6))
-        out.append(("2A.12", show(chain, _csdn_derivation()), _CSDN_REF))
+        out.append(("2A.12", show(chain, _csdn_derivation(der)), _CSDN_REF))
     steps = output_delta_steps(der) if der.loss == "binary_cross_entropy" else []
     if steps:
         chain = mx.Equalities(mx.Vec("delta", DEPTH), tuple(steps), (1, 3, 4, 5))
-        diagonal = replace(_csdn_derivation(), plain_activation_entries=True)
+        diagonal = replace(_csdn_derivation(der), plain_activation_entries=True)
         out.append(("2A.15", show(chain, diagonal), _CSDN_REF))
     if _output_error_is_a_minus_y(der):
         out.append(("2A.16", show(eq["delta_L_simplified"], csdn), _CSDN_REF))
@@ -369,7 +373,7 @@ def _ufldl_output(der: GenericDerivation) -> mx.Node | None:
 
 
 def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
-    style = style_for("ufldl")
+    style = style_for(nt.UFLDL)
     en = der.entries
 
     def show(node: mx.Node, s: Style = style) -> str:
@@ -384,7 +388,7 @@ def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
     if "grad_b" in en:
         pair.append(show(en["grad_b"]))
     out.append(("U3", ",\\qquad ".join(pair)))
-    note = replace(style, cost="C", operator_derivative=False, notation="nielsen")
+    note = replace(style, cost="C", operator_derivative=False, notation=nt.NIELSEN.name)
     update = der.equations["update_W"]
     grad_j = en.get("grad_J")
     if grad_j is not None:  # over m examples the step is D = dJ/dW (2B.9c), dJ/dw on the slide
@@ -394,12 +398,8 @@ def _ufldl(der: GenericDerivation) -> list[PrintedEquation]:
     return [PrintedEquation(label, tex, f"{_UFLDL_REF}, {label}") for label, tex in out]
 
 
-SOURCE_STYLES: tuple[tuple[str, str | None], ...] = (
-    ("wikipedia", "cdot"),
-    ("wikipedia", "circ"),
-    ("nielsen", None),
-    ("ng", None),
-    ("ufldl", None),
+SOURCE_STYLES: tuple[tuple[str, str | None], ...] = tuple(
+    (n.name, style) for n in nt.REGISTRY.values() for style in n.hadamard_styles or (None,)
 )
 """Every (notation, Hadamard style) :func:`equations` prints: the sources' own equation sets."""
 
@@ -410,15 +410,21 @@ def equations(
     """The derivation's equations as the source of ``notation`` writes them, in its order.
 
     ``hadamard`` picks Wikipedia's revision: ``"cdot"`` (the note's images) or ``"circ"``.
+    A notation with no transcribed source of its own (no builder here) has none.
     """
-    if notation == "wikipedia":
-        return _wikipedia(derivation, hadamard or "circ")
+    source = nt.get_notation(notation)
+    builder = _BUILDERS.get(source.name)
+    if source.hadamard_styles:
+        return builder(derivation, source.hadamard_style(hadamard)) if builder else []
     if hadamard is not None:
         raise SpecError("the Hadamard style (cdot, circ) is a choice of the wikipedia notation")
-    if notation == "nielsen":
-        return _nielsen(derivation)
-    if notation == "ng":
-        return _ng(derivation)
-    if notation == "ufldl":
-        return _ufldl(derivation)
-    raise SpecError(f"unknown notation {notation!r}; known: wikipedia, ng, nielsen, ufldl")
+    return builder(derivation) if builder else []
+
+
+_BUILDERS = {
+    nt.WIKIPEDIA.name: _wikipedia,
+    nt.NIELSEN.name: _nielsen,
+    nt.NG.name: _ng,
+    nt.UFLDL.name: _ufldl,
+}
+"""The function that prints each source's own equation set."""

@@ -13,7 +13,6 @@ import sympy
 from symbp import notation as nt
 from symbp.derive.matrix import COL, DEPTH, ROW, SUM
 
-_NG_INDEX = {ROW: "i", COL: "j", SUM: "k"}
 _WIKI_INDEX = {ROW: "j", COL: "k", SUM: "i"}
 
 
@@ -64,56 +63,26 @@ class Style:
     indices: tuple[tuple[sympy.Symbol, str], ...] = tuple(_WIKI_INDEX.items())
     activations: tuple[str, str] = ()
 
+    @property
+    def source(self) -> nt.Notation:
+        """The notation object the style writes in."""
+        return nt.get_notation(self.notation)
 
-def style_for(notation: str, hadamard: str | None = None) -> Style:
-    """The default style of a notation; Wikipedia takes ``hadamard="circ"`` or ``"cdot"``.
+
+def style_for(notation: str | nt.Notation, hadamard: str | None = None) -> Style:
+    """The default style of a notation, from its object's printer options; Wikipedia takes
+    ``hadamard="circ"`` or ``"cdot"``.
 
     >>> style_for("wikipedia", "cdot").hadamard
     '\\\\cdot'
     """
-    nt.check_generic_notation(notation)
-    if notation == "wikipedia":
-        old = (hadamard or "circ") == "cdot"
-        if hadamard not in (None, "circ", "cdot"):
-            raise nt.SpecError(f"unknown Hadamard style {hadamard!r}; known: cdot, circ")
-        return Style(
-            "wikipedia",
-            nt.HADAMARD_TEX["cdot" if old else "circ"],
-            matmul="\\cdot",
-            ellipsis="old" if old else "spaced",
-            fprime_first=True,
-            fprime_argument=False,
-            paren_product_in_hadamard=False,
-            weight_entry="w",
-        )
-    if notation == "ng":
-        return Style(
-            "ng",
-            nt.HADAMARD_TEX["ng"],
-            cost="J",
-            frac="\\dfrac",
-            index_comma=True,
-            indices=tuple(_NG_INDEX.items()),
-            learning_rate="\\alpha",
-        )
-    if notation == "nielsen":
-        return Style(
-            "nielsen",
-            nt.HADAMARD_TEX["nielsen"],
-            ellipsis="plain",
-            ellipsis_tex="\\ldots",
-            define="\\equiv",
-        )
+    source = nt.get_notation(notation)
+    letters = dict(zip((ROW, COL, SUM), source.index_letters, strict=True))
     return Style(
-        "ufldl",
-        nt.HADAMARD_TEX["ufldl"],
-        matmul="\\cdot",
-        cost="J(W,b;x,y)",
-        operator_derivative=True,
-        sum_bounds=True,
-        sum_parens=True,
-        output_layer="n_l",
-        indices=tuple(_NG_INDEX.items()),
+        source.name,
+        source.hadamard_tex(hadamard),
+        indices=tuple(letters.items()),
+        **source.printer_options(hadamard),
     )
 
 

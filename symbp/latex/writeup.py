@@ -27,13 +27,7 @@ from symbp.latex import picture, writeup_blocks, writeup_concrete, writeup_gener
 from symbp.latex.writeup_blocks import Block, Heading, Picture, Text
 
 FORMATS = ("markdown", "latex")
-HADAMARD = ("circ", "cdot")
-NOTATION_TITLE = {
-    "wikipedia": "Wikipedia's matrix notation",
-    "ng": "Andrew Ng's notation",
-    "nielsen": "Michael Nielsen's notation",
-    "ufldl": "the UFLDL tutorial's notation",
-}
+HADAMARD = notation.WIKIPEDIA.hadamard_styles
 
 
 @dataclass
@@ -91,7 +85,7 @@ def concrete_blocks(
 
 def render(
     der: Derivation | GenericDerivation,
-    notation: str = "wikipedia",
+    notation: str = notation.DEFAULT,
     fmt: str = "markdown",
     hadamard: str = "circ",
     command: str | None = None,
@@ -129,17 +123,14 @@ def render(
 
 
 def _notation_title(notation_name: str, hadamard: str) -> str:
-    if notation_name != "wikipedia":
-        return NOTATION_TITLE[notation_name]
-    revision = "today's article" if hadamard == "circ" else "the source note's images"
-    return f"{NOTATION_TITLE[notation_name]} ({revision})"
+    return notation.get_notation(notation_name).full_title(hadamard)
 
 
 def _check_notation(name: str, generic: bool = False) -> str:
     """One of the three notations; a writeup for any depth may also be in UFLDL's."""
     if generic:
         return notation.check_generic_notation(name)
-    if name in notation.GENERIC_NOTATIONS and name not in notation.NOTATIONS:
+    if name in notation.REGISTRY and not notation.REGISTRY[name].concrete:
         raise SpecError(f"the {name} notation is written for a network of any depth only")
     return notation.check_notation(name)
 
@@ -185,7 +176,7 @@ class Writeup:
 
 
 def writeup(
-    der: Derivation | GenericDerivation, notation: str = "wikipedia", hadamard: str = "circ"
+    der: Derivation | GenericDerivation, notation: str = notation.DEFAULT, hadamard: str = "circ"
 ) -> Writeup:
     """The writeup of ``der`` in ``notation`` (wikipedia, ng, nielsen) for a notebook:
     ``der.writeup(notation="ng")`` once :func:`install_jupyter_hooks` has run."""
@@ -195,9 +186,9 @@ def writeup(
 def repr_latex(der: Derivation | GenericDerivation) -> str:
     """The deltas and gradients (generic: the matrix form) as one display-math block."""
     if isinstance(der, GenericDerivation):
-        rows = writeup_generic.matrix_rows(der, "wikipedia")
+        rows = writeup_generic.matrix_rows(der, notation.DEFAULT)
     else:
-        rows = writeup_concrete.results_rows(der, "wikipedia")
+        rows = writeup_concrete.results_rows(der, notation.DEFAULT)
     body = " \\\\\n".join(f"{lhs} &{rhs}" for lhs, rhs, _ in rows)
     return f"$$\\begin{{aligned}}\n{body}\n\\end{{aligned}}$$"
 

@@ -23,7 +23,7 @@ from symbp.errors import SpecError
 from symbp.files import check_outputs
 from symbp.latex import writeup, writeup_generic
 from symbp.model import Network
-from symbp.notation import GENERIC_NOTATIONS, NOTATIONS
+from symbp.notation import DEFAULT, GENERIC_NOTATIONS, NOTATIONS, get_notation
 
 FORMATS = writeup.FORMATS
 
@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("writeup (--format markdown or latex)")
     group.add_argument(
         "--notation",
-        default="wikipedia",
+        default=DEFAULT,
         choices=GENERIC_NOTATIONS,
         help="whose symbols to write in (ufldl: with --generic only)",
     )
@@ -69,7 +69,7 @@ def command_line(args: argparse.Namespace, net: Network) -> str:
     if generic:
         parts.append("--generic")
     parts += ["--notation", args.notation]
-    if args.notation == "wikipedia":
+    if get_notation(args.notation).hadamard_styles:
         parts += ["--hadamard", args.hadamard]
     parts += ["--format", args.format]
     if args.output_file:

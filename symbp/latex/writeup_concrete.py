@@ -26,8 +26,7 @@ GENERIC_LAYER, GENERIC_ROW, GENERIC_COL = sympy.symbols("l j k")
 
 
 def _elementwise(notation_name: str, hadamard: str) -> str:
-    key = hadamard if notation_name == "wikipedia" else notation_name
-    return notation.HADAMARD_TEX[key].replace("\\ ", " ").strip()
+    return notation.get_notation(notation_name).hadamard_tex(hadamard).replace("\\ ", " ").strip()
 
 
 FULL_LISTING = 100  # list every parameter's gradient up to this many parameters

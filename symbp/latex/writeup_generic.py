@@ -20,10 +20,11 @@ from symbp.latex import picture, writeup_mixed
 from symbp.latex.printer import GenericPrinter, print_node, style_for
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Picture, Table, Text
 from symbp.latex.writeup_source import source_equations
-from symbp.latex.writeup_steps import activation_names, step_rows
+from symbp.latex.writeup_steps import printer_names, step_rows
 from symbp.latex.writeup_symbols import symbol_items
 from symbp.losses import get_loss
 from symbp.model import Network, network
+from symbp.notation import get_notation
 
 EXAMPLE_SIZES = ((2, 3, 2), (4, 8, 8, 3), (64, 128, 64, 10), (784, 30, 10))
 """Networks the generic writeups count the cost for (the last is Nielsen's MNIST network)."""
@@ -74,7 +75,6 @@ _UPDATE = (
     "the gradient-descent update of the biases",
 )
 """The rows of the update section: with m examples, D^l (the gradient of J) defined first."""
-NIELSEN_NUMBER = {"delta_L": "BP1", "delta_recursion": "BP2", "grad_b": "BP3", "grad_W": "BP4"}
 _RELATIONS = (" := ", " \\equiv ", " = ")
 
 
@@ -102,7 +102,7 @@ def printed(gder: GenericDerivation, name: str, notation_name: str, hadamard: st
         gder.equations[name],
         notation_name,
         _wikipedia_style(notation_name, hadamard),
-        **activation_names(gder),
+        **printer_names(gder, notation_name),
     )
 
 
@@ -158,14 +158,15 @@ def matrix_rows(
 ) -> list[tuple[str, str, str]]:
     """Every matrix-form result as a display-math row (left, right, what it is)."""
     rows = []
-    style = hadamard if notation_name == "wikipedia" else None
-    names = activation_names(gder)
+    source = get_notation(notation_name)
+    style = source.hadamard_style(hadamard)
+    names = printer_names(gder, notation_name)
     for name, what in RESULTS:
         if name == "mean_grad" and "mean_grad_bias" in gder.entries:
             rows += _bias_column_rows(gder, notation_name, style, names)
             continue
-        if notation_name == "nielsen" and name in NIELSEN_NUMBER:
-            what = f"{NIELSEN_NUMBER[name]}: {what[4:]}"
+        if name in source.result_labels:
+            what = f"{source.result_labels[name]}: {what[4:]}"
         if writeup_mixed.per_layer(gder, name, notation_name):  # each layer by its own
             rows += writeup_mixed.layer_rows(
                 gder, name, notation_name, style, what, _derived_for(gder)
@@ -185,7 +186,7 @@ def matrix_rows(
 def _own_names_differ(names: dict, notation_name: str) -> bool:
     """The notation names each layer's activation (Nielsen, Ng) and hidden and output differ."""
     hidden, output = names.get("activations", ("", ""))
-    return notation_name in ("nielsen", "ng") and hidden != output
+    return get_notation(notation_name).names_each_activation and hidden != output
 
 
 def _forward_rows(
@@ -234,7 +235,7 @@ def matrix_form(
 
 
 def _wikipedia_style(notation_name: str, hadamard: str) -> str | None:
-    return hadamard if notation_name == "wikipedia" else None
+    return get_notation(notation_name).hadamard_style(hadamard)
 
 
 def _spec(gder: GenericDerivation):
@@ -250,8 +251,9 @@ def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) 
     forward_z = print_node(gder.equations["forward_z"], notation_name, style)
     hidden, output, loss = _spec(gder)
     printer = GenericPrinter(style_for(notation_name, style))
-    depth, first = printer.label("a", mx.DEPTH), 0 if notation_name == "wikipedia" else 1
-    n = "s" if notation_name in ("ng", "ufldl") else "n"  # the letter of a layer's width
+    source = get_notation(notation_name)
+    depth, first = printer.label("a", mx.DEPTH), source.input_layer
+    n = source.width_letter  # the letter of a layer's width
     text = (
         f"A network of any depth ${depth}$ (layer {first} the input, layer ${depth}$ the output) "
         f"with ${n}_{{{first}}}, \\ldots, {n}_{{{depth}}}$ units in its layers, hidden "
@@ -278,12 +280,8 @@ def generic_setting(gder: GenericDerivation, notation_name: str, hadamard: str) 
             "The cost is the mean over $m$ examples" + (" plus the L2 term." if gder.l2 else ".")
         )
     items += symbol_items(gder, notation_name, hadamard)
-    if notation_name == "ufldl":
-        items.append(
-            "As in the UFLDL tutorial, $f$ is the activation and $f'$ its derivative, "
-            f"$h_{{W,b}}(x) = a^{{({depth})}}$ is the network's output and "
-            "$J(W,b;x,y)$ the cost of one example $(x, y)$, written $C$ in the steps below."
-        )
+    if source.setting_note:
+        items.append(source.setting_note.format(depth=depth))
     return [Heading(2, "1. The setting"), Text(text), Items(items)]
 
 
@@ -318,7 +316,8 @@ def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> 
     """The loss of one example and, with m examples, the mean with its L2 term."""
     _, _, loss = _spec(gder)
     style = style_for(notation_name, _wikipedia_style(notation_name, hadamard))
-    cost = "J" if style.cost == "J" else "C"
+    source = get_notation(notation_name)
+    cost = source.cost_name("example", bool(gder.examples))  # Ng: J^{(t)}, his J is the mean
     blocks: list[Block] = [
         Heading(2, "3. The loss"),
         Math([(cost, f"= {loss.latex}", "one example; a is the output layer's activation")]),
@@ -331,10 +330,10 @@ def generic_loss(gder: GenericDerivation, notation_name: str, hadamard: str) -> 
         if gder.bias == "unit":  # column 0 is the bias, which the L2 term leaves out
             over += " \\geq 1"
         l2 = f"\\frac{{\\lambda}}{{2m}} \\sum_{{{over}}} \\left({weight}\\right)^2"
-        mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {cost}^{{(t)}}"
+        mean = f"= \\frac{{1}}{{m}} \\sum_{{t=1}}^{{m}} {source.cost_name('term')}"
         if gder.l2:
             mean += " + " + l2
-        blocks.append(Math([("J", mean, "the mean over m examples")]))
+        blocks.append(Math([(source.cost_name("mean"), mean, "the mean over m examples")]))
         if gder.l2:
             blocks.append(
                 Text(

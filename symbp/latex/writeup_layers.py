@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sympy
 
+from symbp import notation as nt
 from symbp.derive import layer_index as li
 from symbp.derive.generic import derive_generic
 from symbp.derive.layer_bptt import bptt
@@ -36,11 +37,6 @@ from symbp.layers.recurrent import Rnn
 from symbp.layers.reshape import Flatten
 from symbp.model import LayeredNetwork
 
-SOURCES = {
-    "wikipedia": "Wikipedia's",
-    "nielsen": "Nielsen's",
-    "ng": "Andrew Ng's",
-}
 _QUANTITY = {
     "delta": "the error $\\delta$ of the layer",
     "hidden": "the whole gradient of the state $h$ (backpropagation through time)",
@@ -81,13 +77,13 @@ def _step_names(layer) -> dict[sympy.Symbol, sympy.Symbol]:
 
 
 def layer_blocks(
-    net: LayeredNetwork, notation: str = "wikipedia", command: str = "", svg_name: str = ""
+    net: LayeredNetwork, notation: str = nt.DEFAULT, command: str = "", svg_name: str = ""
 ) -> list:
     """The document as :mod:`symbp.latex.writeup_blocks` blocks (Markdown, LaTeX and the web
     page all print these); the shapes picture refers to ``svg_name`` in Markdown."""
     specs = " ".join(layer.spec() for layer in net.layers)
     title = (f"Backpropagation for {specs} on a {shape_text(net.input_shape)} input "
-             f"({net.loss.name}) in {SOURCES[notation]} notation")  # fmt: skip
+             f"({net.loss.name}) in {nt.get_notation(notation).owner} notation")  # fmt: skip
     blocks: list = [Heading(1, title)]
     if command:
         blocks.append(notice(command))  # the dense writeups' own header (ragged-right in LaTeX)
@@ -100,7 +96,7 @@ def layer_blocks(
 
 
 def render_layers(
-    net: LayeredNetwork, notation: str = "wikipedia", fmt: str = "markdown", command: str = ""
+    net: LayeredNetwork, notation: str = nt.DEFAULT, fmt: str = "markdown", command: str = ""
 ) -> str:
     """The whole document as text (``command``: the command line that makes it, printed)."""
     return layer_document(net, notation, fmt, command).text
@@ -108,7 +104,7 @@ def render_layers(
 
 def layer_document(
     net: LayeredNetwork,
-    notation: str = "wikipedia",
+    notation: str = nt.DEFAULT,
     fmt: str = "markdown",
     command: str = "",
     svg_name: str | None = None,
@@ -135,7 +131,7 @@ def _setting(net: LayeredNetwork, notation: str) -> list:
             f"layer {position}: `{layer.spec()}`, output {shape_text(net.shapes[position])}, "
             f"parameters: {shown}"
         )
-    cost = "J" if notation == "ng" else "C"
+    cost = nt.get_notation(notation).cost_name()
     return [
         Heading(2, "The setting"),
         Items(rows),

@@ -48,7 +48,8 @@ def per_layer(gder: GenericDerivation, name: str, notation_name: str) -> bool:
         return False
     if name in OWN_LETTER:  # derived for each layer's own activation (none for a custom one)
         return all(a.name in ACTIVATIONS for a in gder.layers)
-    return name in HIDDEN and name in gder.equations and notation_name in ("nielsen", "ng")
+    own = notation.get_notation(notation_name).names_each_activation
+    return name in HIDDEN and name in gder.equations and own
 
 
 def _split(latex: str) -> tuple[str, str]:

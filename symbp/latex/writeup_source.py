@@ -19,10 +19,11 @@ from symbp.latex.printer_sources import (
     equations,
 )
 from symbp.latex.writeup_blocks import Block, Heading, Items, Math, Text
+from symbp.notation import get_notation
 
 
 def _wikipedia_style(notation_name: str, hadamard: str) -> str | None:
-    return hadamard if notation_name == "wikipedia" else None
+    return get_notation(notation_name).hadamard_style(hadamard)
 
 
 def source_equations(
@@ -32,6 +33,8 @@ def source_equations(
     in seed_equations.md, with every deliberate difference from the source noted."""
     style = _wikipedia_style(notation_name, hadamard)
     printed = equations(gder, notation_name, hadamard=style)
+    if not printed:  # a notation with no transcribed source equations
+        return []
     source = next(e for e in printed if e.from_source).source_ref.rsplit(",", 1)[0]
     text = f"Every equation below is printed from symbp's derivation; labels as in {source}."
     blocks: list[Block] = [
@@ -42,7 +45,7 @@ def source_equations(
     blocks += [Text(t) for t in _source_prose(gder, notation_name, printed)]
     notes = [
         f"{d.label}: the source has ${d.reference}$ where symbp writes ${d.symbp}$. {d.note}"
-        for d in deviations(notation_name, style)
+        for d in deviations(notation_name, style, bool(gder.examples))
     ]
     if notes:
         blocks += [Text("Where symbp deliberately differs from the source:"), Items(notes)]
@@ -77,10 +80,10 @@ def _source_prose(
 ) -> list[str]:
     """What a reader needs to read the source's equations against this network."""
     out = []
-    if notation_name == "ng" and gder.bias == "unit":
+    if get_notation(notation_name).bias_column and gder.bias == "unit":
         forward = gder.equations["forward_z"]
-        explicit = print_node(forward, "ng", shift=False)
-        counted = print_node(bias_unit_counted_in(forward), "ng", shift=False)
+        explicit = print_node(forward, notation_name, shift=False)
+        counted = print_node(bias_unit_counted_in(forward), notation_name, shift=False)
         out.append(
             f"The lecture notes' $a^{{(l)}}$ includes the bias unit $a_0^{{(l)}} = 1$, so their "
             f"${counted}$ (2B.1) is the forward step ${explicit}$, the bias unit stacked on "

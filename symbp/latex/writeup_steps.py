@@ -27,6 +27,7 @@ from symbp.derive.generic_data import Assumption
 from symbp.derive.matrix import COL, ROW, SUM
 from symbp.latex.factor_order import TextbookMulMixin
 from symbp.latex.printer import GenericPrinter, lhs_layer_shift, print_node, style_for
+from symbp.notation import get_notation
 
 _KIND = {"z": "z", "a": "a", "delta": "delta", "b": "b", "y": "y", "x": "x"}
 _SPARE = tuple(sympy.symbols("r s t", integer=True))
@@ -72,7 +73,7 @@ class IndexPrinter(TextbookMulMixin, LatexPrinter):
         if name in ("y", "x"):
             return self._entry(name, None, args)
         if name == "n":  # a layer's width: n_l (Ng and UFLDL: s_l)
-            letter = "s" if self.entries.style.notation in ("ng", "ufldl") else "n"
+            letter = self.entries.style.source.width_letter
             return f"{letter}_{{{self.entries.label('a', args[0])}}}"
         if name == "dC":
             return f"\\frac{{\\partial {self.cost}}}{{\\partial {self._entry('a', *_split(args))}}}"
@@ -145,6 +146,24 @@ def activation_names(gder: GenericDerivation) -> dict[str, tuple[str, str]]:
     return {"activations": (gder.spec[0].latex, gder.spec[1].latex)}
 
 
+def printer_names(gder: GenericDerivation, notation_name: str) -> dict[str, object]:
+    """The Style options of a derivation's writeup: each layer's activation by its own name
+    and, where the derivation has a mean over m examples, the cost of the one example the
+    steps differentiate by the notation's name for it (Ng's J is that mean: J^{(t)}).
+
+    >>> from symbp.derive.generic import derive_generic
+    >>> gder = derive_generic(examples=True)
+    >>> printer_names(gder, "ng")["cost"], "cost" in printer_names(gder, "nielsen")
+    ('J^{(t)}', False)
+    """
+    names: dict[str, object] = dict(activation_names(gder))
+    source = get_notation(notation_name)
+    example = source.cost_name("example", bool(gder.examples))
+    if example != source.cost:  # the printer keeps its own name else (UFLDL's J(W,b;x,y))
+        names["cost"] = example
+    return names
+
+
 def _assumption_tex(
     assumption: str | Assumption, entries: GenericPrinter, shift: dict, losses: dict[str, str]
 ) -> str:
@@ -167,12 +186,13 @@ def step_rows(
     steps = gder.steps_for(quantity)
     if not steps:
         return []
-    wiki = hadamard if notation_name == "wikipedia" else None
-    names = activation_names(gder)
-    style = replace(style_for(notation_name, wiki), **names)
+    source = get_notation(notation_name)
+    wiki = source.hadamard_style(hadamard)
+    names = printer_names(gder, notation_name)
+    style = replace(style_for(source, wiki), **names)
     head = _lhs_entry(steps[0].lhs)
     shift = lhs_layer_shift(head, style) if head is not None else {}
-    cost = "J" if style.cost == "J" else "C"
+    cost = source.cost_name("example", bool(gder.examples))
     printer = IndexPrinter(GenericPrinter(style), cost)
     renaming = _renaming(steps)
     losses = {x.name: x.latex for x in gder.spec[2].assumptions} if gder.spec else {}

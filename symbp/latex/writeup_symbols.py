@@ -13,6 +13,7 @@ from symbp.activations import Activation
 from symbp.derive import matrix as mx
 from symbp.derive.generic import GenericDerivation
 from symbp.latex.printer import GenericPrinter, style_for
+from symbp.notation import get_notation
 
 _IVERSON = (
     "$[P]$ is 1 where the statement $P$ holds and 0 elsewhere (the Iverson bracket), "
@@ -22,7 +23,7 @@ _IVERSON = (
 
 def _hadamard_item(notation_name: str, hadamard: str | None) -> str:
     had = style_for(notation_name, hadamard).hadamard
-    if notation_name == "wikipedia" and hadamard == "cdot":
+    if hadamard in get_notation(notation_name).double_duty:
         return (
             "$\\cdot$ is written for both the matrix product and the elementwise product, as in "
             "the source note's images; the shapes say which: between two vectors of one layer "
@@ -50,7 +51,8 @@ def activation_item(
     >>> item.split("; ")[1]
     'a layer with another activation is named by it: $\\\\operatorname{ReLU}$ (relu).'
     """
-    if notation_name == "wikipedia":
+    source = get_notation(notation_name)
+    if source.activation_has_layer:
         if layers:
             pairs = ", ".join(f"$f^{{{label}}} = {act.latex}$" for label, act in layers)
         else:
@@ -62,9 +64,9 @@ def activation_item(
             "$f^{l}$ is the activation of layer $l$ and $(f^{l})'$ its derivative, taken at "
             f"$z^{{l}}$: here {pairs}."
         )
-    if notation_name != "ng":
+    if not source.sigmoid_letter:
         return None
-    text = "$g = \\sigma$ is the sigmoid, as in Ng's notes"
+    text = f"${source.sigmoid_letter} = \\sigma$ is the sigmoid, as in {source.notes}"
     others = []
     for act in [a for _, a in layers] if layers else (hidden, output):
         if act.name != "sigmoid" and act.elementwise and act.name not in [a.name for a in others]:
@@ -79,7 +81,8 @@ def symbol_items(
     gder: GenericDerivation, notation_name: str, hadamard: str | None = None
 ) -> list[str]:
     """One sentence per symbol the document uses and its equations do not define."""
-    style = style_for(notation_name, hadamard if notation_name == "wikipedia" else None)
+    source = get_notation(notation_name)
+    style = style_for(source, source.hadamard_style(hadamard))
     printer = GenericPrinter(style)
     items = [_IVERSON, _hadamard_item(notation_name, hadamard)]
     if gder.spec is not None and not gder.spec[1].elementwise:
@@ -91,19 +94,20 @@ def symbol_items(
             f"$\\partial {a_i} / \\partial {z_j}$ (row ${printer.names[mx.SUM]}$, column "
             f"${printer.names[mx.ROW]}$)."
         )
-    if notation_name == "nielsen":
+    if source.diagonal_derivative:
         items.append(
-            "$\\Sigma'(z^{l})$ is the square matrix with the activation's derivatives at the "
-            "$z^{l}_j$ on its diagonal and 0 elsewhere: multiplying by it is the elementwise "
-            "product with those derivatives."
+            f"${source.diagonal_derivative}(z^{{l}})$ is the square matrix with the activation's "
+            "derivatives at the $z^{l}_j$ on its diagonal and 0 elsewhere: multiplying by it "
+            "is the elementwise product with those derivatives."
         )
     if gder.spec is not None:
         item = activation_item(notation_name, gder.spec[0], gder.spec[1])
         if item:
             items.append(item)
-    if notation_name == "ng":
+    if source.output_width:
+        s_l, big_k = source.width_letter, source.output_width
         items.append(
-            "$s_l$ is the number of units in layer $l$, not counting the bias unit; "
-            "$K = s_L$ is the number of outputs."
+            f"${s_l}_l$ is the number of units in layer $l$, not counting the bias unit; "
+            f"${big_k} = {s_l}_L$ is the number of outputs."
         )
     return items
