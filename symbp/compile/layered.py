@@ -146,12 +146,8 @@ def _forward_lines(pr: _Printer) -> list[str]:
             lines.append(f"A{p} = {prev}.reshape({prev}.shape[0], -1)  # row-major, as torch")
         elif kind == "last":
             lines.append(f"A{p} = {prev}[:, -1]  # h_T")
-        elif kind in ("lstm", "rnn") and pr.scan and layered_jax_scan.scans(pr.net, p):
-            scan = {
-                "lstm": layered_jax_scan.lstm_forward_lines,
-                "rnn": layered_jax_scan.rnn_forward_lines,
-            }
-            lines += scan[kind](pr, p)
+        elif pr.scan and layered_jax_scan.scans(pr.net, p):
+            lines += layered_jax_scan.FORWARD[kind](pr, p)
         elif kind == "lstm":
             lines += layered_lstm.forward_lines(pr, p)
         elif kind == "rnn":
@@ -240,12 +236,8 @@ def _backward_lines(pr: _Printer) -> list[str]:
                     f"DA{p - 1}[:, -1] = DA{p}  # only h_T reaches the layer above",
                 ]
             continue
-        if kind in ("lstm", "rnn") and pr.scan and layered_jax_scan.scans(pr.net, p):
-            scan = {
-                "lstm": layered_jax_scan.lstm_backward_lines,
-                "rnn": layered_jax_scan.rnn_backward_lines,
-            }
-            lines += scan[kind](pr, p)
+        if pr.scan and layered_jax_scan.scans(pr.net, p):
+            lines += layered_jax_scan.BACKWARD[kind](pr, p)
         elif kind == "lstm":
             lines += layered_lstm.backward_lines(pr, p)
         elif kind == "rnn":

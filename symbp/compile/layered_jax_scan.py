@@ -283,9 +283,7 @@ class _Body:
         options = (", reverse=True" if self.reverse else "") + f", unroll={UNROLL}"
         return [
             *(f"{time_major(n)} = {n}.transpose(1, 0, 2)  # time first" for n in self.sequences),
-            "",
             *body,
-            "",
             f"_, {stacked} = jax.lax.scan({fn}, {tuple_of(start, len(self.carried))}, {xs}"
             f"{options})",
             *(f"{o} = {time_major(o)}.transpose(1, 0, 2)  # batch first" for o in outputs),
@@ -293,9 +291,9 @@ class _Body:
 
 
 def scans(net, p: int) -> bool:  # noqa: ANN001 - a LayeredNetwork
-    """Whether layer p's loop is a scan: a sequence of more than one step (a 1-step one has
-    the NumPy trainer's loop of one step, nothing to unroll)."""
-    return net.shapes[p - 1][0] > 1
+    """Whether layer p is a recurrent layer whose loop is a scan: on a sequence of more than
+    one step (a 1-step one has the NumPy trainer's loop of one step, nothing to unroll)."""
+    return net.layers[p - 1].kind in ("rnn", "lstm") and net.shapes[p - 1][0] > 1
 
 
 def rnn_forward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Printer
@@ -367,3 +365,8 @@ def lstm_backward_lines(pr, p: int) -> list[str]:  # noqa: ANN001 - layered._Pri
         "# lstm: backpropagation through time, one step at a time from the last",
         *body.scan(f"A{p}.shape[0]", widths, [f"DZ{p}"]),
     ]
+
+
+FORWARD = {"rnn": rnn_forward_lines, "lstm": lstm_forward_lines}
+BACKWARD = {"rnn": rnn_backward_lines, "lstm": lstm_backward_lines}
+"""The scan printers of each recurrent layer kind, by :func:`scans`' layers."""
