@@ -4,7 +4,8 @@ the same net, and the NumPy trainer; each framework and case in its own process.
 
 Run: ``python benchmarks/bench_layered_backends.py [--quick] [--threads N] [--skip-large]``
 (``--threads 1`` pins BLAS, torch and XLA to one thread; ``--skip-large`` leaves out the
-1x28x28 CNN; ``--only WORD`` keeps the networks whose spec contains WORD). Frameworks:
+1x28x28 CNN; ``--only WORD`` keeps the networks whose spec contains WORD; ``--frameworks
+jax-symbp,jax-grad`` runs only those). Frameworks:
 
 - ``numpy``: symbp's NumPy trainer, ``trainer.step``;
 - ``torch-symbp``: ``symbp compile --backend torch``'s ``step`` (no autograd tape);
@@ -14,7 +15,9 @@ Run: ``python benchmarks/bench_layered_backends.py [--quick] [--threads N] [--sk
   the update.
 
 Timing is bench_step.py's (the median of at least 20 steps, ``budget`` seconds of steps); a
-torch step until its loss is a Python float, a JAX step until its loss is ready. Prints one
+torch step until its loss is a Python float, a JAX step until its loss is ready. ``setup_s``
+is building the step and its first call; ``first_step_s`` (``first_step_cpu_s``, CPU time of
+the process) the first call alone: for JAX, the trace and XLA's compile. Prints one
 JSON line per (network, dtype, framework) and a Markdown table; ``--json FILE`` saves them.
 """
 
@@ -258,7 +261,12 @@ def worker(framework: str, budget: float, index: int, dtype: str) -> None:
 
             trainer = load_backend(net, "jax", dtype)
             params, step = trainer.init_params(0), _jax_timed(trainer.step)
+    first, cpu = time.perf_counter(), time.process_time()
     step(params, X, Y, 1e-3)  # compile (jit) or warm up
+    row["first_step_s"], row["first_step_cpu_s"] = (
+        time.perf_counter() - first,
+        time.process_time() - cpu,
+    )
     row["setup_s"] = time.perf_counter() - t
     row.update(_time(step, params, X, Y, budget))
     print(json.dumps(row), flush=True)
@@ -273,13 +281,16 @@ def main() -> None:
             f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}"
         )
     rows, results = [], {}
+    frameworks = FRAMEWORKS
+    if "--frameworks" in sys.argv:
+        frameworks = tuple(sys.argv[sys.argv.index("--frameworks") + 1].split(","))
     for index, (inp, spec, _) in enumerate(NETWORKS):
         if "--skip-large" in sys.argv and "28x28" in inp:
             continue
         if "--only" in sys.argv and sys.argv[sys.argv.index("--only") + 1] not in spec:
             continue
         for dtype in DTYPES:
-            for framework in FRAMEWORKS:
+            for framework in frameworks:
                 command = [sys.executable, __file__, "--worker", framework, str(budget)]
                 done = subprocess.run(
                     [*command, str(index), dtype], capture_output=True, text=True, env=env

@@ -27,7 +27,7 @@ import types
 
 import sympy
 
-from symbp.compile import layered_lstm, layered_ops
+from symbp.compile import layered_jax_scan, layered_lstm, layered_ops
 from symbp.compile.layered_ops import helper_functions, operation, printed
 from symbp.compile.matrix import CompileError
 from symbp.compile.numeric import stable_form
@@ -72,8 +72,9 @@ def compile_derivation(net: LayeredNetwork) -> LayeredDerivation:
 
 
 class _Printer:
-    def __init__(self, der: LayeredDerivation) -> None:
+    def __init__(self, der: LayeredDerivation, scan: bool = False) -> None:
         self.der, self.net = der, der.network
+        self.scan = scan  # recurrent layers as jax.lax.scan loops (the JAX trainer)
         self.steps: dict[tuple[int, str], ArrayStep] = {}
         for step in der.array_form:
             self.steps[(step.position, step.quantity)] = step
@@ -145,6 +146,8 @@ def _forward_lines(pr: _Printer) -> list[str]:
             lines.append(f"A{p} = {prev}.reshape({prev}.shape[0], -1)  # row-major, as torch")
         elif kind == "last":
             lines.append(f"A{p} = {prev}[:, -1]  # h_T")
+        elif pr.scan and layered_jax_scan.scans(pr.net, p):
+            lines += layered_jax_scan.FORWARD[kind](pr, p)
         elif kind == "lstm":
             lines += layered_lstm.forward_lines(pr, p)
         elif kind == "rnn":
@@ -233,7 +236,9 @@ def _backward_lines(pr: _Printer) -> list[str]:
                     f"DA{p - 1}[:, -1] = DA{p}  # only h_T reaches the layer above",
                 ]
             continue
-        if kind == "lstm":
+        if pr.scan and layered_jax_scan.scans(pr.net, p):
+            lines += layered_jax_scan.BACKWARD[kind](pr, p)
+        elif kind == "lstm":
             lines += layered_lstm.backward_lines(pr, p)
         elif kind == "rnn":
             dh = pr.step(p, "dh")
@@ -263,14 +268,16 @@ def _backward_lines(pr: _Printer) -> list[str]:
 
 
 def trainer_lines(
-    der: LayeredDerivation,
+    der: LayeredDerivation, scan: bool = False
 ) -> tuple[set[str], list[str], list[str], list[str], list[str]]:
     """What every backend's trainer prints (NumPy source, recognised if ``der.array_form`` is
     empty): the arrayops operations called, the lines of the forward pass, the loss and the
-    backward pass, and the forward values (X, Z<p>, A<p>, E<p>) the loss and backward read."""
+    backward pass, and the forward values (X, Z<p>, A<p>, E<p>) the loss and backward read.
+    ``scan``: the recurrent layers' time loops as ``jax.lax.scan`` (the JAX trainer's,
+    :mod:`symbp.compile.layered_jax_scan`)."""
     if not der.array_form:
         recognise(der)
-    pr = _Printer(der)
+    pr = _Printer(der, scan)
     forward, cost, backward = _forward_lines(pr), _loss_lines(pr), _backward_lines(pr)
     assigned = {line.split(" = ")[0] for line in forward}
     values = ["X"] + [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from symbp.compile.dialects import JAX
 from symbp.compile.layered import FORGET_BIAS, forget_gate_rows
+from symbp.compile.layered_jax_scan import SCAN_HELPERS
 from symbp.compile.layered_parts import init_note, layered_parts, memo_and_prelude
 from symbp.derive.layered import LayeredDerivation
 
@@ -64,6 +65,7 @@ def init_params(seed=0):
 
 
 {memo_and_prelude(JAX)}
+{SCAN_HELPERS}
 
 {parts.operations}
 

@@ -47,7 +47,7 @@ def _indent(lines: list[str]) -> str:
 
 def layered_parts(der: LayeredDerivation, dialect: Dialect) -> LayeredParts:
     """The translated pieces of ``der``'s trainer (recognised first if need be)."""
-    used, forward, cost, backward, values = trainer_lines(der)
+    used, forward, cost, backward, values = trainer_lines(der, scan=dialect.name == "jax")
     net = der.network
     translate = lambda lines: _indent(array_dialect.lines(lines, dialect))  # noqa: E731
     names = list(net.parameter_shapes)
