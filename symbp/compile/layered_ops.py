@@ -15,6 +15,7 @@ the private helpers those call (:data:`HELPERS`), into its own module.
 
 from __future__ import annotations
 
+import ast
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +31,12 @@ OPERATION_MODULES = (arrayops, arrayops_lstm)
 """Where a recognised step's operations are looked up, in this order."""
 
 HELPERS = (
-    "_recall", "_keep", "_spatial", "_pad", "_windows", "_columns", "_blocks", "_unblock",
-    "first_max_mask", "_window_mask", "_inverse_root", "_score_grad", "_previous",
+    "_recall", "_keep", "_batch_last", "_reach", "_padded", "_columns", "_unstacked",
+    "_stacked", "_blocks", "_unblock", "first_max_mask", "_window_mask", "_inverse_root",
+    "_score_grad", "_previous",
 )  # fmt: skip
-"""The private functions the operations call: copied into every trainer."""
+"""The private functions the operations call: copied into every trainer (translated for torch
+and jax, whose preludes define :data:`NUMPY_HELPERS`' own)."""
 
 
 def operation(name: str) -> Callable:
@@ -61,6 +64,38 @@ class _NumPy(NumPyPrinter):
         if isinstance(expr.args[0], sympy.Symbol) and compare:
             return f"np.{compare}({x}, 0).astype({x}.dtype)"
         return f"np.heaviside({x}, {float(at_zero)})"
+
+
+def printed_factor(expr: sympy.Expr) -> str:
+    """NumPy source of a factor that multiplies an array: a step H(z) of an array name (ReLU's
+    slope) as the boolean comparison itself (True is 1), else :func:`printed`.
+
+    >>> printed_factor(sympy.Heaviside(sympy.Symbol("Z1"), 0))
+    'np.greater(Z1, 0)'
+    """
+    if isinstance(expr, sympy.Heaviside) and isinstance(expr.args[0], sympy.Symbol):
+        compare = {0: "greater", 1: "greater_equal"}.get(expr.args[1] if len(expr.args) > 1 else 0)
+        if compare and len(expr.args) > 1:
+            return f"np.{compare}({expr.args[0]}, 0)"
+    return printed(expr)
+
+
+def written_into(code: str, key: str, like: str) -> str:
+    """One NumPy function call ``np.f(...)`` written into the kept array of ``key`` (shaped
+    and laid out as the array ``like``: :func:`_like`); other code as it is.
+
+    >>> written_into("np.maximum(Z1, 0.0)", "A1", "Z1")
+    "np.maximum(Z1, 0.0, out=_like('A1', Z1))"
+    >>> written_into("0.5 * (1.0 + np.tanh(0.5 * Z1))", "A1", "Z1")
+    '0.5 * (1.0 + np.tanh(0.5 * Z1))'
+    """
+    call = ast.parse(code, mode="eval").body
+    func = getattr(call, "func", None)
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return code
+    if func.value.id != "np" or call.keywords or ast.unparse(call) != code:
+        return code
+    return f"{code[:-1]}, out=_like({key!r}, {like}))"
 
 
 def printed(expr: sympy.Expr) -> str:
@@ -150,5 +185,19 @@ def _work(key, shape, like, _kept={}):  # noqa: ANN001, ANN202, B006 - the kept 
     return found
 
 
-NUMPY_HELPERS = (_work,)
-"""Helpers only the NumPy trainer defines (array_dialect's preludes define the others')."""
+def _like(key, like, _kept={}):  # noqa: ANN001, ANN202, B006 - the kept arrays
+    """An array shaped and laid out as ``like`` (its entries left as they were), the same at
+    every call with this key and shape: what an elementwise line of a conv layer writes into
+    (``out=``), instead of fresh pages every pass (torch and jax drop the ``out``)."""
+    index = (key, like.shape, like.dtype, like.strides)
+    found = _kept.get(index)
+    if found is None:
+        if len(_kept) >= 256:  # many batch sizes: start again
+            _kept.clear()
+        found = _kept[index] = np.empty_like(like)
+    return found
+
+
+NUMPY_HELPERS = (_work, _like, arrayops._scratch, arrayops._product)
+"""Helpers only the NumPy trainer defines (array_dialect's preludes define the others'): the
+work arrays kept between passes, and a product written into one."""
