@@ -133,17 +133,20 @@ def correlate(X, W, b, k, stride, padding, key=None):
 def full_convolution(D, W, X, k, stride, padding, key=None):
     """Full convolution of delta (dilated by the stride) with the flipped kernel, cropped by the
     padding: the gradient of a correlation with respect to its input. Computed transposed: the
-    columns W^T delta of every output position, each kernel tap's added back where it read."""
-    d, shape = W.ndim - 2, D.shape[2:]
-    taps = W.reshape(W.shape[0], -1).T  # (C * k**d, O)
-    columns = _product(taps, _stacked(D), key, "columns")
-    columns = columns.reshape((W.shape[1],) + (k,) * d + shape + (D.shape[0],))
+    columns W^T delta of every output position, each kernel tap's added back where it read
+    (one product per row of the kernel, whose columns stay in the cache)."""
+    d, shape, m = W.ndim - 2, D.shape[2:], D.shape[0]
+    rows = _stacked(D)
     padded = tuple(n + 2 * padding for n in X.shape[2:])
-    full = _scratch(key, "full", (W.shape[1],) + padded + (D.shape[0],), D)  # (C, *padded, m)
+    full = _scratch(key, "full", (W.shape[1],) + padded + (m,), D)  # (C, *padded, m)
     full[...] = 0
-    for tap in np.ndindex(*(k,) * d):  # k**d shifted additions, each over the whole batch
-        reach = _reach(tap, shape, stride)
-        full[(slice(None), *reach, slice(None))] += columns[(slice(None), *tap)]
+    for first in range(k):
+        taps = W[:, :, first].reshape(W.shape[0], -1).T  # (C * k**(d - 1), O)
+        columns = _product(taps, rows, key, "columns")
+        columns = columns.reshape((W.shape[1],) + (k,) * (d - 1) + shape + (m,))
+        for rest in np.ndindex(*(k,) * (d - 1)):  # each tap's shifted addition, whole batch
+            reach = _reach((first, *rest), shape, stride)
+            full[(slice(None), *reach, slice(None))] += columns[(slice(None), *rest)]
     crop = tuple(slice(padding, padding + n) for n in X.shape[2:])
     return full[(slice(None), *crop, slice(None))].transpose((d + 1, 0, *range(1, d + 1)))
 
@@ -155,7 +158,7 @@ def correlate_input_delta(X, D, k, stride, padding, key=None):
         crop = tuple(slice(0, n) for n in D.shape[2:])
         columns = columns.reshape(columns.shape[:1] + shape + (X.shape[0],))
         columns = columns[(slice(None), *crop, slice(None))].reshape(columns.shape[0], -1)
-    grad = _stacked(D) @ columns.T  # (O, C * k**d): one product over the batch
+    grad = (columns @ _stacked(D).T).T  # (O, C * k**d): one product over the batch
     return grad.reshape((D.shape[1], X.shape[1]) + (k,) * (D.ndim - 2))
 
 
