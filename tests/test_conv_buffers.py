@@ -48,3 +48,27 @@ def test_the_same_arrays_every_pass() -> None:
         assert np.shares_memory(first[name], again[name]), name
     other = trainer._forward(params, np.concatenate([X, X]))  # another batch size: its own
     assert not np.shares_memory(other["Z1"], again["Z1"])
+
+
+@pytest.mark.parametrize("act", ["identity", "sigmoid", "tanh", "relu", "softplus"])
+def test_every_activation_of_a_conv_layer_in_kept_arrays(act) -> None:
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+    net = layered_network("2x6x6", f"conv2d(2,3,{act}) conv2d(2,2,{act}) flatten dense(2,softmax)",
+                          "cce")  # fmt: skip
+    trainer = load_layered_trainer(compile_derivation(net))
+    for seed in (0, 1):
+        params = random_params(net, seed)
+        X, Y = random_batch(net, 3, seed)
+        _, expected = torch_loss_and_gradients(net, params, X, Y)
+        got = trainer.gradients(params, X, Y)
+        for key in expected:
+            np.testing.assert_allclose(got[key], expected[key], rtol=1e-10, atol=1e-12)
+
+
+def test_leaky_relu_conv_layer_trains() -> None:
+    net = layered_network("1x6x6", "conv2d(2,3,leaky_relu) flatten dense(2,softmax)", "cce")
+    trainer = load_layered_trainer(compile_derivation(net))
+    params = trainer.init_params(0)
+    X, Y = random_batch(net, 4, 0)
+    before = trainer.step(params, X, Y, 0.5)
+    assert trainer.loss(params, X, Y) < before

@@ -73,27 +73,30 @@ def printed_factor(expr: sympy.Expr) -> str:
     >>> printed_factor(sympy.Heaviside(sympy.Symbol("Z1"), 0))
     'np.greater(Z1, 0)'
     """
-    if isinstance(expr, sympy.Heaviside) and isinstance(expr.args[0], sympy.Symbol):
-        compare = {0: "greater", 1: "greater_equal"}.get(expr.args[1] if len(expr.args) > 1 else 0)
-        if compare and len(expr.args) > 1:
+    if isinstance(expr, sympy.Heaviside) and len(expr.args) == 2:
+        compare = {0: "greater", 1: "greater_equal"}.get(expr.args[1])
+        if compare and isinstance(expr.args[0], sympy.Symbol):
             return f"np.{compare}({expr.args[0]}, 0)"
     return printed(expr)
 
 
 def written_into(code: str, key: str, like: str) -> str:
-    """One NumPy function call ``np.f(...)`` written into the kept array of ``key`` (shaped
+    """One call of a NumPy ufunc ``np.f(...)`` written into the kept array of ``key`` (shaped
     and laid out as the array ``like``: :func:`_like`); other code as it is.
 
     >>> written_into("np.maximum(Z1, 0.0)", "A1", "Z1")
     "np.maximum(Z1, 0.0, out=_like('A1', Z1))"
     >>> written_into("0.5 * (1.0 + np.tanh(0.5 * Z1))", "A1", "Z1")
     '0.5 * (1.0 + np.tanh(0.5 * Z1))'
+    >>> written_into("np.where(Z1 > 0, Z1, 0.01 * Z1)", "A1", "Z1")  # not a ufunc: no out
+    'np.where(Z1 > 0, Z1, 0.01 * Z1)'
     """
     call = ast.parse(code, mode="eval").body
     func = getattr(call, "func", None)
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
         return code
-    if func.value.id != "np" or call.keywords or ast.unparse(call) != code:
+    ufunc = isinstance(getattr(np, func.attr, None), np.ufunc)
+    if func.value.id != "np" or not ufunc or call.keywords or ast.unparse(call) != code:
         return code
     return f"{code[:-1]}, out=_like({key!r}, {like}))"
 
