@@ -4,7 +4,9 @@ the same net, and the NumPy trainer; each framework and case in its own process.
 
 Run: ``python benchmarks/bench_layered_backends.py [--quick] [--threads N] [--skip-large]``
 (``--threads 1`` pins BLAS, torch and XLA to one thread; ``--skip-large`` leaves out the
-1x28x28 CNN; ``--only WORD`` keeps the networks whose spec contains WORD). Frameworks:
+1x28x28 CNN; ``--only WORD`` keeps the networks whose spec contains WORD; ``--frameworks
+numpy,torch-symbp,torch-eager`` runs only those). Each row has the median wall seconds of a
+step and its mean CPU seconds (the steadier figure on a shared machine). Frameworks:
 
 - ``numpy``: symbp's NumPy trainer, ``trainer.step``;
 - ``torch-symbp``: ``symbp compile --backend torch``'s ``step`` (no autograd tape);
@@ -260,8 +262,15 @@ def worker(framework: str, budget: float, index: int, dtype: str) -> None:
             params, step = trainer.init_params(0), _jax_timed(trainer.step)
     step(params, X, Y, 1e-3)  # compile (jit) or warm up
     row["setup_s"] = time.perf_counter() - t
+    cpu = time.process_time()
     row.update(_time(step, params, X, Y, budget))
+    row["mean_cpu_s"] = (time.process_time() - cpu) / (row["steps"] + 5)  # _time's 5 warm-ups
     print(json.dumps(row), flush=True)
+
+
+def _chosen() -> list[str]:
+    """The frameworks of ``--frameworks a,b`` (all of FRAMEWORKS without it)."""
+    return sys.argv[sys.argv.index("--frameworks") + 1].split(",")
 
 
 def main() -> None:
@@ -280,6 +289,8 @@ def main() -> None:
             continue
         for dtype in DTYPES:
             for framework in FRAMEWORKS:
+                if "--frameworks" in sys.argv and framework not in _chosen():
+                    continue
                 command = [sys.executable, __file__, "--worker", framework, str(budget)]
                 done = subprocess.run(
                     [*command, str(index), dtype], capture_output=True, text=True, env=env

@@ -218,10 +218,12 @@ def max_pool(X, k, mask=first_max_mask, key=None):
 def scatter_to_argmax(X, D, k, mask=first_max_mask, key=None):
     """Each window's delta sent to its first maximum only (0 to every other input)."""
     weights = _window_mask(X, k, mask)
+    stored = _batch_last(key, "delta", D.shape, D)  # D as the mask is stored: one fast copy
+    stored[...] = D
     full = _batch_last(key, "full", X.shape, D)
     for i, tap in enumerate(np.ndindex(*(k,) * (X.ndim - 2))):
         reach = tuple(slice(q, q + o * k, k) for q, o in zip(tap, D.shape[2:], strict=True))
-        full[(slice(None), slice(None)) + reach] = weights[i] * D
+        full[(slice(None), slice(None)) + reach] = weights[i] * stored
     for axis, (n, o) in enumerate(zip(X.shape[2:], D.shape[2:], strict=True)):
         if n > o * k:  # the trailing rows no window reaches
             full[(slice(None),) * (2 + axis) + (slice(o * k, None),)] = 0
