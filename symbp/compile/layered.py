@@ -33,6 +33,7 @@ from symbp.compile.layered_ops import (
     operation,
     printed,
     printed_factor,
+    step_product,
     written_into,
 )
 from symbp.compile.matrix import CompileError
@@ -274,8 +275,11 @@ def _backward_lines(pr: _Printer) -> list[str]:
                 f"DZ{p} = DZ{p}T.transpose(1, 0, 2)  # batch first",
             ]
         elif p != L and (p, "dz") in pr.steps and pr.own_delta(p):
-            lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template} (in place)",
-                      f"DA{p} *= {pr.factor(p, boolean=True)}", f"DZ{p} = DA{p}"]  # fmt: skip
+            template = pr.step(p, "dz").template
+            lines.append(f"# dC/dz = dC/da * f'(z): {template} (in place)")
+            fused = step_product(template, f"DA{p}", f"Z{p}")
+            lines += [f"DZ{p} = {fused}"] if fused else [
+                f"DA{p} *= {pr.factor(p, boolean=True)}", f"DZ{p} = DA{p}"]  # fmt: skip
         elif p != L and (p, "dz") in pr.steps:
             lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",
                       f"DZ{p} = DA{p} * ({pr.factor(p)})"]  # fmt: skip

@@ -201,6 +201,24 @@ def _like(key, like, _kept={}):  # noqa: ANN001, ANN202, B006 - the kept arrays
     return found
 
 
-NUMPY_HELPERS = (_work, _like, arrayops._scratch, arrayops._product)
+def _times_step(D, Z):  # noqa: ANN001, ANN202 - arrays
+    """D * H(Z) with H(0) = 0 (ReLU's slope), written into D (an array of this pass alone);
+    torch's prelude calls its fused kernel of it, threshold_backward."""
+    D *= np.greater(Z, 0)
+    return D
+
+
+def step_product(template: sympy.Expr, da: str, z: str) -> str | None:
+    """The call of :func:`_times_step` when dz's factor ``template`` is the step H(Z) with
+    H(0) = 0, else None.
+
+    >>> step_product(sympy.Heaviside(sympy.Symbol("Z", real=True), 0), "DA1", "Z1")
+    '_times_step(DA1, Z1)'
+    """
+    zero = sympy.Heaviside(sympy.Symbol("Z", real=True), 0)
+    return f"_times_step({da}, {z})" if template == zero else None
+
+
+NUMPY_HELPERS = (_work, _like, _times_step, arrayops._scratch, arrayops._product)
 """Helpers only the NumPy trainer defines (array_dialect's preludes define the others'): the
 work arrays kept between passes, and a product written into one."""
