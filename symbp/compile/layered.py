@@ -27,15 +27,8 @@ import types
 
 import sympy
 
-from symbp.compile import layered_lstm, layered_ops
-from symbp.compile.layered_ops import (
-    helper_functions,
-    operation,
-    printed,
-    printed_factor,
-    step_product,
-    written_into,
-)
+from symbp.compile import layered_conv, layered_lstm, layered_ops
+from symbp.compile.layered_ops import helper_functions, operation, printed, printed_factor
 from symbp.compile.matrix import CompileError
 from symbp.compile.numeric import stable_form
 from symbp.compile.safety import check_source, sandbox_builtins
@@ -143,17 +136,6 @@ class _Printer:
         renames[X] = sympy.Symbol("X" if p == 1 else f"A{p - 1}")
         return (printed_factor if boolean else printed)(template.xreplace(renames))
 
-    def own_delta(self, p: int) -> bool:
-        """Whether DA<p> of a conv layer is an array this pass made for it alone (its dx
-        operation above keeps its result: every entry written at every pass), which dz may
-        overwrite."""
-        above = self.steps.get((p + 1, "dx"))
-        if not self.net.layers[p - 1].kind.startswith("conv") or above is None:
-            return False
-        if len(above.ops) != 1 or above.ops[0] == "reshape":  # flatten's view of DA above
-            return False
-        return "key" in inspect.signature(operation(above.ops[0])).parameters
-
 
 def _activation(act, z: str) -> str:
     return stable_form(act.numpy_forward, z=z)
@@ -208,7 +190,7 @@ def _forward_lines(pr: _Printer) -> list[str]:
             elif kind == "residual":
                 lines.append(f"A{p} = {prev} + {_activation(act, f'Z{p}')}  # a = x + f(z)")
             elif kind.startswith("conv"):  # into an array kept between passes
-                lines.append(f"A{p} = {written_into(_activation(act, f'Z{p}'), f'A{p}', f'Z{p}')}")
+                lines.append(layered_conv.activation_line(p, _activation(act, f"Z{p}")))
             else:
                 lines.append(f"A{p} = {_activation(act, f'Z{p}')}")
     return lines
@@ -274,12 +256,8 @@ def _backward_lines(pr: _Printer) -> list[str]:
                 f"    DZ{p}T[t] = DH * ({pr.factor(p, at='T[t]')})",
                 f"DZ{p} = DZ{p}T.transpose(1, 0, 2)  # batch first",
             ]
-        elif p != L and (p, "dz") in pr.steps and pr.own_delta(p):
-            template = pr.step(p, "dz").template
-            lines.append(f"# dC/dz = dC/da * f'(z): {template} (in place)")
-            fused = step_product(template, f"DA{p}", f"Z{p}")
-            lines += [f"DZ{p} = {fused}"] if fused else [
-                f"DA{p} *= {pr.factor(p, boolean=True)}", f"DZ{p} = DA{p}"]  # fmt: skip
+        elif p != L and (p, "dz") in pr.steps and layered_conv.own_delta(pr, p):
+            lines += layered_conv.dz_lines(pr, p)
         elif p != L and (p, "dz") in pr.steps:
             lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",
                       f"DZ{p} = DA{p} * ({pr.factor(p)})"]  # fmt: skip
