@@ -5,7 +5,9 @@ the same net, and the NumPy trainer; each framework and case in its own process.
 Run: ``python benchmarks/bench_layered_backends.py [--quick] [--threads N] [--skip-large]``
 (``--threads 1`` pins BLAS, torch and XLA to one thread; ``--skip-large`` leaves out the
 1x28x28 CNN; ``--only WORD`` keeps the networks whose spec contains WORD; ``--frameworks
-jax-symbp,jax-grad`` runs only those). Frameworks:
+numpy,torch-symbp,torch-eager`` runs only those). Each row has the median wall seconds of a
+step, its mean CPU seconds (the steadier figure on a shared machine) and the first step's
+seconds (a jit's compile time). Frameworks:
 
 - ``numpy``: symbp's NumPy trainer, ``trainer.step``;
 - ``torch-symbp``: ``symbp compile --backend torch``'s ``step`` (no autograd tape);
@@ -268,7 +270,9 @@ def worker(framework: str, budget: float, index: int, dtype: str) -> None:
         time.process_time() - cpu,
     )
     row["setup_s"] = time.perf_counter() - t
+    cpu = time.process_time()
     row.update(_time(step, params, X, Y, budget))
+    row["mean_cpu_s"] = (time.process_time() - cpu) / (row["steps"] + 5)  # _time's 5 warm-ups
     print(json.dumps(row), flush=True)
 
 

@@ -30,7 +30,7 @@ def test_compile_prints_a_trainer_for_a_net(capsys) -> None:
     argv = ["compile", "--input", "1x4x4", "--net", "conv2d(2,3,relu) flatten dense(2,softmax)"]
     assert main([*argv, "--loss", "cce"]) == 0
     source = capsys.readouterr().out
-    assert "correlate_input_delta(X, DZ1, k=3, stride=1, padding=0)" in source
+    assert "correlate_input_delta(X, DZ1, k=3, stride=1, padding=0, key='dW1')" in source
 
 
 def test_derive_reports_the_recognised_forms(capsys) -> None:

@@ -84,6 +84,21 @@ def _pad_widths(X, widths):
 def _work(key, shape, like):
     """Zeros of ``shape`` (the NumPy trainer's kept work array)."""
     return torch.zeros(shape, dtype=like.dtype, device=like.device)
+
+
+def _scratch(key, part, shape, like):
+    """Zeros of ``shape`` (the NumPy trainer's kept array)."""
+    return torch.zeros(shape, dtype=like.dtype, device=like.device)
+
+
+def _product(A, B, key, part):
+    """A @ B (the NumPy trainer writes it into a kept array)."""
+    return A @ B
+
+
+def _times_step(D, Z):
+    """D * H(Z) with H(0) = 0: torch's fused kernel of it (D where Z > 0, else 0)."""
+    return torch.ops.aten.threshold_backward(D, Z, 0)
 '''
     + _NDINDEX,
     "jax": '''
@@ -98,6 +113,21 @@ def sliding_window_view(X, window_shape, axis):
 def _work(key, shape, like):
     """Zeros of ``shape`` (the NumPy trainer's kept work array)."""
     return jnp.zeros(shape, like.dtype)
+
+
+def _scratch(key, part, shape, like):
+    """Zeros of ``shape`` (the NumPy trainer's kept array)."""
+    return jnp.zeros(shape, like.dtype)
+
+
+def _product(A, B, key, part):
+    """A @ B (the NumPy trainer writes it into a kept array)."""
+    return A @ B
+
+
+def _times_step(D, Z):
+    """D * H(Z) with H(0) = 0."""
+    return D * (Z > 0)
 '''
     + _NDINDEX,
 }

@@ -138,6 +138,7 @@ class _Translate(ast.NodeTransformer):
             raise CompileError(f"the {self.dialect.name} backend has no counterpart of np.{name}")
         args = [self.visit(arg) for arg in node.args]
         keywords = [ast.keyword(k.arg, self.visit(k.value)) for k in node.keywords]
+        keywords = [k for k in keywords if k.arg != "out"]  # NumPy's kept array: a new one here
         if name == "select" and self.dialect.name == "torch":
             return self._nested_where(args, keywords)
         if name in self.dialect.tensor_arguments:

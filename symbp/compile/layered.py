@@ -27,8 +27,8 @@ import types
 
 import sympy
 
-from symbp.compile import layered_jax_scan, layered_lstm, layered_ops
-from symbp.compile.layered_ops import helper_functions, operation, printed
+from symbp.compile import layered_conv, layered_jax_scan, layered_lstm, layered_ops
+from symbp.compile.layered_ops import helper_functions, operation, printed, printed_factor
 from symbp.compile.matrix import CompileError
 from symbp.compile.numeric import stable_form
 from symbp.compile.safety import check_source, sandbox_builtins
@@ -86,19 +86,23 @@ class _Printer:
             role, f"{role}{p}"
         )
 
-    def call(self, step: ArrayStep, p: int) -> str:
-        """``op(args) + op(args)`` exactly as proved."""
+    def call(self, step: ArrayStep, p: int, key: str | None = None) -> str:
+        """``op(args) + op(args)`` exactly as proved; an operation that keeps its arrays
+        between passes (a ``key`` parameter) is told the name of the value it computes."""
         parts = []
-        for op, roles in zip(step.ops, step.operands, strict=True):
+        for i, (op, roles) in enumerate(zip(step.ops, step.operands, strict=True)):
             function = operation(op)
             self.used.add(op)
-            names = [n for n in inspect.signature(function).parameters if n != "mask"]
+            parameters = inspect.signature(function).parameters
+            names = [n for n in parameters if n not in ("mask", "key")]
             args = []
             for n, role in zip(names, roles, strict=True):
                 if n in ("k", "stride", "padding"):  # the real layer's, not the skeleton's
                     args.append(f"{n}={getattr(self.net.layers[p - 1], n)}")
                 else:
                     args.append(self.name(role, p))
+            if key is not None and "key" in parameters:
+                args.append(f"key={key if i == 0 else f'{key}.{i}'!r}")
             parts.append(f"{op}({', '.join(args)})")
         return " + ".join(parts)
 
@@ -125,12 +129,13 @@ class _Printer:
         renames = {s: sympy.Symbol(self.name(s.name, p)) for s in step.template.free_symbols}
         return printed(step.template.xreplace(renames))
 
-    def factor(self, p: int, at: str = "") -> str:
-        """f'(z) of layer p as the derived template (A, Z and the input X renamed)."""
+    def factor(self, p: int, at: str = "", boolean: bool = False) -> str:
+        """f'(z) of layer p as the derived template (A, Z and the input X renamed); a step
+        as a boolean array (``boolean``: it only multiplies)."""
         template = self.step(p, "dz").template
         renames = {A: sympy.Symbol(f"A{p}{at}"), Z: sympy.Symbol(f"Z{p}{at}")}
         renames[X] = sympy.Symbol("X" if p == 1 else f"A{p - 1}")
-        return printed(template.xreplace(renames))
+        return (printed_factor if boolean else printed)(template.xreplace(renames))
 
 
 def _activation(act, z: str) -> str:
@@ -175,11 +180,11 @@ def _forward_lines(pr: _Printer) -> list[str]:
                           f"{pr.expression(step, p)}"]  # fmt: skip
         elif "pool" in kind:
             step = pr.step(p, "a")
-            lines += [f"# {step.text}", f"A{p} = {pr.call(step, p)}"]
+            lines += [f"# {step.text}", f"A{p} = {pr.call(step, p, f'A{p}')}"]
         else:
             step = pr.step(p, "z")
             act = layer.activation()
-            lines += [f"# {step.text}", f"Z{p} = {pr.call(step, p)}"]
+            lines += [f"# {step.text}", f"Z{p} = {pr.call(step, p, f'Z{p}')}"]
             if not act.elementwise:
                 lines += [
                     f"E{p} = np.exp(Z{p} - Z{p}.max(axis=1, keepdims=True))  # no overflow",
@@ -187,6 +192,8 @@ def _forward_lines(pr: _Printer) -> list[str]:
                 ]
             elif kind == "residual":
                 lines.append(f"A{p} = {prev} + {_activation(act, f'Z{p}')}  # a = x + f(z)")
+            elif kind.startswith("conv"):  # into an array kept between passes
+                lines.append(layered_conv.activation_line(p, _activation(act, f"Z{p}")))
             else:
                 lines.append(f"A{p} = {_activation(act, f'Z{p}')}")
     return lines
@@ -254,16 +261,18 @@ def _backward_lines(pr: _Printer) -> list[str]:
                 f"    DZ{p}T[t] = DH * ({pr.factor(p, at='T[t]')})",
                 f"DZ{p} = DZ{p}T.transpose(1, 0, 2)  # batch first",
             ]
+        elif p != L and (p, "dz") in pr.steps and layered_conv.own_delta(pr, p):
+            lines += layered_conv.dz_lines(pr, p)
         elif p != L and (p, "dz") in pr.steps:
             lines += [f"# dC/dz = dC/da * f'(z): {pr.step(p, 'dz').template}",
                       f"DZ{p} = DA{p} * ({pr.factor(p)})"]  # fmt: skip
         for key in pr.net.parameter_shapes:
             if key.endswith(str(p)) and key[: -len(str(p))] in PARAMETER_ROLES:
                 step = pr.step(p, f"d{key}")
-                lines += [f"# {step.text}", f"grads[{key!r}] = {pr.call(step, p)}"]
+                lines += [f"# {step.text}", f"grads[{key!r}] = {pr.call(step, p, f'd{key}')}"]
         if p > 1:
             step = pr.step(p, "dx")
-            lines += [f"# {step.text}", f"DA{p - 1} = {pr.call(step, p)}"]
+            lines += [f"# {step.text}", f"DA{p - 1} = {pr.call(step, p, f'DA{p - 1}')}"]
     return lines
 
 

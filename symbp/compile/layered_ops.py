@@ -15,6 +15,7 @@ the private helpers those call (:data:`HELPERS`), into its own module.
 
 from __future__ import annotations
 
+import ast
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +31,12 @@ OPERATION_MODULES = (arrayops, arrayops_lstm)
 """Where a recognised step's operations are looked up, in this order."""
 
 HELPERS = (
-    "_recall", "_keep", "_spatial", "_pad", "_windows", "_columns", "_blocks", "_unblock",
-    "first_max_mask", "_window_mask", "_inverse_root", "_score_grad", "_previous",
+    "_recall", "_keep", "_batch_last", "_reach", "_padded", "_columns", "_unstacked",
+    "_stacked", "_blocks", "_unblock", "first_max_mask", "_window_mask", "_inverse_root",
+    "_score_grad", "_previous",
 )  # fmt: skip
-"""The private functions the operations call: copied into every trainer."""
+"""The private functions the operations call: copied into every trainer (translated for torch
+and jax, whose preludes define :data:`NUMPY_HELPERS`' own)."""
 
 
 def operation(name: str) -> Callable:
@@ -61,6 +64,41 @@ class _NumPy(NumPyPrinter):
         if isinstance(expr.args[0], sympy.Symbol) and compare:
             return f"np.{compare}({x}, 0).astype({x}.dtype)"
         return f"np.heaviside({x}, {float(at_zero)})"
+
+
+def printed_factor(expr: sympy.Expr) -> str:
+    """NumPy source of a factor that multiplies an array: a step H(z) of an array name (ReLU's
+    slope) as the boolean comparison itself (True is 1), else :func:`printed`.
+
+    >>> printed_factor(sympy.Heaviside(sympy.Symbol("Z1"), 0))
+    'np.greater(Z1, 0)'
+    """
+    if isinstance(expr, sympy.Heaviside) and len(expr.args) == 2:
+        compare = {0: "greater", 1: "greater_equal"}.get(expr.args[1])
+        if compare and isinstance(expr.args[0], sympy.Symbol):
+            return f"np.{compare}({expr.args[0]}, 0)"
+    return printed(expr)
+
+
+def written_into(code: str, key: str, like: str) -> str:
+    """One call of a NumPy ufunc ``np.f(...)`` written into the kept array of ``key`` (shaped
+    and laid out as the array ``like``: :func:`_like`); other code as it is.
+
+    >>> written_into("np.maximum(Z1, 0.0)", "A1", "Z1")
+    "np.maximum(Z1, 0.0, out=_like('A1', Z1))"
+    >>> written_into("0.5 * (1.0 + np.tanh(0.5 * Z1))", "A1", "Z1")
+    '0.5 * (1.0 + np.tanh(0.5 * Z1))'
+    >>> written_into("np.where(Z1 > 0, Z1, 0.01 * Z1)", "A1", "Z1")  # not a ufunc: no out
+    'np.where(Z1 > 0, Z1, 0.01 * Z1)'
+    """
+    call = ast.parse(code, mode="eval").body
+    func = getattr(call, "func", None)
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return code
+    ufunc = isinstance(getattr(np, func.attr, None), np.ufunc)
+    if func.value.id != "np" or not ufunc or call.keywords or ast.unparse(call) != code:
+        return code
+    return f"{code[:-1]}, out=_like({key!r}, {like}))"
 
 
 def printed(expr: sympy.Expr) -> str:
@@ -150,5 +188,37 @@ def _work(key, shape, like, _kept={}):  # noqa: ANN001, ANN202, B006 - the kept 
     return found
 
 
-NUMPY_HELPERS = (_work,)
-"""Helpers only the NumPy trainer defines (array_dialect's preludes define the others')."""
+def _like(key, like, _kept={}):  # noqa: ANN001, ANN202, B006 - the kept arrays
+    """An array shaped and laid out as ``like`` (its entries left as they were), the same at
+    every call with this key and shape: what an elementwise line of a conv layer writes into
+    (``out=``), instead of fresh pages every pass (torch and jax drop the ``out``)."""
+    index = (key, like.shape, like.dtype, like.strides)
+    found = _kept.get(index)
+    if found is None:
+        if len(_kept) >= 256:  # many batch sizes: start again
+            _kept.clear()
+        found = _kept[index] = np.empty_like(like)
+    return found
+
+
+def _times_step(D, Z):  # noqa: ANN001, ANN202 - arrays
+    """D * H(Z) with H(0) = 0 (ReLU's slope), written into D (an array of this pass alone);
+    torch's prelude calls its fused kernel of it, threshold_backward."""
+    D *= np.greater(Z, 0)
+    return D
+
+
+def step_product(template: sympy.Expr, da: str, z: str) -> str | None:
+    """The call of :func:`_times_step` when dz's factor ``template`` is the step H(Z) with
+    H(0) = 0, else None.
+
+    >>> step_product(sympy.Heaviside(sympy.Symbol("Z", real=True), 0), "DA1", "Z1")
+    '_times_step(DA1, Z1)'
+    """
+    zero = sympy.Heaviside(sympy.Symbol("Z", real=True), 0)
+    return f"_times_step({da}, {z})" if template == zero else None
+
+
+NUMPY_HELPERS = (_work, _like, _times_step, arrayops._scratch, arrayops._product)
+"""Helpers only the NumPy trainer defines (array_dialect's preludes define the others'): the
+work arrays kept between passes, and a product written into one."""

@@ -129,7 +129,7 @@ def _poly_operands(operands: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def _bindings(function, operands: dict, static: dict):
     """Every way of filling ``function``'s arguments from the layer's operands."""
-    names = [n for n in inspect.signature(function).parameters if n != "mask"]
+    names = [n for n in inspect.signature(function).parameters if n not in ("mask", "key")]
     choices = []
     for n in names:
         if n in STATIC:
