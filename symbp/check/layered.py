@@ -24,6 +24,8 @@ from symbp.check.attention import attention_checker
 from symbp.check.index_reader import arithmetic, read_index_side
 from symbp.check.layered_gap import counterexample, exists_at, gap_of
 from symbp.check.layered_mistakes import mistakes
+from symbp.check.multi import check_multi_step, multi_layers
+from symbp.check.output_layer import OutputChecker, output_network
 from symbp.check.split import Step
 from symbp.check.staged import StagedChecker, norm_layer
 from symbp.check.tokens import Unreadable
@@ -380,6 +382,13 @@ def check_layered(steps: list[Step], net, notation: str) -> list[Verdict]:
     layers = layers_of(net, notation)
     norm = norm_layer(net)
     staged = [(f"a staged {norm.kind} step", StagedChecker(norm).check)] if norm else []
+    multi = multi_layers(net, notation)
+    if multi:
+        what = "a step of a multi-equation layer"
+        staged.insert(0, (what, lambda step: check_multi_step(step, multi, heads.get(step.chain))))
+    if output_network(net) is not None:
+        checker = OutputChecker(net, notation)
+        staged.insert(1 if multi else 0, ("an output layer step", checker.check))
     attention = attention_checker(net)  # attention(d_k) or residual(attention(d))
     if attention is not None:
         staged.append(("an attention step", attention.check))

@@ -130,12 +130,13 @@ _CONTINUED = re.compile(r"\s*(&\s*(\\q?quad\s*)?|\\q?quad\s*)(\{\}\s*)?(?=[+-]|\
 
 def _join_continued(body: str) -> str:
     """A row that continues a long right side (``\\\\ &\\quad {}+ ...``, a sum broken to fit
-    the page) joined to the row above: its row break, ``&``, ``\\quad`` and ``{}`` become spaces.
+    the page) joined to the row above: its row break, ``&``, ``\\quad`` and ``{}`` become spaces
+    (a break inside brackets too: ``[t = \\tau \\\\ &\\quad {}- 1]`` is one bracket).
 
     >>> _join_continued(r"a &= b \\\\ &\\quad {}+ c \\\\ &= d").split()
     ['a', '&=', 'b', '+', 'c', '\\\\\\\\', '&=', 'd']
     """
-    for start, end in reversed(_top_level(body, _ROW)):
+    for start, end in reversed(_top_level(body, _ROW, brackets=False)):
         m = _CONTINUED.match(body, end)
         if m is not None:
             body = body[:start] + " " * (m.end() - start) + body[m.end() :]
@@ -164,8 +165,9 @@ class Step:
         return f"{self.left.text} {self.relation} {self.right.text}"
 
 
-def _top_level(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
-    """(start, end) of every match of ``pattern`` outside braces and nested environments."""
+def _top_level(text: str, pattern: re.Pattern, brackets: bool = True) -> list[tuple[int, int]]:
+    """(start, end) of every match of ``pattern`` outside braces and nested environments (and,
+    with ``brackets``, outside parentheses, square brackets and ``\\left ... \\right``)."""
     spans, depth, i = [], 0, 0
 
     def match_at(start: int) -> int | None:
@@ -177,18 +179,18 @@ def _top_level(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
         return None
 
     while i < len(text):
-        if text.startswith("\\begin{", i) or text.startswith("\\left", i):
+        if text.startswith("\\begin{", i) or (brackets and text.startswith("\\left", i)):
             depth += 1
-        elif text.startswith("\\end{", i) or text.startswith("\\right", i):
+        elif text.startswith("\\end{", i) or (brackets and text.startswith("\\right", i)):
             depth -= 1
         c = text[i]
         if c == "\\" and i + 1 < len(text) and not text[i + 1].isalpha():
             end = match_at(i) if depth == 0 else None
             i = end if end is not None else i + 2
             continue
-        if c in "{([":
+        if c in ("{([" if brackets else "{"):
             depth += 1
-        elif c in "})]":
+        elif c in ("})]" if brackets else "}"):
             depth = max(depth - 1, 0)
         elif depth == 0 and (end := match_at(i)) is not None:
             i = end

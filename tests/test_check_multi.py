@@ -1,0 +1,131 @@
+"""``symbp check`` on the multi-index steps of attention, meanpool, last and lstm layers, in
+the writeups' own notation (issues 8 and 11): symbp's own writeups are judged valid, and wrong
+variants of their steps invalid with a counterexample (and a hint for the usual mistakes);
+a step read in a way the checker is not sure of is unreadable, never valid."""
+
+from __future__ import annotations
+
+import pytest
+
+from symbp.check.report import check_text
+from symbp.latex.writeup_layers import render_layers
+from symbp.model import layered_network
+
+ATTENTION = ("3x2", "attention(2) meanpool dense(2,softmax)")
+LSTM = ("3x2", "lstm(2) last dense(2,softmax)")
+DK = r"\frac{1}{\sqrt{d_{k}}}"
+
+
+def _verdict(net: tuple[str, str], step: str, notation: str = "wikipedia"):
+    report = check_text(f"$${step}$$", layered_network(*net, "cce"), notation)
+    (verdict,) = report.steps
+    return verdict
+
+
+@pytest.mark.parametrize("net", [ATTENTION, LSTM, ("3x2", "residual(attention(2)) last "
+                                                    "dense(2,softmax)")])  # fmt: skip
+@pytest.mark.parametrize("notation", ["wikipedia", "nielsen"])
+def test_symbps_own_multi_layer_steps_are_valid(net, notation) -> None:
+    """Every step of the attention/meanpool/last/lstm sections is read and proved; nothing of
+    the writeup is invalid."""
+    network = layered_network(*net, "cce")
+    report = check_text(render_layers(network, notation, "markdown"), network, notation)
+    invalid = [(v.line, v.source[:70]) for v in report.steps if v.verdict == "invalid"]
+    assert not invalid, invalid
+    placed = [v for v in report.steps if "multi-equation" not in v.method
+              and ("proved on every entry of an instance" in v.method)]  # fmt: skip
+    assert len(placed) >= 30, len(placed)
+
+
+VALID = [
+    (ATTENTION, rf"\frac{{\partial C}}{{\partial q_{{i,j}}^{{1}}}} = {DK} \sum_{{u}} "
+                r"k_{u,j}^{1} \frac{\partial C}{\partial S_{i,u}^{1}}"),
+    (ATTENTION, r"\frac{\partial C}{\partial S_{m,l}^{1}} = P_{m,l}^{1} \left(\frac{\partial C}"
+                r"{\partial P_{m,l}^{1}} - \sum_{u} P_{m,u}^{1} \frac{\partial C}{\partial "
+                r"P_{m,u}^{1}}\right)"),
+    (ATTENTION, r"a_{c}^{2} = \frac{1}{T} \sum_{t} a_{t,c}^{1}"),
+    (LSTM, r"\frac{\partial C}{\partial c_{t,j}^{1}} = \frac{\partial C}{\partial s_{t,j}^{1}} "
+           r"\left(1 - \left(s_{t,j}^{1}\right)^{2}\right) + f_{t + 1,j}^{1} \frac{\partial C}"
+           r"{\partial c_{t + 1,j}^{1}}"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("net, step", VALID)
+def test_hand_written_steps_in_the_writeups_notation_are_proved(net, step) -> None:
+    verdict = _verdict(net, step)
+    assert verdict.verdict == "valid" and "proved" in verdict.method, verdict.method
+
+
+WRONG = [  # (net, step, hint or None): each a usual mistake in a printed step
+    (ATTENTION, r"\frac{\partial C}{\partial q_{i,j}^{1}} = \sum_{u} k_{u,j}^{1} "
+                r"\frac{\partial C}{\partial S_{i,u}^{1}}", "the scale 1/sqrt(d_k) is missing"),
+    (ATTENTION, r"\frac{\partial C}{\partial q_{i,j}^{1}} = \frac{1}{d_{k}} \sum_{u} k_{u,j}^{1} "
+                r"\frac{\partial C}{\partial S_{i,u}^{1}}", "not 1/d_k"),
+    (ATTENTION, r"\frac{\partial C}{\partial S_{m,l}^{1}} = P_{m,l}^{1} \frac{\partial C}"
+                r"{\partial P_{m,l}^{1}}", "the softmax Jacobian is not diagonal"),
+    (ATTENTION, r"\frac{\partial C}{\partial S_{m,l}^{1}} = P_{m,l}^{1} \left(1 - P_{m,l}^{1}"
+                r"\right) \frac{\partial C}{\partial P_{m,l}^{1}}", "diag(p) - p p^T"),
+    (ATTENTION, r"\frac{\partial C}{\partial S_{m,l}^{1}} = - P_{m,l}^{1} \left(\frac{\partial "
+                r"C}{\partial P_{m,l}^{1}} - \sum_{u} P_{m,u}^{1} \frac{\partial C}{\partial "
+                r"P_{m,u}^{1}}\right)", "sign error"),
+    (ATTENTION, r"\frac{\partial C}{\partial v_{i,j}^{1}} = P_{t,i}^{1} \frac{\partial C}"
+                r"{\partial a_{t,j}^{1}}", "a sum over t is missing"),
+    (ATTENTION, r"\frac{\partial C}{\partial v_{i,j}^{1}} = \sum_{t} P_{i,t}^{1} \frac{\partial "
+                r"C}{\partial a_{t,j}^{1}}", None),  # P where P^T belongs: no named hint
+    (ATTENTION, r"\frac{\partial C}{\partial a_{i,n}^{1}} = \frac{\partial C}{\partial "
+                r"a_{n}^{2}}", None),  # meanpool's 1/T left out
+    (ATTENTION, r"a_{c}^{2} = \sum_{t} a_{t,c}^{1}", None),
+    (LSTM, r"\frac{\partial C}{\partial c_{t,j}^{1}} = \frac{\partial C}{\partial s_{t,j}^{1}} "
+           r"\left(1 - \left(s_{t,j}^{1}\right)^{2}\right)", "through c"),  # no carousel
+    (LSTM, r"\frac{\partial C}{\partial c_{t,j}^{1}} = \frac{\partial C}{\partial s_{t,j}^{1}} "
+           r"\left(1 - \left(s_{t,j}^{1}\right)^{2}\right) + f_{t,j}^{1} \frac{\partial C}"
+           r"{\partial c_{t + 1,j}^{1}}", None),  # the forget gate of the wrong step
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("net, step, hint", WRONG)
+def test_wrong_steps_are_invalid_with_a_counterexample(net, step, hint) -> None:
+    verdict = _verdict(net, step)
+    assert verdict.verdict == "invalid", (verdict.verdict, verdict.method)
+    example = verdict.counterexample
+    if hint is None or "sum over" not in hint:
+        assert example["left"] != example["right"] and example["indices"] is not None
+    if hint is not None:
+        assert verdict.hint is not None and hint in verdict.hint, verdict.hint
+    else:
+        assert verdict.hint is None or "sign" not in verdict.hint
+
+
+def test_a_derivative_through_other_arrays_is_unreadable_not_judged() -> None:
+    """a reads S only through P: the derivative of a's own equation by S would be 0, which is
+    not what the step means, so it is not read (never invalid by reading it wrongly)."""
+    step = (r"\frac{\partial C}{\partial S_{m,l}^{1}} = \sum_{t,c} \frac{\partial C}{\partial "
+            r"a_{t,c}^{1}} \frac{\partial a_{t,c}^{1}}{\partial S_{m,l}^{1}}")  # fmt: skip
+    verdict = _verdict(ATTENTION, step)
+    assert verdict.verdict == "unreadable" and "only through" in verdict.method
+
+
+def test_a_sum_whose_range_cannot_be_told_is_unreadable() -> None:
+    step = r"\frac{\partial C}{\partial v_{i,j}^{1}} = \sum_{w} P_{i,j}^{1}"
+    verdict = _verdict(ATTENTION, step)
+    assert verdict.verdict == "unreadable" and "range of w" in verdict.method
+
+
+def test_a_broken_iverson_bracket_row_is_joined() -> None:
+    """The Markdown layout breaks a long row inside [t = tau - 1]: the two rows are one."""
+    text = (
+        "```math\n\\begin{aligned}\n"
+        r"\frac{\partial C}{\partial h_{t,j}^{1}} &= \frac{\partial C}{\partial a_{t,j}^{1}} + "
+        r"\sum_{\tau,k} [t = \tau \\" "\n"
+        r" &\quad {}- 1] \left(W^{1}_{h}\right)_{k,j} \frac{\partial C}{\partial "
+        r"{z^{(i)}}_{\tau,k}^{1}} + \sum_{k} \left(W^{1}_{h}\right)_{k + n,j} \frac{\partial C}"
+        r"{\partial {z^{(f)}}_{t + 1,k}^{1}} + \sum_{k} \left(W^{1}_{h}\right)_{2 n + k,j} "
+        r"\frac{\partial C}{\partial {z^{(g)}}_{t + 1,k}^{1}} + \sum_{k} \left(W^{1}_{h}"
+        r"\right)_{3 n + k,j} \frac{\partial C}{\partial {z^{(o)}}_{t + 1,k}^{1}}" "\n"
+        "\\end{aligned}\n```\n"
+    )  # fmt: skip
+    (verdict,) = check_text(text, layered_network(*LSTM, "cce"), "wikipedia").steps
+    assert verdict.verdict == "valid", verdict.method
+    wrong = text.replace("[t = \\tau \\\\\n &\\quad {}- 1]", "[t = \\tau \\\\\n &\\quad {}+ 1]")
+    (verdict,) = check_text(wrong, layered_network(*LSTM, "cce"), "wikipedia").steps
+    assert verdict.verdict == "invalid"
