@@ -46,6 +46,7 @@ from symbp.check.attention_matrix_read import read_matrix
 from symbp.check.attention_read import KIND_NAMES, bindings, read, zero_based
 from symbp.check.index_reader import arithmetic
 from symbp.check.split import Step
+from symbp.check.staged_terms import unrolled_sum
 from symbp.check.tokens import Unreadable
 from symbp.check.verdict import Verdict
 
@@ -145,21 +146,12 @@ class _Build:
         return self._sum(parts, tree[2])
 
     def _sum(self, parts: list, body: tuple) -> sympy.Expr:
-        if not parts:
-            return self(body)
-        (name, first, last), rest = parts[0], parts[1:]
-        saved, total = self.at.get(name), []
-        self.terms += last + 1 - first
+        return unrolled_sum(self, self.at, parts, body, self._count)
+
+    def _count(self, terms: int) -> None:
+        self.terms += terms
         if self.terms > MAX_TERMS:
             raise Unreadable(f"unreadable: this step's sums make over {MAX_TERMS:,} terms")
-        for value in range(first, last + 1):
-            self.at[name] = value
-            total.append(self._sum(rest, body))
-        if saved is None:
-            del self.at[name]
-        else:
-            self.at[name] = saved
-        return sympy.Add(*total)
 
 
 class AttentionChecker:

@@ -99,9 +99,20 @@ def _tag_condition(tag: str) -> str:
 def _label_row_condition(row: str) -> tuple[tuple[str, str, str], ...] | None:
     """A row that is only a label stating a condition (``\\qquad \\text{2B.9b, if $j = 0$}``,
     Markdown writeups put the reason on its own row): the condition of the row above."""
-    if _LABEL_ROW.fullmatch(row) is None or (m := _LABEL_IF.search(row)) is None:
+    if _LABEL_ROW.fullmatch(row) is None:
+        return None
+    if _HIDDEN.search(row):
+        return HIDDEN
+    if (m := _LABEL_IF.search(row)) is None:
         return None
     return ((m.group(1), _OPS.get(m.group(2), m.group(2)), m.group(3)),)
+
+
+_HIDDEN = re.compile(r"\\text\{[^{}]*\b(?:a|every|each) hidden layer\b[^{}]*\}|"
+                     r"\\text\{[^{}]*\b(?:the|all|for) hidden layers\b[^{}]*\}")  # fmt: skip
+HIDDEN = (("l", "<", "L"),)
+"""A label that says its step is about a hidden layer (``\\text{the activation of a hidden
+layer}``): the layer letter l runs below the output layer L."""
 
 
 def _blank_tags(body: str) -> str:
@@ -303,6 +314,7 @@ def extract_steps(document: str) -> list[Step]:
                 else:
                     chain += 1
                 conditions = (condition,) if condition else ()
+                conditions += HIDDEN if _HIDDEN.search(piece) else ()
                 for (a, b), left, right in zip(relations, sides, sides[1:], strict=False):
                     line = bisect_right(newlines, piece_start + a - 1) + 1
                     steps.append(Step(left, right, piece[a:b], line, chain, conditions))
