@@ -129,3 +129,18 @@ def test_a_broken_iverson_bracket_row_is_joined() -> None:
     wrong = text.replace("[t = \\tau \\\\\n &\\quad {}- 1]", "[t = \\tau \\\\\n &\\quad {}+ 1]")
     (verdict,) = check_text(wrong, layered_network(*LSTM, "cce"), "wikipedia").steps
     assert verdict.verdict == "invalid"
+
+
+def test_odd_steps_get_a_verdict_never_a_traceback() -> None:
+    """A size alone on a side, an entry with the wrong number of indices, an unknown array, a
+    sum over an index that is also free: each a verdict (a size alone is a number, 3 here)."""
+    steps = [
+        r"e^{S_{t,w}^{1}} = T",
+        r"P_{t}^{1} = 1",
+        r"Z_{t,u}^{1} = P_{t,u}^{1}",
+        r"\frac{\partial C}{\partial v_{i,j}^{1}} = \sum_{i} P_{i,j}^{1} v_{i,j}^{1}",
+    ]
+    verdicts = [_verdict(ATTENTION, s) for s in steps]
+    assert verdicts[0].verdict == "invalid" and verdicts[0].counterexample["right"] == "3"
+    assert [v.verdict for v in verdicts[1:3]] == ["unreadable", "unreadable"]
+    assert verdicts[3].verdict == "unreadable" and "both summed and free" in verdicts[3].method

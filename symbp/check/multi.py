@@ -291,6 +291,8 @@ def check_multi_step(step: Step, layers: list[MultiLayer], head: Step | None) ->
     except TypeError:  # an index left over on the instance: neither free nor summed
         why = "an index is both summed and free, or its value is not an integer"
         return Verdict(step.source, step.line, "unreadable", why)
+    except (ValueError, ZeroDivisionError, AttributeError) as why:
+        return Verdict(step.source, step.line, "unreadable", f"cannot evaluate: {why}")
 
 
 def _judge(step: Step, layer: MultiLayer, trees: list, head_tree) -> Verdict:

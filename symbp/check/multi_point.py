@@ -53,6 +53,7 @@ class _Checked(_Mapping):
 
     def __init__(self, stated, inst) -> None:
         super().__init__(stated, inst)
+        self.sizes = {size: sympy.Integer(n) for size, n in self.sizes.items()}  # T alone too
         self._above: dict[sympy.Symbol, set] = {}
 
     def reads(self, num: sympy.Expr, den: sympy.Expr) -> bool:
