@@ -44,6 +44,7 @@ from symbp.check.attention_hints import hint_for
 from symbp.check.attention_matrix_check import judge_matrix
 from symbp.check.attention_matrix_read import read_matrix
 from symbp.check.attention_read import KIND_NAMES, bindings, read, zero_based
+from symbp.check.attention_rows import judge_rows
 from symbp.check.index_reader import arithmetic
 from symbp.check.split import Step
 from symbp.check.staged_terms import unrolled_sum
@@ -169,8 +170,9 @@ class AttentionChecker:
             if step.relation.strip() != "=":
                 return Verdict(step.source, step.line, "unreadable", "only '=' steps are checked")
             matrix = _matrix_form(step)
-            if matrix is not None:
-                return judge_matrix(step, matrix, self.graphs, self.method)
+            if matrix is not None:  # per row (dS_{i,:} = ...), or whole matrices
+                rows = judge_rows(step, matrix, self.graphs, self.method, judge_matrix)
+                return rows or judge_matrix(step, matrix, self.graphs, self.method)
             return self._judge(step, [read(step.left.text), read(step.right.text)])
         except Unreadable as why:
             return Verdict(

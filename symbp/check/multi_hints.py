@@ -10,7 +10,6 @@ the step's right side at every value of its free indices, so it never names a mi
 does not make.
 
 >>> from symbp.derive import layer_index_attention as la
-from symbp.derive.layer_index import C
 >>> [why[:34] for why, _ in mistakes(la.attention_form(), la.S[la.m, la.l])][:3]
 ['sign error', 'the softmax Jacobian is not diagon', 'the softmax Jacobian is not diagon']
 """
