@@ -2,7 +2,8 @@
 derived result for the quantity the chain starts from, with one usual mistake applied.
 
 The mistakes are changes of the derived truth, never typed answers: the sign flipped; one term
-(one path of the chain rule) left out; the scale 1/sqrt(d_k) left out or squared; and for the
+(one path of the chain rule) left out; the scale 1/sqrt(d_k) left out or squared, a mean's 1/T
+left out; the two indices of one array swapped (a transpose); and for the
 scores of attention, the softmax rows' Jacobian (derived, :mod:`symbp.derive.layer_index_attention`)
 taken as diagonal, either without its off-diagonal part ``- P_{i,j} P_{i,l}`` (dS = P dP) or
 as its diagonal alone (dS = P (1 - P) dP). A hint is given only when the mistaken truth equals
@@ -65,10 +66,29 @@ def mistakes(form, target: sympy.Indexed) -> list[tuple[str, sympy.Expr]]:
     dk = la.DK
     if truth.has(dk):
         found += [(_UNSCALED, truth * sympy.sqrt(dk)), (_TWICE, truth / sympy.sqrt(dk))]
+    for factor in sympy.Mul.make_args(truth):
+        if not factor.atoms(sympy.Indexed) and factor.has(la.T) and not factor.has(dk):
+            found.append((f"the factor {sympy.sstr(factor)} is missing (the mean over the "
+                          "T positions)", truth / factor))  # fmt: skip
     terms = sympy.Add.make_args(truth)
     for term in terms if len(terms) > 1 else ():
         found.append((f"a path of the chain rule is left out: the term {_named(term)}",
                       truth - term))  # fmt: skip
+    return found + _swapped(truth)
+
+
+def _swapped(truth: sympy.Expr) -> list[tuple[str, sympy.Expr]]:
+    """The truth with the two indices of one array swapped wherever it appears (a transpose:
+    P_{i,t} for P_{t,i})."""
+    found = []
+    grads = {str(g) for g in la.GRADIENTS.values()}
+    bases = sorted({e.base for e in truth.atoms(sympy.Indexed)
+                    if len(e.indices) == 2 and str(e.base) not in grads}, key=str)  # fmt: skip
+    for base in bases:
+        swap = {e: base[e.indices[1], e.indices[0]] for e in truth.atoms(sympy.Indexed)
+                if e.base == base}  # fmt: skip
+        found.append((f"the indices of {base} are swapped (a transpose: {base} where its "
+                      f"transpose belongs)", truth.xreplace(swap)))  # fmt: skip
     return found
 
 
