@@ -99,20 +99,22 @@ def _tag_condition(tag: str) -> str:
 def _label_row_condition(row: str) -> tuple[tuple[str, str, str], ...] | None:
     """A row that is only a label stating a condition (``\\qquad \\text{2B.9b, if $j = 0$}``,
     Markdown writeups put the reason on its own row): the condition of the row above."""
-    if _LABEL_ROW.fullmatch(row) is None:
-        return None
-    if _HIDDEN.search(row):
-        return HIDDEN
-    if (m := _LABEL_IF.search(row)) is None:
+    if _LABEL_ROW.fullmatch(row) is None or (m := _LABEL_IF.search(row)) is None:
         return None
     return ((m.group(1), _OPS.get(m.group(2), m.group(2)), m.group(3)),)
 
 
-_HIDDEN = re.compile(r"\\text\{[^{}]*\b(?:a|every|each) hidden layer\b[^{}]*\}|"
-                     r"\\text\{[^{}]*\b(?:the|all|for) hidden layers\b[^{}]*\}")  # fmt: skip
+_HIDDEN = re.compile(r"\b(?:a|every|each) hidden layer\b|\b(?:the|all|for) hidden layers\b")
+_TEXT = re.compile(r"\\(?:text|mbox|textrm)\{([^{}]*)\}")
 HIDDEN = (("l", "<", "L"),)
 """A label that says its step is about a hidden layer (``\\text{the activation of a hidden
-layer}``): the layer letter l runs below the output layer L."""
+layer}``, also when the layout breaks it over two reason rows): the layer letter l runs below
+the output layer L."""
+
+
+def _words(text: str) -> str:
+    """The words of every ``\\text{...}`` in ``text``, joined by spaces."""
+    return " ".join(m.group(1) for m in _TEXT.finditer(text))
 
 
 def _blank_tags(body: str) -> str:
@@ -286,13 +288,18 @@ def extract_steps(document: str) -> list[Step]:
         body = _join_continued(_DROP.sub(lambda d: " " * len(d.group(0)), _blank_tags(body)))
         previous: Side | None = None
         row_first = len(steps)  # a label row applies to the row above it, in this display
+        words, hidden = "", False  # the reason rows under the row above, joined
         for row, row_start in _pieces(body, body_start, _ROW):
             row = row.replace("&", " ")
-            label = _label_row_condition(row)
-            if label is not None and len(steps) > row_first:  # the row above holds under it
+            if _LABEL_ROW.fullmatch(row) is not None:  # a reason row: of the row above
+                words = f"{words} {_words(row)}"
+                label = _label_row_condition(row) or ()
+                if not hidden and _HIDDEN.search(words):
+                    hidden, label = True, label + HIDDEN
                 for k in range(row_first, len(steps)):
                     steps[k] = replace(steps[k], conditions=steps[k].conditions + label)
                 continue
+            words, hidden = "", False
             row_first = len(steps)
             for piece, piece_start in _pieces(row, row_start, _SEPARATOR):
                 sides = []
@@ -314,7 +321,7 @@ def extract_steps(document: str) -> list[Step]:
                 else:
                     chain += 1
                 conditions = (condition,) if condition else ()
-                conditions += HIDDEN if _HIDDEN.search(piece) else ()
+                conditions += HIDDEN if _HIDDEN.search(_words(piece)) else ()
                 for (a, b), left, right in zip(relations, sides, sides[1:], strict=False):
                     line = bisect_right(newlines, piece_start + a - 1) + 1
                     steps.append(Step(left, right, piece[a:b], line, chain, conditions))
