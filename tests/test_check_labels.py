@@ -38,3 +38,19 @@ def test_without_the_label_or_with_a_wrong_step_it_is_invalid(rows) -> None:
     (verdict,) = _verdicts(rows)
     assert verdict.verdict == "invalid", verdict.method
     assert verdict.counterexample["left"] != verdict.counterexample["right"]
+
+
+SOFTMAX = network([2, 3, 3], output="softmax", loss="cce")
+
+
+@pytest.mark.parametrize("step, verdict", [
+    (r"\delta^{L}_{j} = \sum_{i} J^{L}_{ij} \frac{\partial C}{\partial a^{L}_{i}}", "valid"),
+    (r"J^{L}_{ij} = a^{L}_{i} ([i = j] - a^{L}_{j})", "valid"),
+    (r"J^{L}_{ij} = a^{L}_{i} (1 - a^{L}_{j})", "invalid"),  # the softmax Jacobian as diagonal
+    (r"\delta^{L}_{j} = \sum_{i} J^{L}_{ij} a^{L}_{i}", "invalid"),
+    (r"J^{L}_{i} = 1", "unreadable"),
+])  # fmt: skip
+def test_an_entry_of_the_output_jacobian_is_a_number(step, verdict) -> None:
+    """J^{L}_{ij} is da^L_i/dz^L_j (it was read as the whole matrix: a shape mismatch)."""
+    (got,) = check_text(f"$${step}$$", SOFTMAX, "nielsen").steps
+    assert got.verdict == verdict, got.method
