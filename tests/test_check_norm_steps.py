@@ -38,6 +38,11 @@ VALID = [
     (BATCH, D + r"\sigma^{2}} = \frac{1}{2 \sigma} " + D + r"\sigma}"),
     (LAYER, D + r"\gamma_{i}} = " + D + r"y_{i}} \hat{x}_{i}"),  # every i, not only the first
     (RESIDUAL, D + r"y_{i}} = " + D + r"a_{i}}"),
+    # Ioffe and Szegedy's local derivative by the variance (through sigma = sqrt(var + eps))
+    (BATCH, r"\frac{\partial \hat{x}_{i}}{\partial \sigma^{2}} = -\frac{1}{2} (x_i - \mu) "
+            r"(\sigma^{2} + \epsilon)^{-3/2}"),
+    (BATCH, D + r"\sigma^{2}} = \sum_{i} " + D + r"\hat{x}_{i}} \frac{\partial \hat{x}_{i}}"
+            r"{\partial \sigma^{2}}"),
 ]  # fmt: skip
 
 
@@ -54,6 +59,8 @@ WRONG = [
             r"{\partial \hat{x}_{j}}"),  # the local derivative at the wrong entry
     (LAYER, D + r"\gamma_{i}} = " + D + r"y_{i}}"),
     (RESIDUAL, D + r"y_{i}} = 2 " + D + r"a_{i}}"),
+    (BATCH, r"\frac{\partial \hat{x}_{i}}{\partial \sigma^{2}} = -\frac{1}{2} (x_i - \mu) "
+            r"(\sigma^{2} + \epsilon)^{-1/2}"),  # the exponent one off
 ]  # fmt: skip
 
 

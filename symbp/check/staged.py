@@ -318,7 +318,8 @@ class StagedChecker:
 
     def _hint(self, graph, build, trees, right, point) -> str | None:
         try:
-            target = trees[0] if trees[0][0] == "d" else None
+            of_cost = trees[0][0] == "d" and trees[0][1][:2] in (("atom", c) for c in _COSTS)
+            target = trees[0] if of_cost else None  # dC/du, not a local derivative
             u = build.quantity(target[2]) if target is not None else None
         except Unreadable:
             u = None
@@ -347,7 +348,10 @@ class StagedChecker:
             wrong.append(("gamma is missing: dC/dx_hat = dC/dy gamma", truth.subs(graph.gamma, 1)))
         r = complex(sympy.N(right.xreplace(point), 30))
         for why, candidate in wrong:
-            c = complex(sympy.N(graph.written_out(candidate).xreplace(point), 30))
+            try:
+                c = complex(sympy.N(graph.written_out(candidate).xreplace(point), 30))
+            except TypeError:  # a candidate not a number here: it names nothing
+                continue
             if abs(c - r) < 1e-12 * max(1.0, abs(r)):
                 return why
         return None

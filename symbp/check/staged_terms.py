@@ -56,18 +56,40 @@ def iverson_value(relation: str, left: sympy.Expr, right: sympy.Expr) -> sympy.I
 
 def local_derivative(defined: dict, ancestors: Callable, c: sympy.Expr, u: sympy.Expr):
     """dc/du: the derivative of c's own definition (others held; 0 at an entry of an array
-    it reads, x_hat_j by x_i), 1 or 0 for an input; c whose definition reads no entry of u's
-    array but depends on u through others is Unreadable (0 is not what the step means)."""
+    it reads, x_hat_j by x_i; quantities that depend on u alone written out first, so
+    dx_hat/dvar passes through sigma = sqrt(var + eps)), 1 or 0 for an input; c whose
+    definition reads no entry of u's array but depends on u through others is Unreadable (0
+    is not what the step means)."""
     if not isinstance(c, sympy.Symbol) or not isinstance(u, sympy.Symbol):
         raise Unreadable("unreadable: a derivative of one quantity by another is read")
     if c not in defined:
         return sympy.Integer(int(c == u))
     if _array(u) in {_array(s) for s in defined[c].free_symbols}:
         return sympy.diff(defined[c], u)  # 0 at an entry its equation does not read
+    through = _through_aliases(defined, c, u)
+    if through is not None:
+        return sympy.diff(through, u)
     if u in ancestors(c):
         raise Unreadable(f"unreadable: d{c}/d{u}: {c} reads {u} only through other quantities "
                          "(write the chain rule through them)")  # fmt: skip
     return sympy.Integer(0)
+
+
+def _through_aliases(defined: dict, c, u):
+    """c's definition with every quantity that depends on u alone written out (Ioffe and
+    Szegedy's dx_hat/dvar, with sigma = sqrt(var + eps) in between), if u then appears in it;
+    else None."""
+
+    def alias(s) -> bool:  # defined from u alone (through other such quantities)
+        reads = defined[s].free_symbols if s in defined else set()
+        return bool(reads) and all(r == u or alias(r) for r in reads)
+
+    value, changed = defined[c], True
+    while changed:
+        aliases = {s: defined[s] for s in value.free_symbols if alias(s)}
+        changed = bool(aliases)
+        value = value.xreplace(aliases)
+    return value if u in value.free_symbols else None
 
 
 def _array(s: sympy.Symbol) -> str:
