@@ -1,10 +1,12 @@
 """How many steps of symbp's own writeups ``symbp check`` judges valid (issue 8: all but updates).
 
-Run: ``python benchmarks/check_own_writeups.py [--generated] [-v]``. Checks every document in
-derivations/ against the network its first line names (a generic document against 2-3-2 and
-2-3-3-2 networks with its activations), and with ``--generated`` also freshly generated writeups
-of several networks in every notation and format. ``-v`` prints every step that is not valid.
-Prints valid/total per document and overall; update rules are counted apart (reported as such).
+Run: ``python benchmarks/check_own_writeups.py [--generated] [--layered] [-v]``. Checks every
+document in derivations/ against the network its first line names (a generic document against
+2-3-2 and 2-3-3-2 networks with its activations), with ``--generated`` also freshly generated
+writeups of several networks in every notation and format, and with ``--layered`` (alone: only
+these) the ``--input/--net`` writeups of LAYERED in every notation (Markdown). ``-v`` prints
+every step that is not valid. Prints valid/total per document and overall; update rules are
+counted apart (reported as such).
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ GENERATED = [  # (network flags, formats); every notation is tried on each
     "--generic --hidden tanh --output softmax --loss cross-entropy --examples 3 --l2 1",
 ]
 NOTATIONS = ("wikipedia", "ng", "nielsen")
+KINDS = ("valid", "unreadable", "invalid")
+LAYERED = [  # (input, net): symbp derive --input ... --net ... --loss cce --format markdown
+    ("3", "dense(3,relu) batchnorm dense(2,softmax)"),
+    ("3", "dense(3,tanh) layernorm dense(2,softmax)"),
+    ("3x2", "attention(2) meanpool dense(2,softmax)"),
+    ("3x2", "residual(attention(2)) last dense(2,softmax)"),
+    ("3x2", "lstm(2) last dense(2,softmax)"),
+    ("3x2", "residual(layernorm) meanpool dense(2,softmax)"),
+    ("1x4x4", "conv2d(2,3,relu,padding=1) maxpool2d(2) flatten dense(3,softmax)"),
+    ("3x2", "rnn(2) last dense(2,softmax)"),
+]
 
 
 def _parser():
@@ -110,11 +123,40 @@ def generated_documents():
                 yield f"{flags} --notation {notation} --format {fmt}", doc.text
 
 
+def layered_tally(verbose: bool) -> list[int]:
+    """[valid, unreadable, invalid, total] over the LAYERED writeups in every notation."""
+    from symbp.check.report import check_text
+    from symbp.latex.writeup_layers import render_layers
+    from symbp.model import layered_network
+
+    grand = [0, 0, 0, 0]
+    for shape, spec in LAYERED:
+        net = layered_network(shape, spec, "cce")
+        for notation in NOTATIONS:
+            started = time.perf_counter()
+            steps = check_text(render_layers(net, notation, "markdown"), net, notation).steps
+            counts = [sum(s.verdict == v for s in steps) for v in KINDS]
+            grand = [g + c for g, c in zip(grand, [*counts, len(steps)], strict=True)]
+            print(f"{counts[0]:4d}/{len(steps):<4d} valid, {counts[1]} unreadable, {counts[2]} "
+                  f"invalid  {time.perf_counter() - started:5.1f} s  --input {shape} --net "
+                  f"'{spec}' --notation {notation}")  # fmt: skip
+            for s in steps if verbose else ():
+                if s.verdict != "valid":
+                    print(f"  line {s.line}: {s.verdict}: {s.source[:100]}\n      {s.method}")
+    print(f"layered total: {grand[0]}/{grand[3]} valid, {grand[1]} unreadable, {grand[2]} invalid")
+    return grand
+
+
 def main(argv: list[str]) -> int:
     cli = argparse.ArgumentParser()
     cli.add_argument("--generated", action="store_true")
+    cli.add_argument("--layered", action="store_true")
     cli.add_argument("-v", "--verbose", action="store_true")
     opts = cli.parse_args(argv)
+    if opts.layered:
+        layered_tally(opts.verbose)
+        if not opts.generated:
+            return 0
     docs = [(p.name, p.read_text()) for p in sorted((ROOT / "derivations").glob("*.md"))]
     docs += [(p.name, p.read_text()) for p in sorted((ROOT / "derivations").glob("*.tex"))]
     docs = [(n, t) for n, t in docs if n != "README.md"]

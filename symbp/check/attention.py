@@ -44,8 +44,10 @@ from symbp.check.attention_hints import hint_for
 from symbp.check.attention_matrix_check import judge_matrix
 from symbp.check.attention_matrix_read import read_matrix
 from symbp.check.attention_read import KIND_NAMES, bindings, read, zero_based
+from symbp.check.attention_rows import judge_rows
 from symbp.check.index_reader import arithmetic
 from symbp.check.split import Step
+from symbp.check.staged_terms import unrolled_sum
 from symbp.check.tokens import Unreadable
 from symbp.check.verdict import Verdict
 
@@ -145,21 +147,12 @@ class _Build:
         return self._sum(parts, tree[2])
 
     def _sum(self, parts: list, body: tuple) -> sympy.Expr:
-        if not parts:
-            return self(body)
-        (name, first, last), rest = parts[0], parts[1:]
-        saved, total = self.at.get(name), []
-        self.terms += last + 1 - first
+        return unrolled_sum(self, self.at, parts, body, self._count)
+
+    def _count(self, terms: int) -> None:
+        self.terms += terms
         if self.terms > MAX_TERMS:
             raise Unreadable(f"unreadable: this step's sums make over {MAX_TERMS:,} terms")
-        for value in range(first, last + 1):
-            self.at[name] = value
-            total.append(self._sum(rest, body))
-        if saved is None:
-            del self.at[name]
-        else:
-            self.at[name] = saved
-        return sympy.Add(*total)
 
 
 class AttentionChecker:
@@ -177,8 +170,9 @@ class AttentionChecker:
             if step.relation.strip() != "=":
                 return Verdict(step.source, step.line, "unreadable", "only '=' steps are checked")
             matrix = _matrix_form(step)
-            if matrix is not None:
-                return judge_matrix(step, matrix, self.graphs, self.method)
+            if matrix is not None:  # per row (dS_{i,:} = ...), or whole matrices
+                rows = judge_rows(step, matrix, self.graphs, self.method, judge_matrix)
+                return rows or judge_matrix(step, matrix, self.graphs, self.method)
             return self._judge(step, [read(step.left.text), read(step.right.text)])
         except Unreadable as why:
             return Verdict(

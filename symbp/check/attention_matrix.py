@@ -123,6 +123,9 @@ def _evaluate(tree: tuple, graph: Graph) -> Side:
         return Side(total, (inner.kinds[0], "1"))
     if kind == "diag":
         return _diag(_evaluate(tree[1], graph))
+    if kind == "rowat":  # row r of a matrix (symbp.check.attention_rows puts r in)
+        inner = _evaluate(tree[1], graph)
+        return Side(inner.value[tree[2] : tree[2] + 1, :], ("1", inner.kinds[1]))
     raise Unreadable(f"unreadable: {kind} is not read in a matrix-form attention step")
 
 

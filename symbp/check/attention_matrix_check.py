@@ -55,9 +55,11 @@ def _cases(left: Side, right: Side) -> list[tuple]:
     return list(zip(left.value.flat, right.value.flat, strict=True))
 
 
-def _targets(graph: Graph, role: str, right: Side) -> list[tuple]:
-    """(entry u of the matrix whose gradient the left side is, the right side's entry)."""
-    return list(zip(graph.arrays[role].flat, right.value.flat, strict=True))
+def _targets(graph: Graph, role: str, right: Side, row: int | None = None) -> list[tuple]:
+    """(entry u of the matrix whose gradient the left side is, the right side's entry); of
+    its row ``row`` only for a per-row step."""
+    entries = graph.arrays[role] if row is None else graph.arrays[role][row : row + 1, :]
+    return list(zip(entries.flat, right.value.flat, strict=True))
 
 
 def _repair(tree: tuple, left: Side, graph: Graph) -> str | None:
@@ -76,7 +78,9 @@ def _repair(tree: tuple, left: Side, graph: Graph) -> str | None:
 def judge_matrix(step: Step, trees: list[tuple], graphs: list[Graph], method) -> Verdict:
     """Valid (proved, or agreed: ``method(proved)`` says which), or invalid with a shape
     mismatch or a counterexample."""
-    role = trees[0][1] if trees[0][0] == "grad" else None
+    row = trees[0][2] if trees[0][0] == "rowat" else None  # dS_{i,:}: row i's gradient
+    leaf = trees[0][1] if row is not None else trees[0]
+    role = leaf[1] if leaf[0] == "grad" else None
     for graph in graphs:
         try:
             left = evaluate(trees[0], graph)
@@ -92,7 +96,7 @@ def judge_matrix(step: Step, trees: list[tuple], graphs: list[Graph], method) ->
         for index, (a, b) in zip(_indices(left), _cases(left, right), strict=True):
             seed = graph.differs(a, b)
             if seed is not None:
-                hint = hint_among(graph, role, _targets(graph, role, right)) if role else None
+                hint = hint_among(graph, role, _targets(graph, role, right, row)) if role else None
                 hint = hint or (_repair(trees[1], left, graph) if role else None)
                 example = graph.example(a, b, seed, entry=[i + 1 for i in index])
                 return Verdict(step.source, step.line, "invalid", "", example, hint)

@@ -7,7 +7,8 @@ their gradients ``dV``, ``\\frac{\\partial C}{\\partial V}`` or ``\\nabla_V C``;
 the elementwise product ``\\odot``/``\\circ`` (it binds looser than the matrix product), ``+``,
 ``-``; scalars (numbers, ``d_k``, ``T``, ``d``, ``\\sqrt{...}``, ``\\frac{..}{..}``, ``/``, a
 numeric power); ``\\operatorname{rowsum}(M)`` (a T x 1 column), ``\\operatorname{diag}(c)`` of a
-column, and ``\\mathbf{1}`` (a column of ones, its length read from the product it is in).
+column, ``\\mathbf{1}`` (a column of ones, its length read from the product it is in), and a row
+``P_{i,:}`` of a matrix or of a gradient (``dP_{i,:}``, ``\\frac{\\partial C}{\\partial S_{i,:}}``).
 The reader builds a tree of tuples; nothing is evaluated and nothing reaches ``sympify``.
 
 >>> read_matrix(r"P^\\top \\frac{\\partial L}{\\partial A}")
@@ -27,7 +28,7 @@ from symbp.check.tokens import Unreadable
 _TOKEN = re.compile(
     r"\\(?:frac|dfrac|tfrac|sqrt|partial|nabla|odot|circ|cdot|times|top|intercal)(?![A-Za-z])"
     r"|\\(?:operatorname|mathrm|mathbf|mathbb|boldsymbol|mathsf|text)\{[A-Za-z0-9]+\}"
-    r"|\d+(?:\.\d+)?|[A-Za-z]|[{}()^_+\-/]|\\[A-Za-z]+"
+    r"|\d+(?:\.\d+)?|[A-Za-z]|[{}()^_+\-/:,]|\\[A-Za-z]+"
 )
 _SKIP = re.compile(r"(\s|\\[,;:! ]|\\quad|\\qquad|\\left(?![a-zA-Z])|\\right(?![a-zA-Z])|"
                    r"\\[bB]ig+[lr]?(?![a-zA-Z])|\\displaystyle)+")  # fmt: skip
@@ -122,6 +123,8 @@ class _Reader:
 
     def factor(self) -> tuple:
         base = self.primary()
+        if base[0] in ("mat", "grad") and self.take("_"):  # P_{i,:}: row i of P
+            base = ("row", base, row_letter(self.group()))
         while self.take("^"):
             sup = self.group()
             if "".join(sup) in _TRANSPOSE:
@@ -192,6 +195,9 @@ class _Reader:
         if top[:1] == ["\\partial"] and bottom[:1] == ["\\partial"]:
             if len(top) != 2 or top[1] not in COSTS:
                 raise Unreadable("unreadable: a derivative of the cost (C, L, J, E) is read")
+            if "_" in bottom[2:]:  # \partial S_{i,:}: the gradient's row i
+                cut = bottom.index("_", 2)
+                return ("row", ("grad", self.name(bottom[1:cut])), row_letter(bottom[cut + 1 :]))
             return ("grad", self.name(bottom[1:]))
         return ("div", self.sub(top), self.sub(bottom))
 
@@ -208,6 +214,15 @@ class _Reader:
         if token in MATRICES or token == "W":
             return ("mat", self.name(self.entry()))
         raise Unreadable(f"unreadable: {token} is not read in a matrix-form attention step")
+
+
+def row_letter(tokens: list[str]) -> str:
+    """``{i,:}`` or ``{i:}`` (row i; the braces may be kept) -> ``i``."""
+    inner = [t for t in tokens if t not in "{}"]
+    if len(inner) in (2, 3) and inner[0].isalpha() and len(inner[0]) == 1 and inner[-1] == ":":
+        if len(inner) == 2 or inner[1] == ",":
+            return inner[0]
+    raise Unreadable("unreadable: a matrix's subscript in matrix form is a row, as P_{i,:}")
 
 
 def _number(tokens: list[str]) -> tuple:

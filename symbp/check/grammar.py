@@ -18,6 +18,7 @@ from sympy import Rational
 
 from symbp.activations import ACTIVATIONS, get_activation
 from symbp.check.cases import read_cases
+from symbp.check.entries import jacobian_entry
 from symbp.check.indices import index_expr, index_list, paren_groups, strip_parens
 from symbp.check.tokens import Token, Unreadable, tokenize
 
@@ -536,6 +537,8 @@ class _Parser:
         tok = self.take()
         sup, sub = self.scripts()
         if tok.text == "J" and sup and sup[0].text != "(":
+            if sub:  # J^{L}_{ij}: its entry, da^L_i/dz^L_j (numerator layout, as J^T grad)
+                return jacobian_entry(index_expr(sup), tuple(index_list(sub)), tok.pos)
             return ("fn", "f", index_expr(sup), True, None)  # J^{L}: the Jacobian of layer L
         example = index_expr(strip_parens(sup)) if sup else None
         unregularised = sub is not None and [t.text for t in sub] == ["0"]

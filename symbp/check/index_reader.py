@@ -151,7 +151,7 @@ class _Reader:
             return self.iverson()
         if self.take("{"):
             self.pos -= 1
-            return self.sub(self.group("a group"))
+            return self.labelled(self.sub(self.group("a group")))
         if self.take("\\sqrt"):
             return ("pow", self.sub(self.group("a square root needs {its argument}")),
                     ("div", ("num", "1"), ("num", "2")))  # fmt: skip
@@ -230,6 +230,32 @@ class _Reader:
             self.pos = found.end()
         while self.text.startswith("'", self.pos):
             name, self.pos = name + "'", self.pos + 1
+        label, indices = self.atom_scripts()
+        return ("atom", name, label, "", indices)
+
+    def labelled(self, node: tuple) -> tuple:
+        """``{z^{(i)}}_{t,j}^{1}``: a name with its own label (an lstm gate's pre-activation),
+        then its indices and layer; the inner label is kept as the name's ``which``."""
+        if node[0] != "atom" or node[4] or not node[2] or not self._indices_follow():
+            return node
+        outer = self.atom_scripts()
+        return ("atom", node[1], outer[0], f"({node[2]})", outer[1])
+
+    def _indices_follow(self) -> bool:
+        """A subscript next, or a superscript and then a subscript (``^{1}_{t,j}``)."""
+        if self.text.startswith("_", self.pos):
+            return True
+        if not self.text.startswith("^", self.pos):
+            return False
+        start = self.pos
+        self.pos += 1
+        try:
+            self.group("a superscript")
+            return self.text.startswith("_", self.pos)
+        finally:
+            self.pos = start
+
+    def atom_scripts(self) -> tuple[str, tuple]:
         sub = sup = None
         for _ in range(2):
             if sub is None and self.text.startswith("_", self.pos):
@@ -239,7 +265,7 @@ class _Reader:
                 self.pos += 1
                 sup = self.group("a superscript")
         indices = tuple(self.sub(i) for i in _split(sub)) if sub is not None else ()
-        return ("atom", name, _label(sup), "", indices)
+        return _label(sup), indices
 
     def subscripted(self, node: tuple) -> tuple:
         """``\\left(W^{1}_{x}\\right)_{j,k}``: a named matrix's entry (and J's)."""

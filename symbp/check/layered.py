@@ -20,12 +20,11 @@ import itertools
 
 import sympy
 
-from symbp.check.attention import attention_checker
 from symbp.check.index_reader import arithmetic, read_index_side
 from symbp.check.layered_gap import counterexample, exists_at, gap_of
 from symbp.check.layered_mistakes import mistakes
+from symbp.check.layered_readers import fallbacks
 from symbp.check.split import Step
-from symbp.check.staged import StagedChecker, norm_layer
 from symbp.check.tokens import Unreadable
 from symbp.check.verdict import Verdict
 from symbp.derive import layer_index as li
@@ -374,16 +373,12 @@ def _fresh_dummies(expr: sympy.Expr) -> sympy.Expr:
 
 def check_layered(steps: list[Step], net, notation: str) -> list[Verdict]:
     """Every step: in index form against the layer whose names it uses; a step the index
-    reader cannot place is read as a staged batch-norm / layer-norm derivation when the
-    network has such a layer (:mod:`symbp.check.staged`), and as a step of an attention
-    layer's backward pass when it has one (:mod:`symbp.check.attention`)."""
+    reader cannot place goes to the other readers of the network's layers in turn
+    (:mod:`symbp.check.layered_readers`: the writeups' multi-index notation, the output
+    layer's steps, a staged norm derivation, attention's staged steps)."""
     layers = layers_of(net, notation)
-    norm = norm_layer(net)
-    staged = [(f"a staged {norm.kind} step", StagedChecker(norm).check)] if norm else []
-    attention = attention_checker(net)  # attention(d_k) or residual(attention(d))
-    if attention is not None:
-        staged.append(("an attention step", attention.check))
     heads: dict[int, Step] = {}
+    staged = fallbacks(net, notation, heads)
     verdicts = []
     for step in steps:
         head = heads.setdefault(step.chain, step)

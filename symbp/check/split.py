@@ -104,6 +104,19 @@ def _label_row_condition(row: str) -> tuple[tuple[str, str, str], ...] | None:
     return ((m.group(1), _OPS.get(m.group(2), m.group(2)), m.group(3)),)
 
 
+_HIDDEN = re.compile(r"\b(?:a|every|each) hidden layer\b|\b(?:the|all|for) hidden layers\b")
+_TEXT = re.compile(r"\\(?:text|mbox|textrm)\{([^{}]*)\}")
+HIDDEN = (("l", "<", "L"),)
+"""A label that says its step is about a hidden layer (``\\text{the activation of a hidden
+layer}``, also when the layout breaks it over two reason rows): the layer letter l runs below
+the output layer L."""
+
+
+def _words(text: str) -> str:
+    """The words of every ``\\text{...}`` in ``text``, joined by spaces."""
+    return " ".join(m.group(1) for m in _TEXT.finditer(text))
+
+
 def _blank_tags(body: str) -> str:
     """``\\tag{...}`` and ``\\tag*{...}`` (braces nested, as in a tag that holds a ``\\parbox``,
     the reasons of symbp's LaTeX writeups) replaced by spaces, so that offsets keep their lines.
@@ -130,12 +143,13 @@ _CONTINUED = re.compile(r"\s*(&\s*(\\q?quad\s*)?|\\q?quad\s*)(\{\}\s*)?(?=[+-]|\
 
 def _join_continued(body: str) -> str:
     """A row that continues a long right side (``\\\\ &\\quad {}+ ...``, a sum broken to fit
-    the page) joined to the row above: its row break, ``&``, ``\\quad`` and ``{}`` become spaces.
+    the page) joined to the row above: its row break, ``&``, ``\\quad`` and ``{}`` become spaces
+    (a break inside brackets too: ``[t = \\tau \\\\ &\\quad {}- 1]`` is one bracket).
 
     >>> _join_continued(r"a &= b \\\\ &\\quad {}+ c \\\\ &= d").split()
     ['a', '&=', 'b', '+', 'c', '\\\\\\\\', '&=', 'd']
     """
-    for start, end in reversed(_top_level(body, _ROW)):
+    for start, end in reversed(_top_level(body, _ROW, brackets=False)):
         m = _CONTINUED.match(body, end)
         if m is not None:
             body = body[:start] + " " * (m.end() - start) + body[m.end() :]
@@ -164,8 +178,9 @@ class Step:
         return f"{self.left.text} {self.relation} {self.right.text}"
 
 
-def _top_level(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
-    """(start, end) of every match of ``pattern`` outside braces and nested environments."""
+def _top_level(text: str, pattern: re.Pattern, brackets: bool = True) -> list[tuple[int, int]]:
+    """(start, end) of every match of ``pattern`` outside braces and nested environments (and,
+    with ``brackets``, outside parentheses, square brackets and ``\\left ... \\right``)."""
     spans, depth, i = [], 0, 0
 
     def match_at(start: int) -> int | None:
@@ -177,18 +192,18 @@ def _top_level(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
         return None
 
     while i < len(text):
-        if text.startswith("\\begin{", i) or text.startswith("\\left", i):
+        if text.startswith("\\begin{", i) or (brackets and text.startswith("\\left", i)):
             depth += 1
-        elif text.startswith("\\end{", i) or text.startswith("\\right", i):
+        elif text.startswith("\\end{", i) or (brackets and text.startswith("\\right", i)):
             depth -= 1
         c = text[i]
         if c == "\\" and i + 1 < len(text) and not text[i + 1].isalpha():
             end = match_at(i) if depth == 0 else None
             i = end if end is not None else i + 2
             continue
-        if c in "{([":
+        if c in ("{([" if brackets else "{"):
             depth += 1
-        elif c in "})]":
+        elif c in ("})]" if brackets else "}"):
             depth = max(depth - 1, 0)
         elif depth == 0 and (end := match_at(i)) is not None:
             i = end
@@ -273,13 +288,18 @@ def extract_steps(document: str) -> list[Step]:
         body = _join_continued(_DROP.sub(lambda d: " " * len(d.group(0)), _blank_tags(body)))
         previous: Side | None = None
         row_first = len(steps)  # a label row applies to the row above it, in this display
+        words, hidden = "", False  # the reason rows under the row above, joined
         for row, row_start in _pieces(body, body_start, _ROW):
             row = row.replace("&", " ")
-            label = _label_row_condition(row)
-            if label is not None and len(steps) > row_first:  # the row above holds under it
+            if _LABEL_ROW.fullmatch(row) is not None:  # a reason row: of the row above
+                words = f"{words} {_words(row)}"
+                label = _label_row_condition(row) or ()
+                if not hidden and _HIDDEN.search(words):
+                    hidden, label = True, label + HIDDEN
                 for k in range(row_first, len(steps)):
                     steps[k] = replace(steps[k], conditions=steps[k].conditions + label)
                 continue
+            words, hidden = "", False
             row_first = len(steps)
             for piece, piece_start in _pieces(row, row_start, _SEPARATOR):
                 sides = []
@@ -301,6 +321,7 @@ def extract_steps(document: str) -> list[Step]:
                 else:
                     chain += 1
                 conditions = (condition,) if condition else ()
+                conditions += HIDDEN if _HIDDEN.search(_words(piece)) else ()
                 for (a, b), left, right in zip(relations, sides, sides[1:], strict=False):
                     line = bisect_right(newlines, piece_start + a - 1) + 1
                     steps.append(Step(left, right, piece[a:b], line, chain, conditions))

@@ -35,6 +35,7 @@ import sympy
 
 from symbp.check.index_reader import arithmetic, read_index_side
 from symbp.check.split import Step
+from symbp.check.staged_terms import ancestors_of, iverson_value, local_derivative, unrolled_sum
 from symbp.check.tokens import Unreadable
 from symbp.check.verdict import Verdict
 from symbp.derive.algebraic import DefinitionsProver
@@ -52,29 +53,33 @@ class _Graph:
 
     def __init__(self, layer, m: int) -> None:
         self.m, eq = m, Equations()
-        batch = layer.kind == "batchnorm"
+        batch = layer.kind == "batchnorm"  # a residual(layernorm): a = x + y over features
         x = eq.inputs("x", (m, 1) if batch else (m,))
         data = LayerData(position=1, layer=layer, input_shape=x.shape)
         layer.equations(eq, data, x)
         flat = {k: np.asarray(v).reshape(-1) for k, v in data.arrays.items()}
-        self.x, self.xhat, self.y = flat["x"], flat["xhat"], flat["a"]
+        self.x, self.xhat, self.y = flat["x"], flat["xhat"], flat.get("f", flat["a"])
+        self.a = flat["a"] if "f" in flat else None  # the residual's output, read from above
         self.mu, self.var, self.sigma = flat["mu"][0], flat["var"][0], flat["sigma"][0]
         self.gammas = np.asarray(data.parameters["gamma1"]).reshape(-1)
         self.betas = np.asarray(data.parameters["beta1"]).reshape(-1)
         self.gamma, self.beta = self.gammas[0], self.betas[0]
         self.per_feature = not batch  # layer norm: gamma_i, beta_i over the features read
         self.definitions = eq.definitions
-        self.dy = [sympy.Symbol(f"dy[{i}]", real=True) for i in range(m)]
+        self.defined = dict(eq.definitions)
+        self.ancestors = ancestors_of(self.defined)
+        given = "da" if self.a is not None else "dy"  # the gradient given from above
+        self.dy = [sympy.Symbol(f"{given}[{i}]", real=True) for i in range(m)]
         self.grads = self._chain_rule()
 
     def _chain_rule(self) -> dict[sympy.Symbol, sympy.Expr]:
         """dC/du for every quantity u, from dC/dy given, in reverse order of definition."""
-        grads = dict(zip(self.y, self.dy, strict=True))
+        grads = dict(zip(self.y if self.a is None else self.a, self.dy, strict=True))
         readers: dict[sympy.Symbol, list] = {}
         for c, value in self.definitions:
             for u in value.free_symbols:
                 readers.setdefault(u, []).append((c, value))
-        order = [*self.x, self.gamma, self.beta, *(c for c, _ in self.definitions)]
+        order = [*self.x, *self.gammas, *self.betas, *(c for c, _ in self.definitions)]
         for u in reversed(order):
             if u in grads:
                 continue
@@ -122,8 +127,10 @@ class _Build:
                 raise Unreadable(f"unreadable: layer norm's {name} is one per feature: \\{name}_i")
             array = g.gammas if name == "gamma" else g.betas
             return self.entry(array, tree)
-        arrays = {"x": g.x, "hat_x": g.xhat, "y": g.y}
+        arrays = {"x": g.x, "hat_x": g.xhat, "y": g.y, **({"a": g.a} if g.a is not None else {})}
         if name in arrays:
+            if name == "a" and label:  # a^{2}_c: another layer's, not the residual's a_i
+                raise Unreadable(f"unreadable: a^{label} is not the norm layer's output a_i")
             value = self.entry(arrays[name], tree)
         elif name == "sigma":
             if label not in ("", "2"):
@@ -156,14 +163,18 @@ class _Build:
             return self.derivative(tree)
         if kind == "sum":
             return self.total(tree)
+        if kind == "iverson":
+            return iverson_value(tree[1], self(tree[2]), self(tree[3]))
         raise Unreadable(f"unreadable: {kind} is not read in a norm layer's staged derivation")
 
     def derivative(self, tree) -> sympy.Expr:
         top, bottom = tree[1], tree[2]
-        if top[0] != "atom" or top[1] not in _COSTS or top[4]:
-            raise Unreadable("unreadable: a derivative of the cost (C, L, J, E, \\ell) is read")
-        if bottom[0] != "atom":
-            raise Unreadable("unreadable: a derivative with respect to one quantity is read")
+        if bottom[0] != "atom" or top[0] != "atom":
+            raise Unreadable("unreadable: a derivative of one quantity by another is read")
+        if top[1] not in _COSTS or top[4]:  # dy_j/dx_hat_i: of y's own definition
+            g = self.g
+            return local_derivative(g.defined, g.ancestors, self.quantity(top),
+                                    self.quantity(bottom))  # fmt: skip
         u = self.quantity(bottom)
         if u not in self.g.grads:
             return sympy.Integer(0)  # an entry past the batch
@@ -178,18 +189,7 @@ class _Build:
         return self._sum(parts, tree[2])
 
     def _sum(self, parts, body) -> sympy.Expr:
-        if not parts:
-            return self(body)
-        (name, first, last), rest = parts[0], parts[1:]
-        saved, total = self.at.get(name), []
-        for value in range(first, last + 1):
-            self.at[name] = value
-            total.append(self._sum(rest, body))
-        if saved is None:
-            del self.at[name]
-        else:
-            self.at[name] = saved
-        return sympy.Add(*total)
+        return unrolled_sum(self, self.at, parts, body)
 
 
 def _free(tree, bound=frozenset()) -> set[str]:
@@ -230,7 +230,7 @@ def _shown(s: sympy.Symbol) -> str:
     """x[2,0] -> x_3, dy[2] -> dC/dy_3 (examples counted from 1, as the sums are)."""
     name, index = s.name.rstrip("]").split("[")
     number = int(index.split(",")[0]) + 1
-    return f"x_{number}" if name == "x" else f"dC/dy_{number}"
+    return f"x_{number}" if name == "x" else f"dC/d{name[1:]}_{number}"
 
 
 def _point(symbols, seed: int) -> dict:
@@ -243,7 +243,7 @@ class StagedChecker:
 
     def __init__(self, layer) -> None:
         self.layer, self.graphs = layer, [_Graph(layer, m) for m in (3, 4)]
-        self.sizes = _SIZES[layer.kind]
+        self.sizes = _SIZES[_kind(layer)]
 
     def check(self, step: Step) -> Verdict:
         try:
@@ -300,11 +300,10 @@ class StagedChecker:
 
     def _refuted(self, step, graph, build, trees, left, right, free, value) -> Verdict:
         left, right = graph.written_out(left), graph.written_out(right)
-        point = _point((left - right).free_symbols | set(graph.x), 0)
+        point = _point(left.free_symbols | right.free_symbols | set(graph.x), 0)
         numbers = [complex(sympy.N(e.xreplace(point), 12)).real for e in (left, right)]
-        shown = {
-            str(s): str(point[s]) for s in sorted(point, key=str) if s.name.startswith(("x", "dy"))
-        }
+        given = ("x", "dy", "da")  # the input and the gradient from above
+        shown = {str(s): str(point[s]) for s in sorted(point, key=str) if s.name.startswith(given)}
         example = {"indices": {free[0]: value} if free else {}, "left": f"{numbers[0]:.6g}",
                    "right": f"{numbers[1]:.6g}", "values": dict(list(shown.items())[:6]),
                    "instance": f"m={graph.m}"}  # fmt: skip
@@ -319,7 +318,8 @@ class StagedChecker:
 
     def _hint(self, graph, build, trees, right, point) -> str | None:
         try:
-            target = trees[0] if trees[0][0] == "d" else None
+            of_cost = trees[0][0] == "d" and trees[0][1][:2] in (("atom", c) for c in _COSTS)
+            target = trees[0] if of_cost else None  # dC/du, not a local derivative
             u = build.quantity(target[2]) if target is not None else None
         except Unreadable:
             u = None
@@ -348,7 +348,10 @@ class StagedChecker:
             wrong.append(("gamma is missing: dC/dx_hat = dC/dy gamma", truth.subs(graph.gamma, 1)))
         r = complex(sympy.N(right.xreplace(point), 30))
         for why, candidate in wrong:
-            c = complex(sympy.N(graph.written_out(candidate).xreplace(point), 30))
+            try:
+                c = complex(sympy.N(graph.written_out(candidate).xreplace(point), 30))
+            except TypeError:  # a candidate not a number here: it names nothing
+                continue
             if abs(c - r) < 1e-12 * max(1.0, abs(r)):
                 return why
         return None
@@ -356,7 +359,13 @@ class StagedChecker:
 
 def norm_layer(net):
     """The first batch norm or layer norm of a layered network, or None."""
-    return next((layer for layer in net.layers if layer.kind in _SIZES), None)
+    return next((layer for layer in net.layers if _kind(layer) in _SIZES), None)
+
+
+def _kind(layer) -> str:
+    """batchnorm, layernorm (a residual(layernorm) too: its norm is a layer norm), or other."""
+    inner = getattr(layer, "inner", None)
+    return inner.kind if layer.kind == "residual" and inner is not None else layer.kind
 
 
 __all__ = ["StagedChecker", "norm_layer"]

@@ -175,7 +175,8 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
         bindings = instances(roles, truth, notation, from_zero=asks_zero)
     except Unreadable as error:
         return _unreadable(step, str(error))
-    bindings = [b for b in bindings if _holds(step.conditions, b)]
+    last = Reader(truth, notation, {}).output_label()  # a condition's L: the output layer
+    bindings = [b for b in bindings if _holds(step.conditions, b, last)]
     for binding in bindings:
         reader = Reader(truth, notation, binding)
         try:
@@ -253,13 +254,13 @@ def _check(step: Step, truth: Truth, notation: str, document: str) -> Verdict:
     return Verdict(step.source, step.line, "valid", method, None, None, read_as)
 
 
-def _holds(conditions, binding: dict[str, int]) -> bool:
-    """Does the binding satisfy the step's written conditions (``j \\neq 0``)? A condition on
-    a letter that is not a free index of the step says nothing here."""
+def _holds(conditions, binding: dict[str, int], last: int = 0) -> bool:
+    """Does the binding satisfy the step's written conditions (``j \\neq 0``; ``L`` is the
+    output layer ``last``)? A condition on a letter that is not a free index says nothing."""
     for letter, op, value in conditions:
         if letter not in binding:
             continue
-        x, v = binding[letter], int(value)
+        x, v = binding[letter], last if value == "L" else int(value)
         ok = {"=": x == v, "!=": x != v, ">": x > v, ">=": x >= v, "<": x < v, "<=": x <= v}
         if not ok[op]:
             return False
