@@ -9,8 +9,8 @@ two recurrent products have a step form proved from their own code
 (:data:`symbp.compile.layered_ops.STEP_FORMS`): ``affine(h_{t-1}, Wh, affine(x_t, Wx, b))``
 for z_t, ``matmul(dz_{t+1}, Wh)`` for the recurrence of dC/dh_t. In the loops a sequence is
 read through its time-major view (``Z1T``: step t is ``Z1T[t]``, a window ``Z1T[None, back]``
-one sequence whose rows are the batch); it is stored batch first, as the rest of the trainer
-(the sums after the loops) reads it.
+one sequence whose rows are the batch); it is stored so, time first, and the rest of the
+trainer reads it through its batch-first view.
 The gates and tanh(c) are the registry's stable forms of the activations the layer applies, h
 the derived elementwise template o * s. dC/dh_t is what the layer above sends plus the layer's
 own part (the recurrence), as the chain rule sums them. A backward quantity that no operation
@@ -127,10 +127,10 @@ def time_major(name: str) -> str:
 
 def allocation(name: str, batch: str, steps: str, width: str, like: str) -> str:
     """A sequence of zeros (``_work``: kept between passes, dtype and device of ``like``)
-    stored batch first, what the sums after the loops read fastest, named by its time-major
-    view (step t is ``T[t]``, a window ``T[None, window]``)."""
+    stored time first, named by its time-major array: step t (``T[t]``) is contiguous, and
+    the sums after the loops read the steps' rows as one matrix without a copy."""
     key = time_major(name)
-    return f"{key} = _work({key!r}, ({batch}, {steps}, {width}), {like}).transpose(1, 0, 2)"
+    return f"{key} = _work({key!r}, ({steps}, {batch}, {width}), {like})"
 
 
 def _to_time_major(names: list[str]) -> list[str]:
