@@ -15,6 +15,8 @@ NETWORKS = [
     ("5x3", "lstm(4) last dense(2,softmax)"),
     ("5x3", "rnn(4) last dense(2,softmax)"),
     ("4x3", "lstm(3) lstm(2) last dense(2,softmax)"),
+    ("6", "dense(5,relu) batchnorm dense(3,softmax)"),
+    ("4x6", "attention(3) layernorm meanpool dense(2,softmax)"),
 ]
 
 

@@ -401,7 +401,8 @@ def loss(params, X, Y):
 
 def gradients(params, X, Y):
     X, Y = _batch(X, Y)
-    return _backward(params, _forward(params, X), Y, 1.0 / X.shape[0])
+    grads = _backward(params, _forward(params, X), Y, 1.0 / X.shape[0])
+    return {{key: value.copy() for key, value in grads.items()}}  # not the kept arrays
 
 
 def step(params, X, Y, lr):
