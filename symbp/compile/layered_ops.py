@@ -25,7 +25,7 @@ import sympy
 from sympy.printing.numpy import NumPyPrinter
 
 from symbp.compile.matrix import CompileError
-from symbp.derive import arrayops, arrayops_lstm
+from symbp.derive import arrayops, arrayops_attention, arrayops_lstm
 
 OPERATION_MODULES = (arrayops, arrayops_lstm)
 """Where a recognised step's operations are looked up, in this order."""
@@ -219,6 +219,9 @@ def step_product(template: sympy.Expr, da: str, z: str) -> str | None:
     return f"_times_step({da}, {z})" if template == zero else None
 
 
-NUMPY_HELPERS = (_work, _like, _times_step, arrayops._scratch, arrayops._product)
+NUMPY_HELPERS = (
+    _work, _like, _times_step, arrayops._scratch, arrayops._product,
+    arrayops_attention._batched_product,
+)  # fmt: skip
 """Helpers only the NumPy trainer defines (array_dialect's preludes define the others'): the
 work arrays kept between passes, and a product written into one."""
