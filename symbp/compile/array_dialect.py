@@ -96,6 +96,11 @@ def _product(A, B, key, part):
     return A @ B
 
 
+def _batched_product(A, B, key, part):
+    """A @ B (the NumPy trainer writes it into a kept array)."""
+    return A @ B
+
+
 def _times_step(D, Z):
     """D * H(Z) with H(0) = 0: torch's fused kernel of it (D where Z > 0, else 0)."""
     return torch.ops.aten.threshold_backward(D, Z, 0)
@@ -121,6 +126,11 @@ def _scratch(key, part, shape, like):
 
 
 def _product(A, B, key, part):
+    """A @ B (the NumPy trainer writes it into a kept array)."""
+    return A @ B
+
+
+def _batched_product(A, B, key, part):
     """A @ B (the NumPy trainer writes it into a kept array)."""
     return A @ B
 

@@ -122,10 +122,10 @@ class _Printer:
             return list(layered_lstm.VALUES)
         return [step.quantity.upper() for step in self.intermediates(p)]
 
-    def expression(self, step: ArrayStep, p: int) -> str:
-        """A forward step: its proved call, or its elementwise template with names renamed."""
+    def expression(self, step: ArrayStep, p: int, key: str | None = None) -> str:
+        """A forward step: its proved call (told ``key``), or its elementwise template."""
         if step.template is None:
-            return self.call(step, p)
+            return self.call(step, p, key)
         renames = {s: sympy.Symbol(self.name(s.name, p)) for s in step.template.free_symbols}
         return printed(step.template.xreplace(renames))
 
@@ -176,8 +176,8 @@ def _forward_lines(pr: _Printer) -> list[str]:
             ]
         elif pr.intermediates(p):  # mu, var, sigma, x_hat, then a: each as proved
             for step in pr.intermediates(p):
-                lines += [f"# {step.text}", f"{pr.name(step.quantity.upper(), p)} = "
-                          f"{pr.expression(step, p)}"]  # fmt: skip
+                name = pr.name(step.quantity.upper(), p)
+                lines += [f"# {step.text}", f"{name} = {pr.expression(step, p, name)}"]
         elif "pool" in kind:
             step = pr.step(p, "a")
             lines += [f"# {step.text}", f"A{p} = {pr.call(step, p, f'A{p}')}"]
@@ -401,7 +401,8 @@ def loss(params, X, Y):
 
 def gradients(params, X, Y):
     X, Y = _batch(X, Y)
-    return _backward(params, _forward(params, X), Y, 1.0 / X.shape[0])
+    grads = _backward(params, _forward(params, X), Y, 1.0 / X.shape[0])
+    return {{key: value.copy() for key, value in grads.items()}}  # not the kept arrays
 
 
 def step(params, X, Y, lr):

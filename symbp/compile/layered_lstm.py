@@ -5,12 +5,13 @@ Every statement in the loops is a call of the operation the recogniser proved fo
 with the operands it was proved with, run one time step at a time: the elementwise operations
 (:data:`symbp.derive.arrayops_lstm.STEPWISE`) on step t's slices, the others on the window of
 steps they read (:data:`WINDOWS`: t-1 and t, or t and t+1), of whose result step t is kept. The
-two recurrent products have a step form proved from their own code
+recurrent products, and the cell update, the carousel and the forget gate's gradient (one
+elementwise product with the neighbouring step), have a step form proved from their own code
 (:data:`symbp.compile.layered_ops.STEP_FORMS`): ``affine(h_{t-1}, Wh, affine(x_t, Wx, b))``
 for z_t, ``matmul(dz_{t+1}, Wh)`` for the recurrence of dC/dh_t. In the loops a sequence is
 read through its time-major view (``Z1T``: step t is ``Z1T[t]``, a window ``Z1T[None, back]``
-one sequence whose rows are the batch); it is stored batch first, as the rest of the trainer
-(the sums after the loops) reads it.
+one sequence whose rows are the batch); it is stored so, time first, and the rest of the
+trainer reads it through its batch-first view.
 The gates and tanh(c) are the registry's stable forms of the activations the layer applies, h
 the derived elementwise template o * s. dC/dh_t is what the layer above sends plus the layer's
 own part (the recurrence), as the chain rule sums them. A backward quantity that no operation
@@ -21,12 +22,12 @@ weight, bias and input gradients are the recognised whole-sequence operations, a
 >>> from symbp.model import layered_network
 >>> pr = _Printer(compile_derivation(layered_network("3x2", "lstm(2) last dense(1,identity)",
 ...                                                  "mse")))
->>> [line.strip() for line in forward_lines(pr, 1) if "cell_update" in line][-1]
-'C1T[t] = cell_update(FG1T[None, back], C1T[None, back], IG1T[None, back], GG1T[None, back])[0, -1]'
+>>> [line.strip() for line in forward_lines(pr, 1) if "C1T[t] =" in line][0]
+'C1T[t] = (IG1T[t] * GG1T[t] + FG1T[t] * C1T[t - 1] if t else IG1T[t] * GG1T[t])'
 >>> [line.strip() for line in forward_lines(pr, 1) if "Z1T[t] =" in line][0]
 'Z1T[t] = (affine(A1T[t - 1], Wh1, affine(XT[t], Wx1, b1)) if t else affine(XT[t], Wx1, b1))'
->>> [line.strip() for line in backward_lines(pr, 1) if "carousel(" in line][0]
-'DC1T[t] = through_cell_tanh(DS1, S1T[t]) + carousel(DC1T[None, ahead], FG1T[None, ahead])[0, 0]'
+>>> [line.strip() for line in backward_lines(pr, 1) if "DC1T[t] =" in line][0][43:]
+'(DC1T[t + 1] * FG1T[t + 1] if t + 1 < DC1T.shape[0] else 0.0)'
 """
 
 from __future__ import annotations
@@ -127,10 +128,10 @@ def time_major(name: str) -> str:
 
 def allocation(name: str, batch: str, steps: str, width: str, like: str) -> str:
     """A sequence of zeros (``_work``: kept between passes, dtype and device of ``like``)
-    stored batch first, what the sums after the loops read fastest, named by its time-major
-    view (step t is ``T[t]``, a window ``T[None, window]``)."""
+    stored time first, named by its time-major array: step t (``T[t]``) is contiguous, and
+    the sums after the loops read the steps' rows as one matrix without a copy."""
     key = time_major(name)
-    return f"{key} = _work({key!r}, ({batch}, {steps}, {width}), {like}).transpose(1, 0, 2)"
+    return f"{key} = _work({key!r}, ({steps}, {batch}, {width}), {like})"
 
 
 def _to_time_major(names: list[str]) -> list[str]:

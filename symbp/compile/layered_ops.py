@@ -25,7 +25,7 @@ import sympy
 from sympy.printing.numpy import NumPyPrinter
 
 from symbp.compile.matrix import CompileError
-from symbp.derive import arrayops, arrayops_lstm
+from symbp.derive import arrayops, arrayops_attention, arrayops_lstm
 
 OPERATION_MODULES = (arrayops, arrayops_lstm)
 """Where a recognised step's operations are looked up, in this order."""
@@ -133,9 +133,22 @@ STEP_FORMS = {
         step="matmul({D}T[t + 1], {W}) if t + 1 < {D}T.shape[0] else 0.0",
         shapes={"D": (_M, _T, _K), "W": (_K, _N)},
     ),
+    "cell_update": StepForm(
+        step="{IG}T[t] * {GG}T[t] + {FG}T[t] * {C}T[t - 1] if t else {IG}T[t] * {GG}T[t]",
+        shapes={v: (_M, _T, _N) for v in ("FG", "C", "IG", "GG")},
+    ),
+    "carousel": StepForm(
+        step="{DC}T[t + 1] * {FG}T[t + 1] if t + 1 < {DC}T.shape[0] else 0.0",
+        shapes={"DC": (_M, _T, _N), "FG": (_M, _T, _N)},
+    ),
+    "forget_gate_grad": StepForm(
+        step="{DC}T[t] * {C}T[t - 1] if t else 0.0 * {DC}T[t]",
+        shapes={"DC": (_M, _T, _N), "C": (_M, _T, _N)},
+    ),
 }
 """The recurrent operations a time loop runs one step at a time, not on a window: one product
-per step with the previous (next) step's array, and z's input projection of step t's rows
+per step with the previous (next) step's array (the lstm's cell update, carousel and forget
+gate gradient: an elementwise product with it), and z's input projection of step t's rows
 (small products in the loop are faster here than one on the whole sequence, whose temporaries
 are megabytes)."""
 
@@ -219,6 +232,9 @@ def step_product(template: sympy.Expr, da: str, z: str) -> str | None:
     return f"_times_step({da}, {z})" if template == zero else None
 
 
-NUMPY_HELPERS = (_work, _like, _times_step, arrayops._scratch, arrayops._product)
+NUMPY_HELPERS = (
+    _work, _like, _times_step, arrayops._scratch, arrayops._product,
+    arrayops_attention._batched_product,
+)  # fmt: skip
 """Helpers only the NumPy trainer defines (array_dialect's preludes define the others'): the
 work arrays kept between passes, and a product written into one."""

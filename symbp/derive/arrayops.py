@@ -58,7 +58,9 @@ from symbp.derive.arrayops_conv import (
 
 def affine(X, W, b):
     """z = x W^T + b for every row (and time step) of X: a matrix product."""
-    return X @ W.T + b
+    out = X @ W.T
+    out += b  # in place: the product is this call's own array
+    return out
 
 
 def matmul(D, W):
@@ -66,10 +68,12 @@ def matmul(D, W):
     return D @ W
 
 
-def outer_sum(D, X):
-    """sum over the rows (and time steps) of the outer products delta x^T: D^T X."""
+def outer_sum(D, X, key=None):
+    """sum over the rows (and time steps) of the outer products delta x^T: D^T X; of a
+    batch of rows with a ``key``, written into the array kept for it (a weight gradient is
+    megabytes: fresh pages at every step cost a fifth of a wide dense layer's)."""
     if D.ndim == 2:
-        return D.T @ X
+        return D.T @ X if key is None else _product(D.T, X, key, "outer_sum")
     if D.ndim == 3:  # per time step (a batched product, no copy of a time-first D), summed
         return (D.transpose(1, 2, 0) @ X.transpose(1, 0, 2)).sum(axis=0)
     axes = list(range(D.ndim - 1))
@@ -129,7 +133,8 @@ def batch_mean(X):
 def batch_variance(X, MU):
     """The biased variance of every feature over the batch: the mean of (x - mu)**2."""
     C = X - MU
-    return (C * C).sum(axis=0, keepdims=True) / X.shape[0]
+    C *= C  # in place: C is this call's own array
+    return C.sum(axis=0, keepdims=True) / X.shape[0]
 
 
 def batch_normalised_input_grad(D, gamma, XHAT, SIGMA):
@@ -139,7 +144,12 @@ def batch_normalised_input_grad(D, gamma, XHAT, SIGMA):
     m = D.shape[0]
     total = D.sum(axis=0, keepdims=True)
     along = (D * XHAT).sum(axis=0, keepdims=True)
-    return gamma * (m * D - total - XHAT * along) / (m * SIGMA)
+    out = m * D  # the same operations in the same order, in place in this call's own array
+    out -= total
+    out -= XHAT * along
+    out *= gamma
+    out /= m * SIGMA
+    return out
 
 
 def skip_add(X, F):
@@ -155,17 +165,22 @@ def feature_mean(X):
 def feature_variance(X, MU):
     """The biased variance over the features: the mean of (x - mu)**2 (axis kept)."""
     C = X - MU
-    return (C * C).sum(axis=-1, keepdims=True) / X.shape[-1]
+    C *= C  # in place: C is this call's own array
+    return C.sum(axis=-1, keepdims=True) / X.shape[-1]
 
 
 def normalise(X, MU, SIGMA):
     """x_hat = (x - mu) / sigma over the features."""
-    return (X - MU) / SIGMA
+    out = X - MU
+    out /= SIGMA  # in place: the difference is this call's own array
+    return out
 
 
 def scale_shift(XHAT, gamma, beta):
     """a = gamma x_hat + beta, one gamma and one beta per feature."""
-    return XHAT * gamma + beta
+    out = XHAT * gamma
+    out += beta  # in place: the product is this call's own array
+    return out
 
 
 def weighted_row_sum(D, XHAT):
@@ -181,7 +196,11 @@ def normalised_input_grad(D, gamma, XHAT, SIGMA):
     n = G.shape[-1]
     total = G.sum(axis=-1, keepdims=True)
     along = (G * XHAT).sum(axis=-1, keepdims=True)
-    return (n * G - total - XHAT * along) / (n * SIGMA)
+    out = n * G  # the same operations in the same order, in place in this call's own array
+    out -= total
+    out -= XHAT * along
+    out /= n * SIGMA
+    return out
 
 
 BACKWARD = (

@@ -23,6 +23,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from symbp.derive.arrayops_conv import _scratch
+
+
+def _batched_product(A, B, key, part):
+    """A @ B (batched over the leading axes); with a ``key``, written into the array kept for
+    (key, part) at this shape (the trainer's forward values: fresh pages at every pass cost a
+    quarter of a small attention layer's step; torch and jax define it as A @ B)."""
+    if key is None:
+        return A @ B
+    return np.matmul(A, B, out=_scratch(key, part, (*A.shape[:-1], B.shape[-1]), A))
+
 
 def _inverse_root(Q):
     """1/sqrt(d_k), d_k the width of Q, written sqrt(d_k)/d_k (rationalised, as SymPy writes it).
@@ -33,26 +44,30 @@ def _inverse_root(Q):
     return np.sqrt(Q[..., :1, :1] * 0 + d) / d
 
 
-def project(X, M):
+def project(X, M, key=None):
     """q = x M^T at every position (a query, key or value projection; no bias)."""
-    return X @ M.T
+    return _batched_product(X, M.T, key, "project")
 
 
-def attention_scores(Q, K):
+def attention_scores(Q, K, key=None):
     """s_{t,u} = q_t . k_u / sqrt(d_k) for every query t and key u: Q K^T / sqrt(d_k)."""
-    return (Q @ K.transpose(0, 2, 1)) * _inverse_root(Q)
+    S = _batched_product(Q, K.transpose(0, 2, 1), key, "scores")
+    S *= _inverse_root(Q)  # in place: the product is this call's own array
+    return S
 
 
 def row_softmax(S):
     """softmax over the keys (the last axis) of every query's scores, shifted by the row's
     maximum so that no exponential overflows (the shift cancels in the ratio)."""
-    E = np.exp(S - S.max(axis=-1, keepdims=True))
-    return E / E.sum(axis=-1, keepdims=True)
+    E = S - S.max(axis=-1, keepdims=True)
+    E = np.exp(E, out=E)  # in place: the difference is this call's own array
+    E /= E.sum(axis=-1, keepdims=True)
+    return E
 
 
-def attention_mix(P, V):
+def attention_mix(P, V, key=None):
     """a_t = sum_u p_{t,u} v_u: the weights times the values, P V."""
-    return P @ V
+    return _batched_product(P, V, key, "mix")
 
 
 def _score_grad(D, P, V):
